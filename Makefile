@@ -1,0 +1,54 @@
+# wincni — build, test and run. `make test` and `make demo` set up what is missing themselves (see README.md).
+SHELL := /bin/bash
+SWIFT ?= swift
+PREFIX ?= /opt/cni/bin
+DESTDIR ?=
+BIN := $(CURDIR)/bin
+# Fully static executables: the plugin is exec'd for every pod, and a static Swift + json-c binary starts several
+# times faster than one that loads the Swift runtime and Foundation dynamically.
+RELEASE_FLAGS := -c release --static-swift-stdlib -Xswiftc -static-executable
+DROPINS := win-bridge win-overlay sdnbridge sdnoverlay flannel
+APT_PACKAGES := libjson-c-dev pkg-config
+
+.PHONY: all deps build test install lint fmt demo goldens bench fuzz interop clean
+
+all: build
+
+deps:
+	@if pkg-config --exists json-c 2>/dev/null && [ -f "$$(pkg-config --variable=libdir json-c)/libjson-c.a" ]; then \
+		exit 0; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		echo "installing $(APT_PACKAGES) with apt-get"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(APT_PACKAGES) >/dev/null; \
+	else \
+		echo "wincni needs json-c and pkg-config: run 'sudo apt-get install $(APT_PACKAGES)' (or your system's json-c development package) and try again" >&2; \
+		exit 1; \
+	fi
+
+build: deps
+	$(SWIFT) build $(RELEASE_FLAGS) --product wincni
+	$(SWIFT) build $(RELEASE_FLAGS) --product hnsctl
+	@mkdir -p $(BIN)
+	@out=$$($(SWIFT) build $(RELEASE_FLAGS) --show-bin-path); \
+		install -m 0755 "$$out/wincni" "$$out/hnsctl" $(BIN)/; \
+		for name in $(DROPINS); do ln -sf wincni $(BIN)/$$name; done
+	@echo "built: $$(cd $(BIN) && echo *)"
+
+# Unit tests, golden tests and end-to-end tests against the release binaries in bin/. Warnings are errors here.
+test: build
+	WINCNI_WARNINGS_AS_ERRORS=1 $(SWIFT) build --build-tests
+	WINCNI_WARNINGS_AS_ERRORS=1 WINCNI_BIN=$(BIN) $(SWIFT) test --skip-build
+
+install: build
+	install -d $(DESTDIR)$(PREFIX)
+	install -m 0755 $(BIN)/wincni $(BIN)/hnsctl $(DESTDIR)$(PREFIX)/
+	for name in $(DROPINS); do ln -sf wincni $(DESTDIR)$(PREFIX)/$$name; done
+
+lint:
+	$(SWIFT) format lint --strict --recursive Package.swift Sources Tests
+
+fmt:
+	$(SWIFT) format --in-place --recursive Package.swift Sources Tests
+
+clean:
+	rm -rf .build bin

@@ -1,0 +1,71 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// Module layout and import rules: ../shared/DESIGN.md ("Modules").
+
+// `make test` turns every warning of our own targets into an error; plain `swift build` stays lenient.
+let strict: [SwiftSetting] =
+    Context.environment["WINCNI_WARNINGS_AS_ERRORS"] == "1" ? [.unsafeFlags(["-warnings-as-errors"])] : []
+
+let package = Package(
+    name: "wincni",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "wincni", targets: ["wincni"]),
+        .executable(name: "hnsctl", targets: ["hnsctl"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2")
+    ],
+    targets: [
+        .systemLibrary(name: "CJSONC", pkgConfig: "json-c", providers: [.apt(["libjson-c-dev"])]),
+        .target(name: "JSON", dependencies: ["CJSONC"], swiftSettings: strict, linkerSettings: [.linkedLibrary("m")]),
+        .target(name: "CNI", dependencies: ["JSON"], swiftSettings: strict),
+        .target(name: "HCN", dependencies: ["JSON"], swiftSettings: strict),
+        .target(name: "HCNWindows", dependencies: ["HCN"], swiftSettings: strict),
+        .target(name: "HNSSimulator", dependencies: ["HCN", "JSON"], swiftSettings: strict),
+        .target(name: "HostLocal", dependencies: ["CNI", "JSON"], swiftSettings: strict),
+        .target(name: "WinCNI", dependencies: ["CNI", "HCN", "HostLocal", "JSON"], swiftSettings: strict),
+        .target(
+            name: "HNSControl",
+            dependencies: [
+                "HCN", "HNSSimulator", "JSON",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: strict
+        ),
+        .executableTarget(
+            name: "wincni",
+            dependencies: [
+                "CNI", "WinCNI", "HNSSimulator",
+                .target(name: "HCNWindows", condition: .when(platforms: [.windows])),
+            ],
+            swiftSettings: strict
+        ),
+        .executableTarget(
+            name: "hnsctl",
+            dependencies: [
+                "HNSControl",
+                .target(name: "HCNWindows", condition: .when(platforms: [.windows])),
+            ],
+            swiftSettings: strict
+        ),
+        .testTarget(name: "JSONTests", dependencies: ["JSON"], swiftSettings: strict),
+        .testTarget(name: "CNITests", dependencies: ["CNI", "JSON"], swiftSettings: strict),
+        .testTarget(
+            name: "HCNTests",
+            dependencies: ["HCN", "HNSSimulator", "JSON"],
+            resources: [.copy("Fixtures")],
+            swiftSettings: strict
+        ),
+        .testTarget(name: "HNSSimulatorTests", dependencies: ["HNSSimulator", "HCN", "JSON"], swiftSettings: strict),
+        .testTarget(name: "HostLocalTests", dependencies: ["HostLocal", "CNI", "JSON"], swiftSettings: strict),
+        .testTarget(
+            name: "WinCNITests",
+            dependencies: ["WinCNI", "CNI", "HCN", "HNSSimulator", "HostLocal", "JSON"],
+            resources: [.copy("Fixtures")],
+            swiftSettings: strict
+        ),
+        .testTarget(name: "EndToEndTests", dependencies: ["JSON"], swiftSettings: strict),
+    ]
+)

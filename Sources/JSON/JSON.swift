@@ -1,0 +1,162 @@
+/// A JSON value. Objects keep their keys in insertion order, so a document decoded and encoded again comes out
+/// in the order it came in, and results are printed in the order the code builds them.
+///
+/// Numbers keep what they were: an integer literal becomes `.integer` (or `.unsigned` above `Int64.max`), so 64-bit
+/// values such as HRESULTs and VSIDs survive exactly; anything with a fraction or exponent becomes `.double`.
+public enum JSON: Sendable, Equatable {
+    case null
+    case bool(Bool)
+    case integer(Int64)
+    case unsigned(UInt64)
+    case double(Double)
+    case string(String)
+    case array([JSON])
+    case object(JSONObject)
+}
+
+/// An ordered JSON object. Lookup by `subscript` is exact; `value(goKey:)` is the case-insensitive lookup Go's
+/// `encoding/json` does for struct fields (exact key first, then the first key equal under case folding), which
+/// the real Windows CNI configs depend on (`"Policies"`, `"Name"`, `"Value"`).
+public struct JSONObject: Sendable, Equatable, Sequence {
+    public private(set) var entries: [(key: String, value: JSON)]
+
+    public init() { entries = [] }
+
+    public init(_ entries: [(String, JSON)]) {
+        self.entries = []
+        self.entries.reserveCapacity(entries.count)
+        for (key, value) in entries { self[key] = value }
+    }
+
+    public var count: Int { entries.count }
+    public var isEmpty: Bool { entries.isEmpty }
+    public var keys: [String] { entries.map(\.key) }
+
+    public func makeIterator() -> IndexingIterator<[(key: String, value: JSON)]> { entries.makeIterator() }
+
+    /// Exact-key access. Setting `nil` removes the key; setting an existing key replaces it in place.
+    public subscript(key: String) -> JSON? {
+        get {
+            for entry in entries where entry.key == key { return entry.value }
+            return nil
+        }
+        set {
+            let index = entries.firstIndex { $0.key == key }
+            switch (index, newValue) {
+            case (let index?, let value?): entries[index].value = value
+            case (let index?, nil): entries.remove(at: index)
+            case (nil, let value?): entries.append((key, value))
+            case (nil, nil): break
+            }
+        }
+    }
+
+    /// Go-compatible lookup: the exact key if present, else the first key that matches ignoring ASCII case.
+    public func value(goKey key: String) -> JSON? {
+        if let exact = self[key] { return exact }
+        for entry in entries where asciiCaseInsensitiveEqual(entry.key, key) { return entry.value }
+        return nil
+    }
+
+    /// The key actually present in the document that `value(goKey:)` would use, for error messages.
+    public func matchedKey(goKey key: String) -> String? {
+        if self[key] != nil { return key }
+        return entries.first { asciiCaseInsensitiveEqual($0.key, key) }?.key
+    }
+
+    public static func == (lhs: JSONObject, rhs: JSONObject) -> Bool {
+        guard lhs.entries.count == rhs.entries.count else { return false }
+        for (left, right) in zip(lhs.entries, rhs.entries) where left.key != right.key || left.value != right.value {
+            return false
+        }
+        return true
+    }
+}
+
+/// Go's `encoding/json` folds case with `bytes.EqualFold`, which for the ASCII keys of CNI and HNS documents is
+/// plain ASCII case folding.
+func asciiCaseInsensitiveEqual(_ left: String, _ right: String) -> Bool {
+    var leftBytes = left.utf8.makeIterator()
+    var rightBytes = right.utf8.makeIterator()
+    while true {
+        switch (leftBytes.next(), rightBytes.next()) {
+        case (nil, nil): return true
+        case (let l?, let r?):
+            if l == r { continue }
+            let lowerL = (l >= 0x41 && l <= 0x5A) ? l | 0x20 : l
+            let lowerR = (r >= 0x41 && r <= 0x5A) ? r | 0x20 : r
+            if lowerL != lowerR { return false }
+        default: return false
+        }
+    }
+}
+
+extension JSON {
+    public var isNull: Bool { if case .null = self { return true } else { return false } }
+
+    public var stringValue: String? { if case .string(let value) = self { return value } else { return nil } }
+    public var boolValue: Bool? { if case .bool(let value) = self { return value } else { return nil } }
+    public var arrayValue: [JSON]? { if case .array(let value) = self { return value } else { return nil } }
+    public var objectValue: JSONObject? { if case .object(let value) = self { return value } else { return nil } }
+
+    /// The value as a signed 64-bit integer, when it is an integer that fits (a double with no fraction counts,
+    /// as Go decodes `1.0` into an int only when it has no fraction — it does not, but HNS never sends those).
+    public var int64Value: Int64? {
+        switch self {
+        case .integer(let value): return value
+        case .unsigned(let value): return value <= UInt64(Int64.max) ? Int64(value) : nil
+        default: return nil
+        }
+    }
+
+    public var uint64Value: UInt64? {
+        switch self {
+        case .integer(let value): return value >= 0 ? UInt64(value) : nil
+        case .unsigned(let value): return value
+        default: return nil
+        }
+    }
+
+    public var doubleValue: Double? {
+        switch self {
+        case .integer(let value): return Double(value)
+        case .unsigned(let value): return Double(value)
+        case .double(let value): return value
+        default: return nil
+        }
+    }
+
+    /// Go-compatible member lookup on an object (see `JSONObject.value(goKey:)`); nil for non-objects.
+    public subscript(goKey key: String) -> JSON? { objectValue?.value(goKey: key) }
+
+    /// Exact member lookup on an object; nil for non-objects.
+    public subscript(key: String) -> JSON? { objectValue?[key] }
+
+    /// What kind of value this is, in the words error messages use.
+    public var kindName: String {
+        switch self {
+        case .null: return "null"
+        case .bool: return "a boolean"
+        case .integer, .unsigned, .double: return "a number"
+        case .string: return "a string"
+        case .array: return "an array"
+        case .object: return "an object"
+        }
+    }
+}
+
+extension JSON: ExpressibleByNilLiteral, ExpressibleByBooleanLiteral, ExpressibleByIntegerLiteral,
+    ExpressibleByFloatLiteral, ExpressibleByStringLiteral, ExpressibleByArrayLiteral, ExpressibleByDictionaryLiteral
+{
+    public init(nilLiteral: ()) { self = .null }
+    public init(booleanLiteral value: Bool) { self = .bool(value) }
+    public init(integerLiteral value: Int64) { self = .integer(value) }
+    public init(floatLiteral value: Double) { self = .double(value) }
+    public init(stringLiteral value: String) { self = .string(value) }
+    public init(arrayLiteral elements: JSON...) { self = .array(elements) }
+    public init(dictionaryLiteral elements: (String, JSON)...) { self = .object(JSONObject(elements)) }
+}
+
+extension JSONObject: ExpressibleByDictionaryLiteral {
+    public init(dictionaryLiteral elements: (String, JSON)...) { self.init(elements) }
+}

@@ -1,0 +1,140 @@
+/// A value in a decoded document that does not have the type or form the reader needs. `path` is the dotted JSON
+/// path of the value as spelled in the document (`ipam.ranges[0][1].subnet`); the description reads
+/// `ipam.subnet: expected a string, found a number (5)`.
+public struct JSONFieldError: Error, Sendable, Equatable, CustomStringConvertible {
+    public let path: String
+    public let message: String
+
+    public init(path: String, message: String) {
+        self.path = path
+        self.message = message
+    }
+
+    public var description: String { path.isEmpty ? message : "\(path): \(message)" }
+
+    /// A wrong-type error in the common wording.
+    public static func mismatch(_ path: String, expected: String, found: JSON) -> JSONFieldError {
+        JSONFieldError(path: path, message: "expected \(expected), found \(found.kindName) (\(found.excerpt))")
+    }
+}
+
+extension JSON {
+    /// A short, single-line rendering of the value for error messages (long values are cut).
+    public var excerpt: String {
+        let text = compact()
+        if text.utf8.count <= 80 { return text }
+        return String(decoding: text.utf8.prefix(77), as: UTF8.self) + "..."
+    }
+}
+
+/// Reads the members of one JSON object the way Go's `encoding/json` fills a struct: keys matched exactly or else
+/// case-insensitively, `null` treated as absent, a wrong type reported with the member's path.
+public struct JSONFields: Sendable {
+    public let object: JSONObject
+    public let path: String
+
+    /// Reads `value` as an object; anything else is an error naming `path`.
+    public init(_ value: JSON, path: String) throws(JSONFieldError) {
+        guard case .object(let object) = value else {
+            throw .mismatch(path.isEmpty ? "(document)" : path, expected: "an object", found: value)
+        }
+        self.object = object
+        self.path = path
+    }
+
+    public init(object: JSONObject, path: String) {
+        self.object = object
+        self.path = path
+    }
+
+    /// The path of a member, as it would appear in an error.
+    public func path(of key: String) -> String {
+        let spelled = object.matchedKey(goKey: key) ?? key
+        return path.isEmpty ? spelled : "\(path).\(spelled)"
+    }
+
+    /// The raw member, or nil when it is absent or `null`.
+    public func value(_ key: String) -> JSON? {
+        guard let value = object.value(goKey: key), !value.isNull else { return nil }
+        return value
+    }
+
+    public func string(_ key: String) throws(JSONFieldError) -> String? {
+        guard let value = value(key) else { return nil }
+        guard case .string(let text) = value else { throw .mismatch(path(of: key), expected: "a string", found: value) }
+        return text
+    }
+
+    public func bool(_ key: String) throws(JSONFieldError) -> Bool? {
+        guard let value = value(key) else { return nil }
+        guard case .bool(let flag) = value else { throw .mismatch(path(of: key), expected: "true or false", found: value) }
+        return flag
+    }
+
+    /// An integer within `range`; a fraction, a string or an out-of-range number is an error.
+    public func integer(_ key: String, in range: ClosedRange<Int64> = Int64.min...Int64.max) throws(JSONFieldError)
+        -> Int64?
+    {
+        guard let value = value(key) else { return nil }
+        guard let number = value.int64Value else {
+            throw .mismatch(path(of: key), expected: "an integer", found: value)
+        }
+        guard range.contains(number) else {
+            throw JSONFieldError(
+                path: path(of: key),
+                message: "\(number) is out of range, expected \(range.lowerBound) to \(range.upperBound)")
+        }
+        return number
+    }
+
+    public func unsigned(_ key: String) throws(JSONFieldError) -> UInt64? {
+        guard let value = value(key) else { return nil }
+        guard let number = value.uint64Value else {
+            throw .mismatch(path(of: key), expected: "a non-negative integer", found: value)
+        }
+        return number
+    }
+
+    public func double(_ key: String) throws(JSONFieldError) -> Double? {
+        guard let value = value(key) else { return nil }
+        guard let number = value.doubleValue else { throw .mismatch(path(of: key), expected: "a number", found: value) }
+        return number
+    }
+
+    public func array(_ key: String) throws(JSONFieldError) -> [JSON]? {
+        guard let value = value(key) else { return nil }
+        guard case .array(let elements) = value else {
+            throw .mismatch(path(of: key), expected: "an array", found: value)
+        }
+        return elements
+    }
+
+    public func fields(_ key: String) throws(JSONFieldError) -> JSONFields? {
+        guard let value = value(key) else { return nil }
+        return try JSONFields(value, path: path(of: key))
+    }
+
+    public func strings(_ key: String) throws(JSONFieldError) -> [String]? {
+        guard let elements = try array(key) else { return nil }
+        var result: [String] = []
+        result.reserveCapacity(elements.count)
+        for (index, element) in elements.enumerated() {
+            guard case .string(let text) = element else {
+                throw .mismatch("\(path(of: key))[\(index)]", expected: "a string", found: element)
+            }
+            result.append(text)
+        }
+        return result
+    }
+
+    /// Each element of an array member read as an object, with its indexed path.
+    public func objects(_ key: String) throws(JSONFieldError) -> [JSONFields]? {
+        guard let elements = try array(key) else { return nil }
+        var result: [JSONFields] = []
+        result.reserveCapacity(elements.count)
+        for (index, element) in elements.enumerated() {
+            result.append(try JSONFields(element, path: "\(path(of: key))[\(index)]"))
+        }
+        return result
+    }
+}

@@ -1,0 +1,3 @@
+import JSON
+
+print(JSON.object(["placeholder": true]).compact())
