@@ -20,16 +20,20 @@ let package = Package(
     targets: [
         .systemLibrary(name: "CJSONC", pkgConfig: "json-c", providers: [.apt(["libjson-c-dev"])]),
         .target(name: "JSON", dependencies: ["CJSONC"], swiftSettings: strict, linkerSettings: [.linkedLibrary("m")]),
-        .target(name: "CNI", dependencies: ["JSON"], swiftSettings: strict),
-        .target(name: "HCN", dependencies: ["JSON"], swiftSettings: strict),
+        // IPv4/IPv6 addresses, CIDR prefixes and MAC addresses: shared by the CNI results, HNS documents, the
+        // simulator's checks and host-local's arithmetic.
+        .target(name: "NetAddress", swiftSettings: strict),
+        .target(name: "CNI", dependencies: ["JSON", "NetAddress"], swiftSettings: strict),
+        .target(name: "HCN", dependencies: ["JSON", "NetAddress"], swiftSettings: strict),
         .target(name: "HCNWindows", dependencies: ["HCN"], swiftSettings: strict),
-        .target(name: "HNSSimulator", dependencies: ["HCN", "JSON"], swiftSettings: strict),
-        .target(name: "HostLocal", dependencies: ["CNI", "JSON"], swiftSettings: strict),
-        .target(name: "WinCNI", dependencies: ["CNI", "HCN", "HostLocal", "JSON"], swiftSettings: strict),
+        .target(name: "HNSSimulator", dependencies: ["HCN", "JSON", "NetAddress"], swiftSettings: strict),
+        .target(name: "HostLocal", dependencies: ["CNI", "JSON", "NetAddress"], swiftSettings: strict),
+        .target(
+            name: "WinCNI", dependencies: ["CNI", "HCN", "HostLocal", "JSON", "NetAddress"], swiftSettings: strict),
         .target(
             name: "HNSControl",
             dependencies: [
-                "HCN", "HNSSimulator", "JSON",
+                "HCN", "HNSSimulator", "JSON", "NetAddress",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict
@@ -51,18 +55,19 @@ let package = Package(
             swiftSettings: strict
         ),
         .testTarget(name: "JSONTests", dependencies: ["JSON"], swiftSettings: strict),
-        .testTarget(name: "CNITests", dependencies: ["CNI", "JSON"], swiftSettings: strict),
+        .testTarget(name: "NetAddressTests", dependencies: ["NetAddress"], swiftSettings: strict),
+        .testTarget(name: "CNITests", dependencies: ["CNI", "JSON", "NetAddress"], swiftSettings: strict),
         .testTarget(
             name: "HCNTests",
-            dependencies: ["HCN", "HNSSimulator", "JSON"],
+            dependencies: ["HCN", "HNSSimulator", "JSON", "NetAddress"],
             resources: [.copy("Fixtures")],
             swiftSettings: strict
         ),
-        .testTarget(name: "HNSSimulatorTests", dependencies: ["HNSSimulator", "HCN", "JSON"], swiftSettings: strict),
-        .testTarget(name: "HostLocalTests", dependencies: ["HostLocal", "CNI", "JSON"], swiftSettings: strict),
+        .testTarget(name: "HNSSimulatorTests", dependencies: ["HNSSimulator", "HCN", "JSON", "NetAddress"], swiftSettings: strict),
+        .testTarget(name: "HostLocalTests", dependencies: ["HostLocal", "CNI", "JSON", "NetAddress"], swiftSettings: strict),
         .testTarget(
             name: "WinCNITests",
-            dependencies: ["WinCNI", "CNI", "HCN", "HNSSimulator", "HostLocal", "JSON"],
+            dependencies: ["WinCNI", "CNI", "HCN", "HNSSimulator", "HostLocal", "JSON", "NetAddress"],
             resources: [.copy("Fixtures")],
             swiftSettings: strict
         ),
