@@ -15,6 +15,8 @@
  *
  * Output (stdout, one record per line, tab separated key=value fields) is read by run.sh:
  *   case  label=L n=N fail=F med_us= p90_us= p99_us= min_us= max_us= mean_us= rss_max_kib= rss_med_kib=
+ *   detail label=L cpu_us= minflt= csw= syscr= syscw= rchar= wchar= wbytes=   (medians per exec;
+ *          CPU time, minor page faults, context switches, read/write syscalls and bytes, bytes sent to storage)
  *   ratio label=L base=B n=N med= p90=
  *   phase label=L n=N jobs=J wall_us= per_s=
  * Exit status: 0 all commands exited as expected; 1 some did not; 2 the harness itself failed.
@@ -50,7 +52,13 @@ struct sample {
     double us;
     long rss_kib;
     int ok;
+    /* where the time went: rusage and /proc/PID/io of the exited child, read before it is reaped */
+    double d[8];
 };
+
+/* CPU is user + system: the sum is exact (the split between the two is sampled at ticks, useless below 1 ms) */
+enum { D_CPU, D_MINFLT, D_CSW, D_SYSCR, D_SYSCW, D_RCHAR, D_WCHAR, D_WBYTES, ND };
+static const char *dname[ND] = {"cpu_us", "minflt", "csw", "syscr", "syscw", "rchar", "wchar", "wbytes"};
 
 struct lines {
     char **v;
@@ -281,7 +289,49 @@ static void spawn(struct job *j) {
     j->in_fd = -1;
 }
 
-static void finish(struct job *j, int status, struct rusage *ru, double t1) {
+/* counters of an exited, not yet reaped child */
+static void read_io(pid_t pid, double *d) {
+    char path[64], buf[512];
+    snprintf(path, sizeof path, "/proc/%d/io", (int)pid);
+    d[D_SYSCR] = d[D_SYSCW] = d[D_RCHAR] = d[D_WCHAR] = d[D_WBYTES] = NAN;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return;
+    ssize_t n = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    if (n <= 0) return;
+    buf[n] = 0;
+    static const struct {
+        const char *key;
+        int idx;
+    } keys[] = {{"rchar: ", D_RCHAR}, {"wchar: ", D_WCHAR}, {"syscr: ", D_SYSCR}, {"syscw: ", D_SYSCW},
+                {"write_bytes: ", D_WBYTES}};
+    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
+        char *p = strstr(buf, keys[i].key);
+        if (p) d[keys[i].idx] = strtod(p + strlen(keys[i].key), NULL);
+    }
+}
+
+/* Wait for a child (pid, or any when pid is -1) to exit: returns its pid with the end time and counters taken
+   before it is reaped, so reading /proc does not count in its wall time. */
+static pid_t wait_exit(pid_t pid, double *t1, double *d, int *status, struct rusage *ru) {
+    siginfo_t si;
+    for (;;) {
+        memset(&si, 0, sizeof si);
+        int rc = waitid(pid < 0 ? P_ALL : P_PID, pid < 0 ? 0 : (id_t)pid, &si, WEXITED | WNOWAIT);
+        if (rc == 0) break;
+        if (errno != EINTR) die("waitid: %s", strerror(errno));
+    }
+    *t1 = now_us();
+    read_io(si.si_pid, d);
+    while (wait4(si.si_pid, status, 0, ru) < 0)
+        if (errno != EINTR) die("wait4: %s", strerror(errno));
+    d[D_CPU] = (double)(ru->ru_utime.tv_sec + ru->ru_stime.tv_sec) * 1e6 + (double)(ru->ru_utime.tv_usec + ru->ru_stime.tv_usec);
+    d[D_MINFLT] = (double)ru->ru_minflt;
+    d[D_CSW] = (double)(ru->ru_nvcsw + ru->ru_nivcsw);
+    return si.si_pid;
+}
+
+static void finish(struct job *j, int status, struct rusage *ru, double t1, const double *d) {
     struct kase *c = &cases[j->kase];
     int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
     int ok = code == c->expect;
@@ -300,6 +350,7 @@ static void finish(struct job *j, int status, struct rusage *ru, double t1) {
         s->us = us;
         s->rss_kib = ru->ru_maxrss;
         s->ok = ok;
+        memcpy(s->d, d, sizeof s->d);
         if ((size_t)j->idx + 1 > c->ns) c->ns = (size_t)j->idx + 1;
         if (raw) fprintf(raw, "%s\t%ld\t%.1f\t%ld\t%d\n", c->label, j->round, us, ru->ru_maxrss, code);
     }
@@ -315,12 +366,9 @@ static void run_one(int ci, long rel, long idx) {
     spawn(&j);
     int status;
     struct rusage ru;
-    pid_t p;
-    while ((p = wait4(j.pid, &status, 0, &ru)) < 0 && errno == EINTR) {
-    }
-    double t1 = now_us();
-    if (p < 0) die("wait4: %s", strerror(errno));
-    finish(&j, status, &ru, t1);
+    double t1, d[ND];
+    wait_exit(j.pid, &t1, d, &status, &ru);
+    finish(&j, status, &ru, t1, d);
 }
 
 static int cmp_double(const void *a, const void *b) {
@@ -366,6 +414,15 @@ static void report(void) {
                c->label, n, c->fails, median_sorted(t, n), pct_sorted(t, n, 90), pct_sorted(t, n, 99),
                n ? t[0] : NAN, n ? t[n - 1] : NAN, n ? sum / (double)n : NAN, n ? r[n - 1] : 0L,
                n ? r[n / 2] : 0L);
+        printf("detail\tlabel=%s", c->label);
+        for (int k = 0; k < ND; k++) {
+            size_t m = 0;
+            for (size_t i = 0; i < n; i++)
+                if (!isnan(c->s[i].d[k])) t[m++] = c->s[i].d[k];
+            qsort(t, m, sizeof(double), cmp_double);
+            printf("\t%s=%.0f", dname[k], median_sorted(t, m));
+        }
+        printf("\n");
         if (jobs > 1 && n)
             printf("phase\tlabel=%s\tn=%zu\tjobs=%ld\twall_us=%.1f\tper_s=%.1f\n", c->label, n, jobs, c->phase_wall_us,
                    (double)n / (c->phase_wall_us / 1e6));
@@ -425,16 +482,12 @@ static void run_phased(void) {
             }
             int status;
             struct rusage ru;
-            pid_t p = wait4(-1, &status, 0, &ru);
-            double t1 = now_us();
-            if (p < 0) {
-                if (errno == EINTR) continue;
-                die("wait4: %s", strerror(errno));
-            }
+            double t1, d[ND];
+            pid_t p = wait_exit(-1, &t1, d, &status, &ru);
             long s = 0;
             while (s < jobs && !(used[s] && slots[s].pid == p)) s++;
             if (s == jobs) continue; /* not ours */
-            finish(&slots[s], status, &ru, t1);
+            finish(&slots[s], status, &ru, t1, d);
             used[s] = 0;
             busy--;
             done++;

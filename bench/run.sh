@@ -302,17 +302,31 @@ fails() { local f; f=$(get "$1" case "$2" fail); [ -n "$f" ] && [ "$f" != 0 ] &&
       "$(ms "$(get "$M" case "$c" p99_us)") | $(x "$(get "$M" ratio "$c" med noop)") | $(x "$(get "$M" ratio "$c" med hl-add)") |" \
       "$(mib "$(get "$M" case "$c" rss_max_kib)") |"
   done
+  echo
+  echo "Where the time goes (medians per exec, same run): CPU is user + system time of the child; faults are minor"
+  echo "page faults (memory touched); read/write calls and bytes from the kernel's I/O accounting; storage writes are"
+  echo "bytes the child sent to the block layer."
+  echo
+  echo "| command | CPU | minor faults | context switches | read calls | write calls | bytes read | bytes written | storage writes |"
+  echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|"
+  for c in noop version l2-add l2-del ov-add ov-del l2-check hl-add hl-del; do
+    [ -z "$(get "$M" detail "$c" cpu_us)" ] && continue
+    echo "| $c | $(ms "$(get "$M" detail "$c" cpu_us)") | $(get "$M" detail "$c" minflt) | $(get "$M" detail "$c" csw) |" \
+      "$(get "$M" detail "$c" syscr) | $(get "$M" detail "$c" syscw) | $(get "$M" detail "$c" rchar) | $(get "$M" detail "$c" wchar) |" \
+      "$(get "$M" detail "$c" wbytes) |"
+  done
   if [ $SCALE_OK = 1 ]; then
     S=$RUN/scale.out
     echo
     echo "## Scale: existing pods on the L2Bridge network (interleaved, ratios per round against 10 pods)"
     echo
-    echo "| existing pods | n | ADD median | ADD p90 | ADD ÷ ADD@10 | DEL median | DEL p90 | DEL ÷ DEL@10 | ADD peak RSS |"
-    echo "|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+    echo "| existing pods | n | ADD median | ADD p90 | ADD ÷ ADD@10 | DEL median | DEL p90 | DEL ÷ DEL@10 | ADD peak RSS | ADD CPU | ADD bytes read | ADD read calls |"
+    echo "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
     for s in "${SIZES[@]}"; do
       echo "| $s$(fails "$S" "add@$s")$(fails "$S" "del@$s") | $(get "$S" case "add@$s" n) | $(ms "$(get "$S" case "add@$s" med_us)") | $(ms "$(get "$S" case "add@$s" p90_us)") |" \
         "$(x "$(get "$S" ratio "add@$s" med add@10)") | $(ms "$(get "$S" case "del@$s" med_us)") | $(ms "$(get "$S" case "del@$s" p90_us)") |" \
-        "$(x "$(get "$S" ratio "del@$s" med del@10)") | $(mib "$(get "$S" case "add@$s" rss_max_kib)") |"
+        "$(x "$(get "$S" ratio "del@$s" med del@10)") | $(mib "$(get "$S" case "add@$s" rss_max_kib)") |" \
+        "$(ms "$(get "$S" detail "add@$s" cpu_us)") | $(get "$S" detail "add@$s" rchar) | $(get "$S" detail "add@$s" syscr) |"
     done
     echo
     echo "GC (cniVersion 1.1.0, empty \`cni.dev/valid-attachments\`) on the network with $GC_BEFORE endpoints (pods + flannel's host endpoint):" \
