@@ -20,8 +20,10 @@ public final class HCNClient {
 
     /// The first network named `name` (hcsshim `GetNetworkByName`).
     public func network(named name: String) throws(HCNError) -> HostComputeNetwork? {
-        try list(.network, query: HostComputeQuery(filter: ["Name": .string(name)]), decode: HostComputeNetwork.init(json:))
-            .first
+        try list(
+            .network, query: HostComputeQuery(filter: ["Name": .string(name)]), decode: HostComputeNetwork.init(json:)
+        )
+        .first
     }
 
     public func network(id: String) throws(HCNError) -> HostComputeNetwork? {
@@ -60,13 +62,17 @@ public final class HCNClient {
 
     /// The first endpoint named `name`. Endpoint names are not unique in HNS.
     public func endpoint(named name: String) throws(HCNError) -> HostComputeEndpoint? {
-        try list(.endpoint, query: HostComputeQuery(filter: ["Name": .string(name)]), decode: HostComputeEndpoint.init(json:))
-            .first
+        try list(
+            .endpoint, query: HostComputeQuery(filter: ["Name": .string(name)]), decode: HostComputeEndpoint.init(json:)
+        )
+        .first
     }
 
     public func endpoint(id: String) throws(HCNError) -> HostComputeEndpoint? {
-        try list(.endpoint, query: HostComputeQuery(filter: ["ID": .string(id)]), decode: HostComputeEndpoint.init(json:))
-            .first
+        try list(
+            .endpoint, query: HostComputeQuery(filter: ["ID": .string(id)]), decode: HostComputeEndpoint.init(json:)
+        )
+        .first
     }
 
     /// Creates `endpoint` on network `networkID` (hcsshim `network.CreateEndpoint`: Open network →
@@ -104,8 +110,10 @@ public final class HCNClient {
     }
 
     public func namespace(id: String) throws(HCNError) -> HostComputeNamespace? {
-        try list(.namespace, query: HostComputeQuery(filter: ["ID": .string(id)]), decode: HostComputeNamespace.init(json:))
-            .first
+        try list(
+            .namespace, query: HostComputeQuery(filter: ["ID": .string(id)]), decode: HostComputeNamespace.init(json:)
+        )
+        .first
     }
 
     public func createNamespace(_ namespace: HostComputeNamespace) throws(HCNError) -> HostComputeNamespace {
@@ -187,7 +195,7 @@ public final class HCNClient {
             let handle: HCNHandle
             do {
                 handle = try service.open(kind, id: id)
-            } catch where error.isNotFound {
+            } catch  where error.isNotFound {
                 continue
             }
             defer { service.close(handle) }

@@ -75,7 +75,8 @@ public enum HCNErrorCatalog {
         entry("HCN_E_NAMESPACE_ATTACH_FAILED", 0x803B_002E, "The requested operation for attach namespace failed."),
         entry("HCN_E_ADDR_INVALID_OR_RESERVED", 0x803B_002F, "An address provided is invalid or reserved."),
         entry("HCN_E_INVALID_PREFIX", 0x803B_0030, "The prefix provided is invalid."),
-        entry("HCN_E_OBJECT_USED_AFTER_UNLOAD", 0x803B_0031, "A call was performed against an object that was torn down."),
+        entry(
+            "HCN_E_OBJECT_USED_AFTER_UNLOAD", 0x803B_0031, "A call was performed against an object that was torn down."),
         entry(
             "HCN_E_INVALID_SUBNET", 0x803B_0032, "The provided subnet configuration is invalid or missing parameters."),
         entry(

@@ -33,7 +33,12 @@ public struct HostComputeQuery: Sendable, Equatable {
     init(fields: JSONFields) throws(JSONFieldError) {
         schemaVersion = try fields.schemaVersion()
         flags = try fields.uint32("Flags")
-        filter = try fields.string("Filter") ?? ""
+        // Filter is a JSON string holding an object; a client that sends the object itself is understood too.
+        if let object = fields.value("Filter")?.objectValue {
+            filter = JSON.object(object).compact()
+        } else {
+            filter = try fields.string("Filter") ?? ""
+        }
         original = fields.object
     }
 
@@ -47,7 +52,10 @@ public struct HostComputeQuery: Sendable, Equatable {
         var writer = HCNObjectWriter(original: original)
         writer.schemaVersion(schemaVersion)
         writer.unsigned("Flags", flags)
-        writer.string("Filter", filter)
+        let filterText = filter
+        writer.optional("Filter", .string(filterText), isZero: filterText.isEmpty) { old in
+            old.objectValue.map { JSON.object($0).compact() == filterText } ?? false
+        }
         return writer.json
     }
 }
@@ -129,11 +137,13 @@ public struct ModifyRequest: Sendable, Equatable {
 
     /// A network `Policy` request (`AddPolicy`, `RemovePolicy`): Settings = `{"Policies":[…]}`.
     public static func networkPolicies(_ requestType: ModifyRequestType, _ policies: [NetworkPolicy]) -> ModifyRequest {
-        ModifyRequest(resourceType: .policy, requestType: requestType, settings: PolicyNetworkRequest(policies: policies).json)
+        ModifyRequest(
+            resourceType: .policy, requestType: requestType, settings: PolicyNetworkRequest(policies: policies).json)
     }
 
     /// An endpoint `Policy` request (`ApplyPolicy`): Settings = `{"Policies":[…]}`.
-    public static func endpointPolicies(_ requestType: ModifyRequestType, _ policies: [EndpointPolicy]) -> ModifyRequest {
+    public static func endpointPolicies(_ requestType: ModifyRequestType, _ policies: [EndpointPolicy]) -> ModifyRequest
+    {
         ModifyRequest(
             resourceType: .policy, requestType: requestType, settings: PolicyEndpointRequest(policies: policies).json)
     }

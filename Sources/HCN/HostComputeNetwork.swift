@@ -79,7 +79,9 @@ public struct HostComputeNetwork: Sendable, Equatable {
         // hcsshim presets NAT before decoding: HNS omits the Type of NAT networks (enum value 0).
         type = try fields.enumeration("Type", table: NetworkType.table) ?? NetworkType.nat.rawValue
         policies = try fields.list("Policies", NetworkPolicy.init(fields:))
-        macPool = try fields.nonEmptyObject("MacPool").map { (fields) throws(JSONFieldError) in try MacPool(fields: fields) }
+        macPool = try fields.nonEmptyObject("MacPool").map { (fields) throws(JSONFieldError) in
+            try MacPool(fields: fields)
+        }
         dns = try fields.nonEmptyObject("Dns").map { (fields) throws(JSONFieldError) in try Dns(fields: fields) }
         ipams = try fields.list("Ipams", Ipam.init(fields:))
         flags = try fields.uint32("Flags")

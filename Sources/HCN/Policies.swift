@@ -236,5 +236,7 @@ public struct SubnetPolicy: Sendable, Equatable {
         return try Setting(settings: settings)
     }
 
-    public static func vsid(_ isolationId: UInt32) -> SubnetPolicy { SubnetPolicy(VsidPolicySetting(isolationId: isolationId)) }
+    public static func vsid(_ isolationId: UInt32) -> SubnetPolicy {
+        SubnetPolicy(VsidPolicySetting(isolationId: isolationId))
+    }
 }

@@ -141,7 +141,8 @@ public struct PortMappingPolicySetting: EndpointPolicySetting {
     public var flags: UInt32
     public var original: JSONObject?
 
-    public init(protocolNumber: UInt32, internalPort: UInt16, externalPort: UInt16, vip: String = "", flags: UInt32 = 0) {
+    public init(protocolNumber: UInt32, internalPort: UInt16, externalPort: UInt16, vip: String = "", flags: UInt32 = 0)
+    {
         self.protocolNumber = protocolNumber
         self.internalPort = internalPort
         self.externalPort = externalPort
@@ -190,7 +191,8 @@ public struct ProviderAddressEndpointPolicySetting: EndpointPolicySetting, Netwo
 
     public init(settings: JSON) throws(HCNDecodingError) {
         self = try decodeSettings(settings) { (fields) throws(JSONFieldError) in
-            var setting = ProviderAddressEndpointPolicySetting(providerAddress: try fields.string("ProviderAddress") ?? "")
+            var setting = ProviderAddressEndpointPolicySetting(
+                providerAddress: try fields.string("ProviderAddress") ?? "")
             setting.original = fields.object
             return setting
         }
@@ -368,8 +370,9 @@ public struct RemoteSubnetRoutePolicySetting: NetworkPolicySetting {
     public var distributedRouterMacAddress: String
     public var original: JSONObject?
 
-    public init(destinationPrefix: String, isolationId: UInt32, providerAddress: String, distributedRouterMacAddress: String)
-    {
+    public init(
+        destinationPrefix: String, isolationId: UInt32, providerAddress: String, distributedRouterMacAddress: String
+    ) {
         self.destinationPrefix = destinationPrefix
         self.isolationId = isolationId
         self.providerAddress = providerAddress

@@ -68,7 +68,7 @@
         let win32 = GetLastError()
         let code: UInt32 = win32 == 0 ? 0x8000_4005 : (UInt32(win32) & 0xFFFF) | 0x8007_0000
         return HCNError(
-            operation: operation, code: HRESULT(code), name: HCNErrorCatalog.name(of: HRESULT(code)),
+            operation: operation, code: HCN.HRESULT(code), name: HCNErrorCatalog.name(of: HCN.HRESULT(code)),
             message: "\(message) (Win32 error \(win32))")
     }
 #endif

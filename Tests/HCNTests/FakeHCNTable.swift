@@ -99,11 +99,15 @@ final class FakeHCN: @unchecked Sendable {
         return finish(function, output: output, record: record)
     }
 
-    func create(_ function: String, _ network: UnsafeMutableRawPointer?, _ id: REFGUID?, _ settings: PCWSTR?,
-                _ handle: HandleOut?, _ record: PWSTROut?) -> Int32 {
+    func create(
+        _ function: String, _ network: UnsafeMutableRawPointer?, _ id: REFGUID?, _ settings: PCWSTR?,
+        _ handle: HandleOut?, _ record: PWSTROut?
+    ) -> Int32 {
         let (guid, bytes) = Self.guid(id)
-        calls.append(Call(function: function, strings: [Self.read(settings)], id: guid, idBytes: bytes,
-                          handle: network.map { UInt(bitPattern: $0) }))
+        calls.append(
+            Call(
+                function: function, strings: [Self.read(settings)], id: guid, idBytes: bytes,
+                handle: network.map { UInt(bitPattern: $0) }))
         newHandle(function, handle)
         return finish(function, output: nil, record: record)
     }
@@ -115,13 +119,18 @@ final class FakeHCN: @unchecked Sendable {
         return finish(function, output: nil, record: record)
     }
 
-    func modify(_ function: String, _ handle: UnsafeMutableRawPointer?, _ settings: PCWSTR?, _ record: PWSTROut?) -> Int32 {
-        calls.append(Call(function: function, strings: [Self.read(settings)], handle: handle.map { UInt(bitPattern: $0) }))
+    func modify(_ function: String, _ handle: UnsafeMutableRawPointer?, _ settings: PCWSTR?, _ record: PWSTROut?)
+        -> Int32
+    {
+        calls.append(
+            Call(function: function, strings: [Self.read(settings)], handle: handle.map { UInt(bitPattern: $0) }))
         return finish(function, output: nil, record: record)
     }
 
-    func query(_ function: String, _ handle: UnsafeMutableRawPointer?, _ query: PCWSTR?, _ output: PWSTROut?,
-               _ record: PWSTROut?) -> Int32 {
+    func query(
+        _ function: String, _ handle: UnsafeMutableRawPointer?, _ query: PCWSTR?, _ output: PWSTROut?,
+        _ record: PWSTROut?
+    ) -> Int32 {
         calls.append(Call(function: function, strings: [Self.read(query)], handle: handle.map { UInt(bitPattern: $0) }))
         return finish(function, output: output, record: record)
     }

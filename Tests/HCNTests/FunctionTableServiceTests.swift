@@ -2,9 +2,9 @@ import HCN
 import JSON
 import Testing
 
-private let endpointGUID = GUID("5E6298C2-7A1B-4C3D-8E9F-0A1B2C3D4E5F")!
-private let networkGUID = GUID("9D7C5A4E-2F3B-4C1D-8E6F-0A1B2C3D4E5F")!
-private let namespaceGUID = GUID("E2C6C4A1-3B5D-4F7E-9A1C-2B3D4E5F6A7B")!
+private let endpointGUID = GUID("5E6298C2-7A1B-4C3D-8E9F-0A1B2C3D4E5F") ?? .zero
+private let networkGUID = GUID("9D7C5A4E-2F3B-4C1D-8E6F-0A1B2C3D4E5F") ?? .zero
+private let namespaceGUID = GUID("E2C6C4A1-3B5D-4F7E-9A1C-2B3D4E5F6A7B") ?? .zero
 private let addressReservedRecord =
     #"{"Success":false,"Error":"An address provided is invalid or reserved. ","ErrorCode":2151350319}"#
 

@@ -48,7 +48,8 @@ final class InMemoryHNS: HostNetworkService {
         return JSON.array(matching.map { .string("\($0.id)".lowercased()) }).compact()
     }
 
-    func create(_ kind: HCNResourceKind, id: GUID, settings: String, network: HCNHandle?) throws(HCNError) -> HCNHandle {
+    func create(_ kind: HCNResourceKind, id: GUID, settings: String, network: HCNHandle?) throws(HCNError) -> HCNHandle
+    {
         guard let document = try? JSON.parse(settings) else {
             throw HCNError(operation: "HcnCreate\(kind.rawValue)", code: HCNErrorCatalog.invalidJSON)
         }
@@ -79,7 +80,8 @@ final class InMemoryHNS: HostNetworkService {
             let request = try? ModifyRequest(json: JSON.parse(settings)), let endpoint = request.endpointID,
             let index = objects[.namespace]?.firstIndex(where: { $0.id == id })
         else { throw HCNError(operation: "HcnModify\(handle.kind.rawValue)", code: HRESULT(0x803B_0015)) }
-        var namespace = (try? HostComputeNamespace(json: .object(objects[.namespace]?[index].document ?? [:])))
+        var namespace =
+            (try? HostComputeNamespace(json: .object(objects[.namespace]?[index].document ?? [:])))
             ?? HostComputeNamespace()
         if request.requestType == "Add" {
             namespace.resources.append(.endpoint(endpoint))
@@ -145,7 +147,8 @@ struct HCNClientTests {
         let created = try client.createEndpoint(endpoint, networkID: "\(networkID)".lowercased())
         #expect(created.hostComputeNetwork == "\(networkID)".lowercased())
         #expect(created.ipConfigurations.first?.ipAddress == "192.168.100.5")
-        let sent = #"{"Name":"abc_cbr0","HostComputeNetwork":"\#("\(networkID)".lowercased())","Policies":[{"Type":"OutBoundNAT","Settings":{"Exceptions":["10.244.0.0/16"]}}],"IpConfigurations":[{"IpAddress":"192.168.100.5"}],"Dns":{},"Health":{"Extra":{}},"SchemaVersion":{"Major":2,"Minor":0}}"#
+        let sent =
+            #"{"Name":"abc_cbr0","HostComputeNetwork":"\#("\(networkID)".lowercased())","Policies":[{"Type":"OutBoundNAT","Settings":{"Exceptions":["10.244.0.0/16"]}}],"IpConfigurations":[{"IpAddress":"192.168.100.5"}],"Dns":{},"Health":{"Extra":{}},"SchemaVersion":{"Major":2,"Minor":0}}"#
         #expect(
             recorder.lines == [
                 "HcnOpenNetwork \(networkID) -> #1",
@@ -163,7 +166,8 @@ struct HCNClientTests {
     func endpointsFilter() throws {
         let recorder = RecordingHostNetworkService(forwardingTo: hns)
         _ = try HCNClient(service: recorder).endpoints(networkID: "NETWORK-GUID")
-        #expect(recorder.transcript == "HcnEnumerateEndpoints \(Fixtures.document("query-endpoints-of-network.json"))\n")
+        #expect(
+            recorder.transcript == "HcnEnumerateEndpoints \(Fixtures.document("query-endpoints-of-network.json"))\n")
     }
 
     @Test("attaching and detaching an endpoint modifies the namespace with hcsshim's request")
@@ -179,7 +183,9 @@ struct HCNClientTests {
         #expect(recorder.lines.first?.hasPrefix("HcnOpenNamespace ") == true)
         #expect(try client.namespace(id: namespace.id)?.endpointIDs == ["ENDPOINT-GUID"])
         try recordingClient.removeEndpoint("ENDPOINT-GUID", fromNamespace: namespace.id)
-        #expect(recorder.lines.contains("HcnModifyNamespace #2 \(Fixtures.document("modify-namespace-remove-endpoint.json"))"))
+        #expect(
+            recorder.lines.contains(
+                "HcnModifyNamespace #2 \(Fixtures.document("modify-namespace-remove-endpoint.json"))"))
         #expect(try client.namespace(id: namespace.id)?.endpointIDs == [])
         #expect(try client.namespaces().count == 1)
         try client.deleteNamespace(id: namespace.id)
@@ -207,9 +213,11 @@ struct HCNClientTests {
         #expect(try HCNClient(service: hns).endpoints(networkID: nil).map(\.name) == ["b"])
     }
 
-    @Test("HNS version and DSR support", arguments: [
-        ((9, 2), false), ((9, 3), true), ((9, 9), true), ((10, 1), false), ((10, 2), true), ((15, 4), true),
-    ])
+    @Test(
+        "HNS version and DSR support",
+        arguments: [
+            ((9, 2), false), ((9, 3), true), ((9, 9), true), ((10, 1), false), ((10, 2), true), ((15, 4), true),
+        ])
     func dsrSupport(version: (Int, Int), supported: Bool) throws {
         hns.version = version
         let client = HCNClient(service: hns)
@@ -229,13 +237,16 @@ struct HCNClientTests {
 
 @Suite("HNS features and errors")
 struct HNSFeatureAndErrorTests {
-    @Test("feature thresholds follow hcsshim", arguments: [
-        (HNSFeature.remoteSubnet, (9, 1), false), (.remoteSubnet, (9, 2), true), (.hostRoute, (9, 2), true),
-        (.apiV2, (9, 1), false), (.vxlanPort, (10, 3), true), (.vxlanPort, (10, 2), false),
-        (.l4Proxy, (10, 6), true), (.l4Proxy, (11, 10), false), (.l4Proxy, (13, 0), false), (.l4Proxy, (13, 1), true),
-        (.ipv6DualStack, (11, 10), true), (.slash32EndpointPrefixes, (10, 3), false),
-        (.disableHostPort, (15, 1), true), (.modifyLoadBalancer, (15, 3), false), (.tierAcl, (14, 0), true),
-    ])
+    @Test(
+        "feature thresholds follow hcsshim",
+        arguments: [
+            (HNSFeature.remoteSubnet, (9, 1), false), (.remoteSubnet, (9, 2), true), (.hostRoute, (9, 2), true),
+            (.apiV2, (9, 1), false), (.vxlanPort, (10, 3), true), (.vxlanPort, (10, 2), false),
+            (.l4Proxy, (10, 6), true), (.l4Proxy, (11, 10), false), (.l4Proxy, (13, 0), false),
+            (.l4Proxy, (13, 1), true),
+            (.ipv6DualStack, (11, 10), true), (.slash32EndpointPrefixes, (10, 3), false),
+            (.disableHostPort, (15, 1), true), (.modifyLoadBalancer, (15, 3), false), (.tierAcl, (14, 0), true),
+        ])
     func thresholds(feature: HNSFeature, version: (Int, Int), supported: Bool) {
         #expect(feature.isSupported(byHNSVersion: version) == supported)
     }

@@ -46,7 +46,8 @@ struct SchemaBuildingTests {
         let endpoint = HostComputeEndpoint(
             name: "<sandboxID>_cbr0", hostComputeNetwork: "NETWORK-GUID",
             policies: [
-                .outBoundNAT(OutBoundNatPolicySetting(exceptions: ["192.168.0.0/16", "11.0.0.0/8", "10.137.196.0/23"])),
+                .outBoundNAT(
+                    OutBoundNatPolicySetting(exceptions: ["192.168.0.0/16", "11.0.0.0/8", "10.137.196.0/23"])),
                 .sdnRoute(SDNRoutePolicySetting(destinationPrefix: "11.0.0.0/8", needEncap: true)),
                 .sdnRoute(SDNRoutePolicySetting(destinationPrefix: "10.137.198.27/32", needEncap: true)),
             ],
@@ -70,7 +71,9 @@ struct SchemaBuildingTests {
     func portMappingEndpoint() {
         let endpoint = HostComputeEndpoint(
             name: "GoTestNatEndpoint", hostComputeNetwork: "NETWORK-GUID",
-            policies: [.portMapping(PortMappingPolicySetting(protocolNumber: 17, internalPort: 45678, externalPort: 56789))])
+            policies: [
+                .portMapping(PortMappingPolicySetting(protocolNumber: 17, internalPort: 45678, externalPort: 56789))
+            ])
         #expect(endpoint.json.compact() == Fixtures.document("endpoint-hcsshim-port-mapping.json"))
     }
 
@@ -137,7 +140,8 @@ struct SchemaBuildingTests {
             HostComputeNetwork(name: "", type: "", schemaVersion: .zero).json.compact()
                 == Fixtures.document("network-zero.json"))
         #expect(
-            HostComputeEndpoint(name: "", schemaVersion: .zero).json.compact() == Fixtures.document("endpoint-zero.json"))
+            HostComputeEndpoint(name: "", schemaVersion: .zero).json.compact()
+                == Fixtures.document("endpoint-zero.json"))
     }
 }
 
@@ -148,24 +152,29 @@ struct SchemaDecodingTests {
         let overlay = try HostComputeNetwork(json: JSON.parse(Fixtures.document("network-hns-output-overlay.json")))
         #expect(overlay.type == "Overlay")
         #expect(overlay.networkType == .overlay)
-        let drMac = try overlay.policies(ofType: .drMacAddress).first?.settings(as: DrMacAddressNetworkPolicySetting.self)
+        let drMac = try overlay.policies(ofType: .drMacAddress).first?.settings(
+            as: DrMacAddressNetworkPolicySetting.self)
         #expect(drMac?.address == "00-15-5D-2B-F0-01")
-        let pa = try overlay.policies(ofType: .providerAddress).first?.settings(as: ProviderAddressNetworkPolicySetting.self)
+        let pa = try overlay.policies(ofType: .providerAddress).first?.settings(
+            as: ProviderAddressNetworkPolicySetting.self)
         #expect(pa?.providerAddress == "10.0.0.4")
         #expect(try overlay.subnets.first?.policies.first?.settings(as: VsidPolicySetting.self)?.isolationId == 4096)
         #expect(overlay.subnets.first?.gateway == "10.244.1.1")
         #expect(overlay.flags & NetworkFlags.enableNonPersistent != 0)
 
-        let nat = try HostComputeNetwork(json: JSON.parse(Fixtures.document("network-hns-output-nat-without-type.json")))
+        let nat = try HostComputeNetwork(
+            json: JSON.parse(Fixtures.document("network-hns-output-nat-without-type.json")))
         #expect(nat.type == "NAT")
 
         let endpoint = try HostComputeEndpoint(json: JSON.parse(Fixtures.document("endpoint-hns-output-attached.json")))
         #expect(endpoint.hostComputeNamespace == "E2C6C4A1-3B5D-4F7E-9A1C-2B3D4E5F6A7B")
-        #expect(endpoint.ipConfigurations == [IpConfig(ipAddress: "10.244.1.5", prefixLength: 24)].map {
-            var config = $0
-            config.original = endpoint.ipConfigurations.first?.original
-            return config
-        })
+        #expect(
+            endpoint.ipConfigurations
+                == [IpConfig(ipAddress: "10.244.1.5", prefixLength: 24)].map {
+                    var config = $0
+                    config.original = endpoint.ipConfigurations.first?.original
+                    return config
+                })
         #expect(endpoint.ipConfigurations.first?.prefixLength == 24)
         #expect(endpoint.macAddress == "00-15-5D-CD-BE-47")
         #expect(endpoint.dns?.serverList == ["10.96.0.10"])
@@ -182,13 +191,16 @@ struct SchemaDecodingTests {
         #expect(network.type == "L2Bridge")
         #expect(network.schemaVersion == .v2_2)
         #expect(network.policies.first?.type == "NetAdapterName")
-        #expect(try network.policies.first?.settings(as: NetAdapterNamePolicySetting.self)?.networkAdapterName == "Ethernet 2")
+        #expect(
+            try network.policies.first?.settings(as: NetAdapterNamePolicySetting.self)?.networkAdapterName
+                == "Ethernet 2")
         #expect(network.subnets.first?.gateway == "10.244.1.1")
     }
 
     @Test("integer enums are read as their names")
     func integerEnums() throws {
-        let request = try ModifyRequest(json: JSON.parse(Fixtures.document("modify-namespace-integer-request-type.json")))
+        let request = try ModifyRequest(
+            json: JSON.parse(Fixtures.document("modify-namespace-integer-request-type.json")))
         #expect(request.requestType == "Add")
         #expect(request.endpointID == "ENDPOINT-GUID")
         let policy = try EndpointPolicy(json: ["Type": 4, "Settings": ["Exceptions": ["10.0.0.0/8"]]])
@@ -217,15 +229,30 @@ struct SchemaDecodingTests {
         let nat = try OutBoundNatPolicySetting(settings: ["ExceptionList": ["10.244.0.0/16"]])
         #expect(nat.exceptions == ["10.244.0.0/16"])
         #expect(nat.settings.compact() == #"{"ExceptionList":["10.244.0.0/16"]}"#)
-        let mapping = try PortMappingPolicySetting(settings: ["Protocol": "TCP", "InternalPort": 80, "ExternalPort": 8080])
+        let mapping = try PortMappingPolicySetting(settings: [
+            "Protocol": "TCP", "InternalPort": 80, "ExternalPort": 8080,
+        ])
         #expect(mapping.protocolNumber == 6)
-        #expect(PortMappingPolicySetting(protocolNumber: 6, internalPort: 80, externalPort: 8080).settings.compact()
-            == #"{"Protocol":6,"InternalPort":80,"ExternalPort":8080}"#)
+        #expect(
+            PortMappingPolicySetting(protocolNumber: 6, internalPort: 80, externalPort: 8080).settings.compact()
+                == #"{"Protocol":6,"InternalPort":80,"ExternalPort":8080}"#)
+    }
+
+    @Test("a Filter sent as an object is read as its JSON text and kept as sent")
+    func filterObject() throws {
+        let query = try HostComputeQuery(json: ["Filter": ["VirtualNetwork": "abc"]])
+        #expect(query.filter == #"{"VirtualNetwork":"abc"}"#)
+        #expect(query.filterObject?["VirtualNetwork"] == "abc")
+        #expect(query.schemaVersion == .zero)
+        #expect(query.json.compact() == #"{"Filter":{"VirtualNetwork":"abc"}}"#)
     }
 
     @Test("wrong types are reported with their JSON path")
     func errorsHavePaths() {
-        #expect(throws: HCNDecodingError(path: "Ipams[0].Subnets[0].Routes[0].Metric", message: "70000 is out of range, expected 0 to 65535")) {
+        #expect(
+            throws: HCNDecodingError(
+                path: "Ipams[0].Subnets[0].Routes[0].Metric", message: "70000 is out of range, expected 0 to 65535")
+        ) {
             _ = try HostComputeNetwork(json: [
                 "Name": "x", "Ipams": [["Subnets": [["Routes": [["Metric": 70000]]]]]],
             ])

@@ -68,7 +68,8 @@ struct SchemaRoundTripTests {
     @Test("typed policy settings round-trip through their settings type", arguments: fixtureNames)
     func typedSettings(name: String) throws {
         let document = try JSON.parse(Fixtures.document(name + ".json"))
-        let endpointContext = name.hasPrefix("endpoint") || name.contains("endpoint-request")
+        let endpointContext =
+            name.hasPrefix("endpoint") || name.contains("endpoint-request")
             || name.contains("apply-acls")
         var candidates = policies(in: document, endpointContext: endpointContext)
         if name.hasPrefix("endpoint-policy-") { candidates = [(document, true)] }
@@ -81,10 +82,12 @@ struct SchemaRoundTripTests {
             case ("outboundnat", true): reencoded = try OutBoundNatPolicySetting(settings: settings).settings
             case ("sdnroute", true): reencoded = try SDNRoutePolicySetting(settings: settings).settings
             case ("portmapping", true): reencoded = try PortMappingPolicySetting(settings: settings).settings
-            case ("provideraddress", _): reencoded = try ProviderAddressEndpointPolicySetting(settings: settings).settings
+            case ("provideraddress", _):
+                reencoded = try ProviderAddressEndpointPolicySetting(settings: settings).settings
             case ("acl", true), ("networkacl", false): reencoded = try AclPolicySetting(settings: settings).settings
             case ("l4proxy", _): reencoded = try L4ProxyPolicySetting(settings: settings).settings
-            case ("encapoverhead", true): reencoded = try EncapOverheadEndpointPolicySetting(settings: settings).settings
+            case ("encapoverhead", true):
+                reencoded = try EncapOverheadEndpointPolicySetting(settings: settings).settings
             case ("remotesubnetroute", false):
                 reencoded = try RemoteSubnetRoutePolicySetting(settings: settings).settings
             case ("hostroute", false): reencoded = try HostRoutePolicySetting(settings: settings).settings
