@@ -44,7 +44,9 @@ public struct CNIError: Error, Sendable, Equatable, CustomStringConvertible {
     /// The error object the spec defines. `details` is left out when empty, as Go's `types.Error` does; the Go type
     /// has no `cniVersion` at all, we add it because the spec asks for it (libcni ignores it).
     public func json(cniVersion: String) -> JSON {
-        var object: JSONObject = ["cniVersion": .string(cniVersion), "code": .integer(Int64(code)), "msg": .string(msg)]
+        var object: JSONObject = [
+            "cniVersion": .string(cniVersion), "code": .integer(Int64(code)), "msg": .string(msg),
+        ]
         if !details.isEmpty { object["details"] = .string(details) }
         return .object(object)
     }

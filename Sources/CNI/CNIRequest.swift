@@ -67,7 +67,8 @@ public enum CNIParameters {
             throw CNIError(
                 .invalidEnvironment,
                 "invalid characters in CNI_CONTAINERID \(quoted(id))",
-                details: "a container ID must start with a letter or digit, followed by letters, digits, '_', '.' or '-'")
+                details:
+                    "a container ID must start with a letter or digit, followed by letters, digits, '_', '.' or '-'")
         }
     }
 
@@ -119,7 +120,8 @@ public enum CNIParameters {
                 guard alphanumeric else { return false }
                 first = false
             } else {
-                guard alphanumeric || byte == UInt8(ascii: "_") || byte == UInt8(ascii: ".") || byte == UInt8(ascii: "-")
+                guard
+                    alphanumeric || byte == UInt8(ascii: "_") || byte == UInt8(ascii: ".") || byte == UInt8(ascii: "-")
                 else { return false }
             }
         }

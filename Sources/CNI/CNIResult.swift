@@ -166,7 +166,9 @@ extension CNIResult {
         guard ip4 != nil || ip6 != nil else {
             throw CNIError(
                 .incompatibleVersion, "cannot convert the result to CNI \(version): it has no IP address",
-                details: "a \(version) result holds only ip4/ip6; use cniVersion 0.3.0 or later in the network configuration")
+                details:
+                    "a \(version) result holds only ip4/ip6; use cniVersion 0.3.0 or later in the network configuration"
+            )
         }
         var object: JSONObject = ["cniVersion": .string(version)]
         // Only the first address of each family fits; each route goes with the family of its destination, and
@@ -248,7 +250,8 @@ extension CNIResult {
                 throw NetworkConfig.unsupportedVersion(version, path: fields.path(of: "cniVersion"))
             }
             var result = CNIResult(cniVersion: version)
-            result.dns = try fields.fields("dns").map { fields throws(JSONFieldError) in try DNS.decode(fields) } ?? DNS()
+            result.dns =
+                try fields.fields("dns").map { fields throws(JSONFieldError) in try DNS.decode(fields) } ?? DNS()
             switch family {
             case .v020:
                 for (key, v4) in [("ip4", true), ("ip6", false)] {
@@ -275,7 +278,9 @@ extension CNIResult {
                 for entry in try fields.objects("ips") ?? [] {
                     guard let address = try prefix(entry, "address", required: true) else { continue }
                     result.ips.append(
-                        IPConfig(address: address, gateway: try ip(entry, "gateway"), interface: try int(entry, "interface")))
+                        IPConfig(
+                            address: address, gateway: try ip(entry, "gateway"), interface: try int(entry, "interface"))
+                    )
                 }
                 for route in try fields.objects("routes") ?? [] { result.routes.append(try decodeRoute(route)) }
             }
@@ -301,9 +306,14 @@ extension CNIResult {
             scope: try int(fields, "scope"))
     }
 
-    private static func prefix(_ fields: JSONFields, _ key: String, required: Bool) throws(JSONFieldError) -> IPPrefix? {
+    private static func prefix(_ fields: JSONFields, _ key: String, required: Bool) throws(JSONFieldError) -> IPPrefix?
+    {
         guard let text = try fields.string(key), !text.isEmpty else {
-            if required { throw JSONFieldError(path: fields.path(of: key), message: "missing; expected an address in CIDR form such as \"10.244.1.5/24\"") }
+            if required {
+                throw JSONFieldError(
+                    path: fields.path(of: key),
+                    message: "missing; expected an address in CIDR form such as \"10.244.1.5/24\"")
+            }
             return nil
         }
         guard let prefix = IPPrefix(text) else {

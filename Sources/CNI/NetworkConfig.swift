@@ -126,14 +126,16 @@ public struct NetworkConfig: Sendable {
             if let dns = try fields.fields("dns") { config.dns = try DNS.decode(dns) }
             if let prevResult = fields.value("prevResult") {
                 guard prevResult.objectValue != nil else {
-                    throw JSONFieldError.mismatch(fields.path(of: "prevResult"), expected: "an object", found: prevResult)
+                    throw JSONFieldError.mismatch(
+                        fields.path(of: "prevResult"), expected: "an object", found: prevResult)
                 }
                 config.rawPrevResult = prevResult
                 config.prevResult = try CNIResult.decode(
                     prevResult, path: fields.path(of: "prevResult"), defaultVersion: cniVersion)
             }
             config.validAttachments =
-                try attachments(fields, key: "cni.dev/valid-attachments") ?? attachments(fields, key: "cni.dev/attachments")
+                try attachments(fields, key: "cni.dev/valid-attachments")
+                ?? attachments(fields, key: "cni.dev/attachments")
             return config
         } catch let error as JSONFieldError {
             throw decodingFailure(error)
@@ -147,7 +149,8 @@ public struct NetworkConfig: Sendable {
     /// The `cniVersion` a document declares when it is one this plugin speaks (the implied "0.1.0" when it declares
     /// none), else nil. Used to give an error in the config's own version even when decoding failed later on.
     public static func declaredVersion(_ bytes: [UInt8]) -> String? {
-        guard bytes.count <= maximumSize, let document = try? JSON.parse(bytes), let object = document.objectValue else {
+        guard bytes.count <= maximumSize, let document = try? JSON.parse(bytes), let object = document.objectValue
+        else {
             return nil
         }
         let version = object.value(goKey: "cniVersion")
@@ -172,13 +175,17 @@ public struct NetworkConfig: Sendable {
         } catch {
             throw CNIError(
                 .decodingFailure, "error decoding the network configuration from stdin: \(error)",
-                details: "stdin must hold one JSON object such as {\"cniVersion\":\"1.1.0\",\"name\":\"cbr0\",\"type\":\"win-bridge\"}")
+                details:
+                    "stdin must hold one JSON object such as {\"cniVersion\":\"1.1.0\",\"name\":\"cbr0\",\"type\":\"win-bridge\"}"
+            )
         }
         guard let object = document.objectValue else {
             throw CNIError(
                 .decodingFailure,
                 "error decoding the network configuration from stdin: expected a JSON object, found \(document.kindName)",
-                details: "stdin must hold one JSON object such as {\"cniVersion\":\"1.1.0\",\"name\":\"cbr0\",\"type\":\"win-bridge\"}")
+                details:
+                    "stdin must hold one JSON object such as {\"cniVersion\":\"1.1.0\",\"name\":\"cbr0\",\"type\":\"win-bridge\"}"
+            )
         }
         return object
     }
@@ -194,7 +201,8 @@ public struct NetworkConfig: Sendable {
         guard CNIParameters.isValidIdentifier(name) else {
             throw CNIError(
                 .invalidNetworkConfig, "invalid characters found in network name \(quoted(name))",
-                details: "a network name must start with a letter or digit, followed by letters, digits, '_', '.' or '-'")
+                details:
+                    "a network name must start with a letter or digit, followed by letters, digits, '_', '.' or '-'")
         }
         return name
     }
@@ -208,7 +216,8 @@ public struct NetworkConfig: Sendable {
     static func decodingFailure(_ error: JSONFieldError) -> CNIError {
         CNIError(
             .decodingFailure, "invalid network configuration: \(error)",
-            details: "fix the value at \(error.path.isEmpty ? "the top level" : error.path) in the network configuration")
+            details:
+                "fix the value at \(error.path.isEmpty ? "the top level" : error.path) in the network configuration")
     }
 
     private static func attachments(_ fields: JSONFields, key: String) throws(JSONFieldError) -> [GCAttachment]? {

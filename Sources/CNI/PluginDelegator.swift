@@ -1,9 +1,10 @@
+import JSON
+
 #if canImport(Glibc)
     import Glibc
 #elseif canImport(Darwin)
     import Darwin
 #endif
-import JSON
 
 /// Runs another CNI plugin (an IPAM plugin, or flannel's delegate) the way the Go `invoke` package does: found in
 /// `CNI_PATH`, given this plugin's own environment with only `CNI_COMMAND` changed and the same stdin, its result
@@ -56,7 +57,8 @@ public struct PluginDelegator: Sendable {
             "failed to find plugin \(quoted(type)) in CNI_PATH [\(path.joined(separator: ", "))]",
             details: path.isEmpty
                 ? "CNI_PATH is empty; set it to the directory holding the CNI plugins, e.g. /opt/cni/bin"
-                : "install the \(quoted(type)) plugin into one of those directories, or fix the plugin type in the configuration")
+                : "install the \(quoted(type)) plugin into one of those directories, or fix the plugin type in the configuration"
+        )
     }
 
     /// Runs plugin `type` for `command` with `stdin`; same env with CNI_COMMAND overridden. ADD returns the parsed
@@ -99,7 +101,8 @@ public struct PluginDelegator: Sendable {
         }
         let what = output.stdout.isEmpty ? "printed no error" : "printed no CNI error on stdout"
         return CNIError(
-            .internalError, "plugin \(quoted(type)) failed on \(command.rawValue) (exit status \(output.status)) and \(what)",
+            .internalError,
+            "plugin \(quoted(type)) failed on \(command.rawValue) (exit status \(output.status)) and \(what)",
             details: outputDetails(output))
     }
 

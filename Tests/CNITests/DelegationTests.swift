@@ -55,7 +55,7 @@ struct DelegationTests {
         let log = LogSink()
         let result = try plugins.delegator(log: log).delegate("fake-ipam", command: .add, stdin: delegateStdin)
         #expect(result?.cniVersion == "0.4.0")
-        #expect(result?.ips == [.init(address: IPPrefix("10.244.1.5/24")!, gateway: IPAddress("10.244.1.1"))])
+        #expect(result?.ips == [.init(address: prefix("10.244.1.5/24"), gateway: IPAddress("10.244.1.1"))])
         #expect(result?.routes.count == 1)
         #expect(log.lines.contains { $0.contains("command=ADD keep=me container=c1") })
     }
@@ -63,7 +63,9 @@ struct DelegationTests {
     @Test("DEL sets CNI_COMMAND=DEL and returns no result")
     func del() throws {
         let plugins = FakePluginDirectory()
-        plugins.add("fake-ipam", script: #"cat >/dev/null; [ "$CNI_COMMAND" = DEL ] || { echo '{"code":100,"msg":"not DEL"}'; exit 1; }"#)
+        plugins.add(
+            "fake-ipam",
+            script: #"cat >/dev/null; [ "$CNI_COMMAND" = DEL ] || { echo '{"code":100,"msg":"not DEL"}'; exit 1; }"#)
         #expect(try plugins.delegator().delegate("fake-ipam", command: .del, stdin: delegateStdin) == nil)
     }
 
@@ -82,11 +84,15 @@ struct DelegationTests {
         let plugins = FakePluginDirectory()
         plugins.add(
             "fake-ipam",
-            script: #"cat >/dev/null; printf '{\n    "code": 7,\n    "msg": "no IP addresses available in range set",\n    "details": "10.244.1.1-10.244.1.254"\n}'; exit 1"#)
+            script:
+                #"cat >/dev/null; printf '{\n    "code": 7,\n    "msg": "no IP addresses available in range set",\n    "details": "10.244.1.1-10.244.1.254"\n}'; exit 1"#
+        )
         let error = delegationFailure { () throws(CNIError) in
             try plugins.delegator().delegate("fake-ipam", command: .add, stdin: delegateStdin)
         }
-        #expect(error == CNIError(code: 7, msg: "no IP addresses available in range set", details: "10.244.1.1-10.244.1.254"))
+        #expect(
+            error
+                == CNIError(code: 7, msg: "no IP addresses available in range set", details: "10.244.1.1-10.244.1.254"))
     }
 
     @Test(
@@ -170,7 +176,9 @@ struct DelegationTests {
         #expect(try delegator.locate("other") == plugins.path + "/other")
     }
 
-    @Test("plugin names that could leave CNI_PATH are refused", arguments: ["", "../bin/sh", "a/b", #"a\b"#, "..", "a\u{0}b"])
+    @Test(
+        "plugin names that could leave CNI_PATH are refused",
+        arguments: ["", "../bin/sh", "a/b", #"a\b"#, "..", "a\u{0}b"])
     func invalidName(_ name: String) {
         let plugins = FakePluginDirectory()
         let error = delegationFailure { () throws(CNIError) in

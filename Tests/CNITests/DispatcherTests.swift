@@ -21,7 +21,7 @@ struct AssertingPlugin: CNIPlugin {
     }
     func add(_ request: CNIRequest, environment: CNIEnvironment) throws(CNIError) -> CNIResult {
         try verify(request)
-        return CNIResult(ips: [.init(address: IPPrefix("10.244.1.5/24")!, gateway: IPAddress("10.244.1.2"))])
+        return CNIResult(ips: [.init(address: prefix("10.244.1.5/24"), gateway: IPAddress("10.244.1.2"))])
     }
     func del(_ request: CNIRequest, environment: CNIEnvironment) throws(CNIError) { try verify(request) }
     func check(_ request: CNIRequest, environment: CNIEnvironment) throws(CNIError) { try verify(request) }
@@ -31,7 +31,9 @@ struct AssertingPlugin: CNIPlugin {
 
 @Suite("The dispatcher")
 struct DispatcherTests {
-    @Test("ADD prints the plugin's result in the config's version, pretty, no trailing newline", arguments: CNIVersion.supported)
+    @Test(
+        "ADD prints the plugin's result in the config's version, pretty, no trailing newline",
+        arguments: CNIVersion.supported)
     func addResult(_ version: String) throws {
         let output = CNIDispatcher.run(
             AssertingPlugin { _ in nil }, environment: testEnvironment(runtimeVariables("ADD"), stdin: config(version)),
@@ -84,15 +86,23 @@ struct DispatcherTests {
     @Test(
         "a plugin's error is printed as the spec's error object with the config's version",
         arguments: [
-            (CNIError(code: 7, msg: "Invalid Configuration", details: "Network 192.168.0.0/31 too small to allocate from."),
-             #"{"cniVersion":"0.4.0","code":7,"msg":"Invalid Configuration","details":"Network 192.168.0.0/31 too small to allocate from."}"#),
+            (
+                CNIError(
+                    code: 7, msg: "Invalid Configuration", details: "Network 192.168.0.0/31 too small to allocate from."
+                ),
+                #"{"cniVersion":"0.4.0","code":7,"msg":"Invalid Configuration","details":"Network 192.168.0.0/31 too small to allocate from."}"#
+            ),
             (CNIError(.tryAgainLater, "HNS is busy"), #"{"cniVersion":"0.4.0","code":11,"msg":"HNS is busy"}"#),
-            (CNIError(code: 4242, msg: "plugin specific"), #"{"cniVersion":"0.4.0","code":4242,"msg":"plugin specific"}"#),
+            (
+                CNIError(code: 4242, msg: "plugin specific"),
+                #"{"cniVersion":"0.4.0","code":4242,"msg":"plugin specific"}"#
+            ),
         ])
     func pluginError(_ error: CNIError, _ expected: String) throws {
         for command in ["ADD", "DEL", "CHECK"] {
             let output = CNIDispatcher.run(
-                FailingPlugin(error: error), environment: testEnvironment(runtimeVariables(command), stdin: config("0.4.0")),
+                FailingPlugin(error: error),
+                environment: testEnvironment(runtimeVariables(command), stdin: config("0.4.0")),
                 about: "")
             #expect(output.exitCode == 1)
             #expect(try JSON.parse(output.stdout).compact() == expected)
@@ -134,28 +144,39 @@ struct DispatcherTests {
         var noPath = add
         noPath["CNI_PATH"] = ""
         return [
-            CodeCase(name: "unknown command", variables: ["CNI_COMMAND": "ATTACH"], stdin: config(), code: 4,
+            CodeCase(
+                name: "unknown command", variables: ["CNI_COMMAND": "ATTACH"], stdin: config(), code: 4,
                 cniVersion: "1.1.0", mentions: "ATTACH"),
-            CodeCase(name: "missing CNI_PATH", variables: noPath, stdin: config("0.3.1"), code: 4, cniVersion: "1.1.0",
+            CodeCase(
+                name: "missing CNI_PATH", variables: noPath, stdin: config("0.3.1"), code: 4, cniVersion: "1.1.0",
                 mentions: "CNI_PATH"),
-            CodeCase(name: "bad container ID", variables: badID, stdin: config("0.3.1"), code: 4, cniVersion: "0.3.1",
+            CodeCase(
+                name: "bad container ID", variables: badID, stdin: config("0.3.1"), code: 4, cniVersion: "0.3.1",
                 mentions: "-bad id"),
-            CodeCase(name: "bad interface name", variables: badIfname, stdin: config("0.3.1"), code: 4,
+            CodeCase(
+                name: "bad interface name", variables: badIfname, stdin: config("0.3.1"), code: 4,
                 cniVersion: "0.3.1", mentions: "eth0:1"),
-            CodeCase(name: "malformed stdin", variables: add, stdin: "{\"cniVersion\":", code: 6, cniVersion: "1.1.0",
+            CodeCase(
+                name: "malformed stdin", variables: add, stdin: "{\"cniVersion\":", code: 6, cniVersion: "1.1.0",
                 mentions: "byte"),
             CodeCase(name: "empty stdin", variables: add, stdin: "", code: 6, cniVersion: "1.1.0", mentions: "empty"),
-            CodeCase(name: "missing name keeps the config's version", variables: add,
+            CodeCase(
+                name: "missing name keeps the config's version", variables: add,
                 stdin: #"{"cniVersion":"0.4.0","type":"t"}"#, code: 7, cniVersion: "0.4.0", mentions: "network name"),
-            CodeCase(name: "bad name", variables: add, stdin: #"{"cniVersion":"1.0.0","name":"a b","type":"t"}"#, code: 7,
+            CodeCase(
+                name: "bad name", variables: add, stdin: #"{"cniVersion":"1.0.0","name":"a b","type":"t"}"#, code: 7,
                 cniVersion: "1.0.0", mentions: "a b"),
-            CodeCase(name: "unsupported version", variables: add, stdin: config("0.5.0"), code: 1, cniVersion: "1.1.0",
+            CodeCase(
+                name: "unsupported version", variables: add, stdin: config("0.5.0"), code: 1, cniVersion: "1.1.0",
                 mentions: "0.5.0"),
-            CodeCase(name: "CHECK on 0.3.1", variables: runtimeVariables("CHECK"), stdin: config("0.3.1"), code: 1,
+            CodeCase(
+                name: "CHECK on 0.3.1", variables: runtimeVariables("CHECK"), stdin: config("0.3.1"), code: 1,
                 cniVersion: "0.3.1", mentions: "CHECK"),
-            CodeCase(name: "GC on 1.0.0", variables: runtimeVariables("GC"), stdin: config("1.0.0"), code: 1,
+            CodeCase(
+                name: "GC on 1.0.0", variables: runtimeVariables("GC"), stdin: config("1.0.0"), code: 1,
                 cniVersion: "1.0.0", mentions: "GC"),
-            CodeCase(name: "STATUS on 1.0.0", variables: runtimeVariables("STATUS"), stdin: config("1.0.0"), code: 1,
+            CodeCase(
+                name: "STATUS on 1.0.0", variables: runtimeVariables("STATUS"), stdin: config("1.0.0"), code: 1,
                 cniVersion: "1.0.0", mentions: "STATUS"),
         ]
     }()
@@ -185,7 +206,8 @@ struct DispatcherTests {
     @Test("a result that cannot be printed in the config's version becomes an error, not bad output")
     func unprintable() throws {
         let output = CNIDispatcher.run(
-            RecordingPlugin(result: CNIResult()), environment: testEnvironment(runtimeVariables("ADD"), stdin: config("0.2.0")),
+            RecordingPlugin(result: CNIResult()),
+            environment: testEnvironment(runtimeVariables("ADD"), stdin: config("0.2.0")),
             about: "")
         #expect(output.exitCode == 1)
         #expect(try errorDocument(output).code == 1)
@@ -194,9 +216,12 @@ struct DispatcherTests {
     @Test("CNIError.parse reads Go plugins' error objects")
     func parseError() throws {
         #expect(
-            CNIError.parse(try JSON.parse(#"{"code": 4, "msg": "invalid characters in containerID", "details": "bad id"}"#))
+            CNIError.parse(
+                try JSON.parse(#"{"code": 4, "msg": "invalid characters in containerID", "details": "bad id"}"#))
                 == CNIError(code: 4, msg: "invalid characters in containerID", details: "bad id"))
-        #expect(CNIError.parse(try JSON.parse(#"{"cniVersion":"1.1.0","code":50,"msg":"x"}"#)) == CNIError(code: 50, msg: "x"))
+        #expect(
+            CNIError.parse(try JSON.parse(#"{"cniVersion":"1.1.0","code":50,"msg":"x"}"#))
+                == CNIError(code: 50, msg: "x"))
         #expect(CNIError.parse(try JSON.parse(#"{"ips":[]}"#)) == nil)
         #expect(CNIError.parse(try JSON.parse(#"{"code":"4","msg":"x"}"#)) == nil)
         #expect(CNIError.parse(try JSON.parse(#"[1]"#)) == nil)

@@ -12,16 +12,21 @@ struct EnvironmentTests {
     }
 
     static let missingCases: [MissingCase] = [
-        MissingCase(name: "ADD with nothing", command: "ADD", set: [:],
+        MissingCase(
+            name: "ADD with nothing", command: "ADD", set: [:],
             missing: ["CNI_CONTAINERID", "CNI_NETNS", "CNI_IFNAME", "CNI_PATH"]),
-        MissingCase(name: "CHECK without netns and path", command: "CHECK",
+        MissingCase(
+            name: "CHECK without netns and path", command: "CHECK",
             set: ["CNI_CONTAINERID": "c1", "CNI_IFNAME": "eth0"], missing: ["CNI_NETNS", "CNI_PATH"]),
-        MissingCase(name: "DEL does not need CNI_NETNS", command: "DEL", set: [:],
+        MissingCase(
+            name: "DEL does not need CNI_NETNS", command: "DEL", set: [:],
             missing: ["CNI_CONTAINERID", "CNI_IFNAME", "CNI_PATH"]),
-        MissingCase(name: "empty values count as unset", command: "ADD",
+        MissingCase(
+            name: "empty values count as unset", command: "ADD",
             set: ["CNI_CONTAINERID": "", "CNI_NETNS": "ns", "CNI_IFNAME": "", "CNI_PATH": "/opt/cni/bin"],
             missing: ["CNI_CONTAINERID", "CNI_IFNAME"]),
-        MissingCase(name: "GC needs only CNI_PATH", command: "GC", set: ["CNI_CONTAINERID": "x"], missing: ["CNI_PATH"]),
+        MissingCase(
+            name: "GC needs only CNI_PATH", command: "GC", set: ["CNI_CONTAINERID": "x"], missing: ["CNI_PATH"]),
         MissingCase(name: "STATUS needs only CNI_PATH", command: "STATUS", set: [:], missing: ["CNI_PATH"]),
     ]
 
@@ -101,7 +106,9 @@ struct EnvironmentTests {
         ArgsCase(
             name: "kubelet's pod arguments",
             input: "IgnoreUnknown=1;K8S_POD_NAMESPACE=default;K8S_POD_NAME=web-0;K8S_POD_INFRA_CONTAINER_ID=abc",
-            pairs: ["IgnoreUnknown=1", "K8S_POD_NAMESPACE=default", "K8S_POD_NAME=web-0", "K8S_POD_INFRA_CONTAINER_ID=abc"]),
+            pairs: [
+                "IgnoreUnknown=1", "K8S_POD_NAMESPACE=default", "K8S_POD_NAME=web-0", "K8S_POD_INFRA_CONTAINER_ID=abc",
+            ]),
         ArgsCase(name: "empty value", input: "IP=", pairs: ["IP="]),
         ArgsCase(name: "trailing separator", input: "A=1;", pairs: ["A=1"]),
         ArgsCase(name: "value with '='", input: "A=b=c", pairs: ["A=b=c"]),
@@ -169,6 +176,8 @@ struct EnvironmentTests {
         #expect(environment.value("A") == "b=c")
         #expect(environment.value("MISSING") == nil)
         #expect(
-            environment.variables(setting: "CNI_IFNAME", to: "x") == ["CNI_NETNS=", "CNI_IFNAMEX=no", "A=b=c", "CNI_IFNAME=x"])
+            environment.variables(setting: "CNI_IFNAME", to: "x") == [
+                "CNI_NETNS=", "CNI_IFNAMEX=no", "A=b=c", "CNI_IFNAME=x",
+            ])
     }
 }

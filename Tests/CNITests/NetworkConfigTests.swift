@@ -38,9 +38,12 @@ struct NetworkConfigTests {
         #expect(config.validAttachments == nil)
     }
 
-    @Test("a missing or empty cniVersion means 0.1.0, as libcni assumes", arguments: [
-        #"{"name":"n","type":"t"}"#, #"{"cniVersion":"","name":"n","type":"t"}"#, #"{"cniVersion":null,"name":"n","type":"t"}"#,
-    ])
+    @Test(
+        "a missing or empty cniVersion means 0.1.0, as libcni assumes",
+        arguments: [
+            #"{"name":"n","type":"t"}"#, #"{"cniVersion":"","name":"n","type":"t"}"#,
+            #"{"cniVersion":null,"name":"n","type":"t"}"#,
+        ])
     func impliedVersion(_ text: String) throws {
         #expect(try decode(text).cniVersion == "0.1.0")
     }
@@ -55,7 +58,8 @@ struct NetworkConfigTests {
                 GCAttachment(containerID: "ctrA", ifname: "eth0"), GCAttachment(containerID: "ctrB", ifname: "eth1"),
             ])
         let old = try decode(
-            #"{"cniVersion":"1.1.0","name":"n","type":"t","cni.dev/attachments":[{"containerID":"old","ifname":"eth0"}]}"#)
+            #"{"cniVersion":"1.1.0","name":"n","type":"t","cni.dev/attachments":[{"containerID":"old","ifname":"eth0"}]}"#
+        )
         #expect(old.validAttachments == [GCAttachment(containerID: "old", ifname: "eth0")])
         let none = try decode(#"{"cniVersion":"1.1.0","name":"n","type":"t","cni.dev/valid-attachments":[]}"#)
         #expect(none.validAttachments == [])
@@ -88,25 +92,67 @@ struct NetworkConfigTests {
         FailureCase(name: "empty stdin", stdin: "", code: 6, mentions: ["empty input"]),
         FailureCase(name: "truncated JSON", stdin: #"{"name":"cbr0""#, code: 6, mentions: ["byte"]),
         FailureCase(name: "trailing garbage", stdin: #"{"name":"cbr0","type":"t"} x"#, code: 6, mentions: ["byte 27"]),
-        FailureCase(name: "not an object", stdin: #"["cbr0"]"#, code: 6, mentions: ["expected a JSON object", "array"]),
-        FailureCase(name: "missing name", stdin: #"{"cniVersion":"1.0.0","type":"t"}"#, code: 7, mentions: ["missing network name"]),
-        FailureCase(name: "empty name", stdin: #"{"cniVersion":"1.0.0","name":"","type":"t"}"#, code: 7, mentions: ["missing network name"]),
-        FailureCase(name: "name with a slash", stdin: #"{"cniVersion":"1.0.0","name":"a/b","type":"t"}"#, code: 7, mentions: [#""a/b""#]),
-        FailureCase(name: "name starting with a dot", stdin: #"{"cniVersion":"1.0.0","name":".x","type":"t"}"#, code: 7, mentions: [#"".x""#]),
-        FailureCase(name: "name of the wrong type", stdin: #"{"cniVersion":"1.0.0","name":5,"type":"t"}"#, code: 6, mentions: ["name", "expected a string"]),
-        FailureCase(name: "cniVersion of the wrong type", stdin: #"{"cniVersion":1.0,"name":"n","type":"t"}"#, code: 6, mentions: ["cniVersion"]),
-        FailureCase(name: "unsupported version", stdin: #"{"cniVersion":"2.0.0","name":"n","type":"t"}"#, code: 1, mentions: [#""2.0.0""#]),
+        FailureCase(
+            name: "not an object", stdin: #"["cbr0"]"#, code: 6, mentions: ["expected a JSON object", "array"]),
+        FailureCase(
+            name: "missing name", stdin: #"{"cniVersion":"1.0.0","type":"t"}"#, code: 7,
+            mentions: ["missing network name"]),
+        FailureCase(
+            name: "empty name", stdin: #"{"cniVersion":"1.0.0","name":"","type":"t"}"#, code: 7,
+            mentions: ["missing network name"]),
+        FailureCase(
+            name: "name with a slash", stdin: #"{"cniVersion":"1.0.0","name":"a/b","type":"t"}"#, code: 7,
+            mentions: [#""a/b""#]),
+        FailureCase(
+            name: "name starting with a dot", stdin: #"{"cniVersion":"1.0.0","name":".x","type":"t"}"#, code: 7,
+            mentions: [#"".x""#]),
+        FailureCase(
+            name: "name of the wrong type", stdin: #"{"cniVersion":"1.0.0","name":5,"type":"t"}"#, code: 6,
+            mentions: ["name", "expected a string"]),
+        FailureCase(
+            name: "cniVersion of the wrong type", stdin: #"{"cniVersion":1.0,"name":"n","type":"t"}"#, code: 6,
+            mentions: ["cniVersion"]),
+        FailureCase(
+            name: "unsupported version", stdin: #"{"cniVersion":"2.0.0","name":"n","type":"t"}"#, code: 1,
+            mentions: [#""2.0.0""#]),
         FailureCase(name: "missing type", stdin: #"{"cniVersion":"1.0.0","name":"n"}"#, code: 7, mentions: ["type"]),
-        FailureCase(name: "ipam not an object", stdin: #"{"cniVersion":"1.0.0","name":"n","type":"t","ipam":"host-local"}"#, code: 6, mentions: ["ipam", "expected an object"]),
-        FailureCase(name: "ipam type not a string", stdin: #"{"cniVersion":"1.0.0","name":"n","type":"t","ipam":{"Type":7}}"#, code: 6, mentions: ["ipam.Type"]),
-        FailureCase(name: "dns nameserver not a string", stdin: #"{"cniVersion":"1.0.0","name":"n","type":"t","dns":{"nameservers":[1]}}"#, code: 6, mentions: ["dns.nameservers[0]"]),
-        FailureCase(name: "runtimeConfig not an object", stdin: #"{"cniVersion":"1.0.0","name":"n","type":"t","runtimeConfig":[]}"#, code: 6, mentions: ["runtimeConfig"]),
-        FailureCase(name: "capabilities not an object", stdin: #"{"cniVersion":"1.0.0","name":"n","type":"t","capabilities":true}"#, code: 6, mentions: ["capabilities"]),
-        FailureCase(name: "prevResult not an object", stdin: #"{"cniVersion":"1.0.0","name":"n","type":"t","prevResult":"x"}"#, code: 6, mentions: ["prevResult"]),
-        FailureCase(name: "prevResult with a bad address", stdin: #"{"cniVersion":"1.0.0","name":"n","type":"t","prevResult":{"ips":[{"address":"10.0.0.5"}]}}"#, code: 6, mentions: ["prevResult.ips[0].address", #""10.0.0.5""#]),
-        FailureCase(name: "prevResult with an unknown version", stdin: #"{"cniVersion":"1.0.0","name":"n","type":"t","prevResult":{"cniVersion":"7.0.0"}}"#, code: 1, mentions: ["prevResult.cniVersion"]),
-        FailureCase(name: "attachments not an array", stdin: #"{"cniVersion":"1.1.0","name":"n","type":"t","cni.dev/valid-attachments":{}}"#, code: 6, mentions: ["cni.dev/valid-attachments"]),
-        FailureCase(name: "attachment containerID not a string", stdin: #"{"cniVersion":"1.1.0","name":"n","type":"t","cni.dev/valid-attachments":[{"containerID":1}]}"#, code: 6, mentions: ["cni.dev/valid-attachments[0].containerID"]),
+        FailureCase(
+            name: "ipam not an object", stdin: #"{"cniVersion":"1.0.0","name":"n","type":"t","ipam":"host-local"}"#,
+            code: 6, mentions: ["ipam", "expected an object"]),
+        FailureCase(
+            name: "ipam type not a string", stdin: #"{"cniVersion":"1.0.0","name":"n","type":"t","ipam":{"Type":7}}"#,
+            code: 6, mentions: ["ipam.Type"]),
+        FailureCase(
+            name: "dns nameserver not a string",
+            stdin: #"{"cniVersion":"1.0.0","name":"n","type":"t","dns":{"nameservers":[1]}}"#, code: 6,
+            mentions: ["dns.nameservers[0]"]),
+        FailureCase(
+            name: "runtimeConfig not an object",
+            stdin: #"{"cniVersion":"1.0.0","name":"n","type":"t","runtimeConfig":[]}"#, code: 6,
+            mentions: ["runtimeConfig"]),
+        FailureCase(
+            name: "capabilities not an object",
+            stdin: #"{"cniVersion":"1.0.0","name":"n","type":"t","capabilities":true}"#, code: 6,
+            mentions: ["capabilities"]),
+        FailureCase(
+            name: "prevResult not an object", stdin: #"{"cniVersion":"1.0.0","name":"n","type":"t","prevResult":"x"}"#,
+            code: 6, mentions: ["prevResult"]),
+        FailureCase(
+            name: "prevResult with a bad address",
+            stdin: #"{"cniVersion":"1.0.0","name":"n","type":"t","prevResult":{"ips":[{"address":"10.0.0.5"}]}}"#,
+            code: 6, mentions: ["prevResult.ips[0].address", #""10.0.0.5""#]),
+        FailureCase(
+            name: "prevResult with an unknown version",
+            stdin: #"{"cniVersion":"1.0.0","name":"n","type":"t","prevResult":{"cniVersion":"7.0.0"}}"#, code: 1,
+            mentions: ["prevResult.cniVersion"]),
+        FailureCase(
+            name: "attachments not an array",
+            stdin: #"{"cniVersion":"1.1.0","name":"n","type":"t","cni.dev/valid-attachments":{}}"#, code: 6,
+            mentions: ["cni.dev/valid-attachments"]),
+        FailureCase(
+            name: "attachment containerID not a string",
+            stdin: #"{"cniVersion":"1.1.0","name":"n","type":"t","cni.dev/valid-attachments":[{"containerID":1}]}"#,
+            code: 6, mentions: ["cni.dev/valid-attachments[0].containerID"]),
     ]
 
     @Test("bad configurations fail with the right code and name the problem", arguments: failures)

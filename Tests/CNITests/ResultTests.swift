@@ -14,14 +14,14 @@ let sampleResult = CNIResult(
             socketPath: "/run/sock", pciID: "0000:00:01.0"),
     ],
     ips: [
-        .init(address: IPPrefix("10.244.1.5/24")!, gateway: IPAddress("10.244.1.2")!, interface: 1),
-        .init(address: IPPrefix("fd00:10:244:1::5/64")!, gateway: IPAddress("fd00:10:244:1::2")!, interface: 1),
-        .init(address: IPPrefix("10.244.9.9/24")!, interface: 0),
+        .init(address: prefix("10.244.1.5/24"), gateway: address("10.244.1.2"), interface: 1),
+        .init(address: prefix("fd00:10:244:1::5/64"), gateway: address("fd00:10:244:1::2"), interface: 1),
+        .init(address: prefix("10.244.9.9/24"), interface: 0),
     ],
     routes: [
-        .init(destination: IPPrefix("0.0.0.0/0")!, gateway: IPAddress("10.244.1.2")!),
-        .init(destination: IPPrefix("::/0")!, gateway: IPAddress("fd00:10:244:1::2")!),
-        .init(destination: IPPrefix("10.96.0.0/12")!, mtu: 1400, advmss: 1360, priority: 0, table: 0, scope: 253),
+        .init(destination: prefix("0.0.0.0/0"), gateway: address("10.244.1.2")),
+        .init(destination: prefix("::/0"), gateway: address("fd00:10:244:1::2")),
+        .init(destination: prefix("10.96.0.0/12"), mtu: 1400, advmss: 1360, priority: 0, table: 0, scope: 253),
     ],
     dns: DNS(
         nameservers: ["10.96.0.10"], domain: "cluster.local", search: ["svc.cluster.local", "cluster.local"],
@@ -250,7 +250,11 @@ struct ResultTests {
             #expect(parsed == expected)
         default:
             #expect(parsed.interfaces.isEmpty)
-            #expect(parsed.ips == [sampleResult.ips[0], sampleResult.ips[1]].map { .init(address: $0.address, gateway: $0.gateway) })
+            #expect(
+                parsed.ips
+                    == [sampleResult.ips[0], sampleResult.ips[1]].map {
+                        .init(address: $0.address, gateway: $0.gateway)
+                    })
             #expect(parsed.routes.map(\.destination.description) == ["0.0.0.0/0", "10.96.0.0/12", "::/0"])
             #expect(parsed.routes[2].gateway == IPAddress("fd00:10:244:1::2"))
             #expect(parsed.dns == sampleResult.dns)
@@ -297,8 +301,8 @@ struct ResultTests {
     @Test("0.1.0/0.2.0 drop routes of a family without an address")
     func routeWithoutFamily() throws {
         let result = CNIResult(
-            ips: [.init(address: IPPrefix("10.0.0.5/24")!)],
-            routes: [.init(destination: IPPrefix("::/0")!), .init(destination: IPPrefix("0.0.0.0/0")!)])
+            ips: [.init(address: prefix("10.0.0.5/24"))],
+            routes: [.init(destination: prefix("::/0")), .init(destination: prefix("0.0.0.0/0"))])
         #expect(
             try result.json(version: "0.1.0").compact()
                 == #"{"cniVersion":"0.1.0","ip4":{"ip":"10.0.0.5/24","routes":[{"dst":"0.0.0.0/0"}]},"dns":{}}"#)
@@ -347,15 +351,17 @@ struct ResultTests {
             name: "own version wins over the config's", document: #"{"cniVersion":"0.2.0","ip4":{"ip":"10.0.0.5/24"}}"#,
             defaultVersion: "1.0.0", version: "0.2.0"),
         ParseCase(
-            name: "keys in other cases", document: #"{"CNIVersion":"1.0.0","IPs":[{"Address":"10.0.0.5/24","Gateway":""}]}"#,
+            name: "keys in other cases",
+            document: #"{"CNIVersion":"1.0.0","IPs":[{"Address":"10.0.0.5/24","Gateway":""}]}"#,
             defaultVersion: nil, version: "1.0.0"),
     ]
 
     @Test("results are read in their own version, else the config's, else by shape", arguments: parseCases)
     func parseVersion(_ testCase: ParseCase) throws {
-        let parsed = try CNIResult.decode(JSON.parse(testCase.document), path: "r", defaultVersion: testCase.defaultVersion)
+        let parsed = try CNIResult.decode(
+            JSON.parse(testCase.document), path: "r", defaultVersion: testCase.defaultVersion)
         #expect(parsed.cniVersion == testCase.version)
-        #expect(parsed.ips == [.init(address: IPPrefix("10.0.0.5/24")!)])
+        #expect(parsed.ips == [.init(address: prefix("10.0.0.5/24"))])
     }
 
     @Test(

@@ -1,5 +1,6 @@
 import CNI
 import JSON
+import NetAddress
 
 #if canImport(Glibc)
     import Glibc
@@ -104,4 +105,16 @@ func removeTree(_ path: String) {
     }
     closedir(directory)
     rmdir(path)
+}
+
+/// A prefix written in a test; a typo there is a bug in the test.
+func prefix(_ text: String) -> IPPrefix {
+    guard let value = IPPrefix(text) else { fatalError("not a CIDR in the test: \(text)") }
+    return value
+}
+
+/// An address written in a test.
+func address(_ text: String) -> IPAddress {
+    guard let value = IPAddress(text) else { fatalError("not an IP address in the test: \(text)") }
+    return value
 }

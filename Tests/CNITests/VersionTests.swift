@@ -21,7 +21,8 @@ struct VersionTests {
         #expect(CNIVersion.compare(a, b) == expected)
     }
 
-    @Test("malformed versions do not compare", arguments: ["", "1.0", "1.0.0.0", "v1.0.0", "1.x.0", "1..0", "1.0.0-rc1"])
+    @Test(
+        "malformed versions do not compare", arguments: ["", "1.0", "1.0.0.0", "v1.0.0", "1.x.0", "1..0", "1.0.0-rc1"])
     func malformed(_ version: String) {
         #expect(CNIVersion.compare(version, "1.0.0") == nil)
         #expect(!CNIVersion.isAtLeast(version, "0.1.0"))
@@ -90,7 +91,8 @@ struct VersionTests {
         let stdin =
             testCase.version.map { config($0) } ?? #"{"name":"cbr0","type":"win-bridge"}"#
         let output = CNIDispatcher.run(
-            RecordingPlugin(), environment: testEnvironment(runtimeVariables(testCase.command), stdin: stdin), about: "")
+            RecordingPlugin(), environment: testEnvironment(runtimeVariables(testCase.command), stdin: stdin), about: ""
+        )
         if testCase.allowed {
             #expect(output.exitCode == 0)
         } else {
@@ -106,7 +108,8 @@ struct VersionTests {
         arguments: ["9.9.9", "1.1", "1.0", "v1.0.0", "0.3.2", " 1.0.0"])
     func unsupportedVersion(_ version: String) throws {
         let output = CNIDispatcher.run(
-            NotImplementedPlugin(name: "t"), environment: testEnvironment(runtimeVariables("ADD"), stdin: config(version)),
+            NotImplementedPlugin(name: "t"),
+            environment: testEnvironment(runtimeVariables("ADD"), stdin: config(version)),
             about: "")
         let error = try errorDocument(output)
         #expect(error.code == 1)
@@ -118,12 +121,12 @@ struct VersionTests {
 
 /// A plugin that succeeds and remembers nothing; ADD answers a fixed result.
 struct RecordingPlugin: CNIPlugin {
-    var result = CNIResult(ips: [CNIResult.IPConfig(address: IPPrefix(address: .v4(0x0A00_0005), length: 24) ?? testPrefix)])
+    var result = CNIResult(ips: [
+        CNIResult.IPConfig(address: prefix("10.0.0.5/24"))
+    ])
     func add(_ request: CNIRequest, environment: CNIEnvironment) throws(CNIError) -> CNIResult { result }
     func del(_ request: CNIRequest, environment: CNIEnvironment) throws(CNIError) {}
     func check(_ request: CNIRequest, environment: CNIEnvironment) throws(CNIError) {}
     func gc(_ request: CNIRequest, environment: CNIEnvironment) throws(CNIError) {}
     func status(_ request: CNIRequest, environment: CNIEnvironment) throws(CNIError) {}
 }
-
-let testPrefix = IPPrefix(address: .v4(0x0A00_0001), length: 32) ?? IPPrefix(address: .v4(0), length: 0)!

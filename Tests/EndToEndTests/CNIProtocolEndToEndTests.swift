@@ -18,7 +18,8 @@ func bridgeConfig(_ version: String) -> String {
 
 @Suite("wincni as a runtime runs it: the CNI protocol")
 struct CNIProtocolEndToEndTests {
-    @Test("VERSION prints cniVersion 1.1.0 and exactly the seven versions", arguments: ["", #"{"cniVersion":"1.0.0"}"#])
+    @Test(
+        "VERSION prints cniVersion 1.1.0 and exactly the seven versions", arguments: ["", #"{"cniVersion":"1.0.0"}"#])
     func version(_ stdin: String) throws {
         let output = try WincniProcess.run(["CNI_COMMAND": "VERSION"], stdin: stdin)
         #expect(output.status == 0)
@@ -32,7 +33,8 @@ struct CNIProtocolEndToEndTests {
         let output = try WincniProcess.run(["PATH": "/usr/bin:/bin"], stdin: "")
         #expect(output.status == 0)
         #expect(output.stdout.isEmpty)
-        #expect(output.stderr.contains("CNI protocol versions supported: 0.1.0, 0.2.0, 0.3.0, 0.3.1, 0.4.0, 1.0.0, 1.1.0"))
+        #expect(
+            output.stderr.contains("CNI protocol versions supported: 0.1.0, 0.2.0, 0.3.0, 0.3.1, 0.4.0, 1.0.0, 1.1.0"))
     }
 
     struct ErrorCase: CustomTestStringConvertible, Sendable {
@@ -45,32 +47,47 @@ struct CNIProtocolEndToEndTests {
     }
 
     static let errorCases: [ErrorCase] = [
-        ErrorCase(name: "malformed stdin", variables: runtime("ADD"), stdin: #"{"cniVersion":"1.0.0","name":"#,
+        ErrorCase(
+            name: "malformed stdin", variables: runtime("ADD"), stdin: #"{"cniVersion":"1.0.0","name":"#,
             code: 6, mentions: ["byte"]),
-        ErrorCase(name: "stdin that is not an object", variables: runtime("DEL"), stdin: "42", code: 6, mentions: ["object"]),
-        ErrorCase(name: "unknown command", variables: runtime("REMOVE"), stdin: bridgeConfig("1.0.0"), code: 4,
+        ErrorCase(
+            name: "stdin that is not an object", variables: runtime("DEL"), stdin: "42", code: 6, mentions: ["object"]),
+        ErrorCase(
+            name: "unknown command", variables: runtime("REMOVE"), stdin: bridgeConfig("1.0.0"), code: 4,
             mentions: ["REMOVE"]),
-        ErrorCase(name: "ADD with no container variables", variables: ["CNI_COMMAND": "ADD"], stdin: bridgeConfig("1.0.0"),
+        ErrorCase(
+            name: "ADD with no container variables", variables: ["CNI_COMMAND": "ADD"], stdin: bridgeConfig("1.0.0"),
             code: 4, mentions: ["CNI_CONTAINERID, CNI_NETNS, CNI_IFNAME, CNI_PATH"]),
-        ErrorCase(name: "DEL with empty variables", variables: runtime("DEL", ["CNI_CONTAINERID": "", "CNI_IFNAME": "", "CNI_NETNS": ""]),
+        ErrorCase(
+            name: "DEL with empty variables",
+            variables: runtime("DEL", ["CNI_CONTAINERID": "", "CNI_IFNAME": "", "CNI_NETNS": ""]),
             stdin: bridgeConfig("1.0.0"), code: 4, mentions: ["CNI_CONTAINERID, CNI_IFNAME"]),
-        ErrorCase(name: "bad container ID", variables: runtime("ADD", ["CNI_CONTAINERID": "../etc"]),
+        ErrorCase(
+            name: "bad container ID", variables: runtime("ADD", ["CNI_CONTAINERID": "../etc"]),
             stdin: bridgeConfig("1.0.0"), code: 4, mentions: ["CNI_CONTAINERID", "../etc"]),
-        ErrorCase(name: "interface name too long", variables: runtime("ADD", ["CNI_IFNAME": "eth0123456789012"]),
+        ErrorCase(
+            name: "interface name too long", variables: runtime("ADD", ["CNI_IFNAME": "eth0123456789012"]),
             stdin: bridgeConfig("1.0.0"), code: 4, mentions: ["CNI_IFNAME"]),
-        ErrorCase(name: "interface name with a slash", variables: runtime("DEL", ["CNI_IFNAME": "eth/0"]),
+        ErrorCase(
+            name: "interface name with a slash", variables: runtime("DEL", ["CNI_IFNAME": "eth/0"]),
             stdin: bridgeConfig("1.0.0"), code: 4, mentions: ["eth/0"]),
-        ErrorCase(name: "missing network name", variables: runtime("ADD"),
+        ErrorCase(
+            name: "missing network name", variables: runtime("ADD"),
             stdin: #"{"cniVersion":"1.0.0","type":"win-bridge"}"#, code: 7, mentions: ["network name"]),
-        ErrorCase(name: "invalid network name", variables: runtime("ADD"),
+        ErrorCase(
+            name: "invalid network name", variables: runtime("ADD"),
             stdin: #"{"cniVersion":"1.0.0","name":"my net","type":"win-bridge"}"#, code: 7, mentions: ["my net"]),
-        ErrorCase(name: "unsupported cniVersion", variables: runtime("ADD"), stdin: bridgeConfig("2.0.0"), code: 1,
+        ErrorCase(
+            name: "unsupported cniVersion", variables: runtime("ADD"), stdin: bridgeConfig("2.0.0"), code: 1,
             mentions: ["2.0.0", "1.1.0"]),
-        ErrorCase(name: "CHECK with a 0.3.1 config", variables: runtime("CHECK"), stdin: bridgeConfig("0.3.1"), code: 1,
+        ErrorCase(
+            name: "CHECK with a 0.3.1 config", variables: runtime("CHECK"), stdin: bridgeConfig("0.3.1"), code: 1,
             mentions: ["CHECK"]),
-        ErrorCase(name: "GC with a 1.0.0 config", variables: runtime("GC"), stdin: bridgeConfig("1.0.0"), code: 1,
+        ErrorCase(
+            name: "GC with a 1.0.0 config", variables: runtime("GC"), stdin: bridgeConfig("1.0.0"), code: 1,
             mentions: ["GC"]),
-        ErrorCase(name: "STATUS with a 1.0.0 config", variables: runtime("STATUS"), stdin: bridgeConfig("1.0.0"), code: 1,
+        ErrorCase(
+            name: "STATUS with a 1.0.0 config", variables: runtime("STATUS"), stdin: bridgeConfig("1.0.0"), code: 1,
             mentions: ["STATUS"]),
     ]
 
