@@ -256,14 +256,12 @@ extension CNIResult {
             case .v020:
                 for (key, v4) in [("ip4", true), ("ip6", false)] {
                     guard let entry = try fields.fields(key) else { continue }
-                    let address = try prefix(entry, "ip", required: true)
-                    if let address {
-                        if address.isIPv4 != v4 {
-                            throw JSONFieldError(
-                                path: entry.path(of: "ip"), message: "\(address) is not an IPv\(v4 ? 4 : 6) address")
-                        }
-                        result.ips.append(IPConfig(address: address, gateway: try ip(entry, "gateway")))
+                    let address = try prefix(entry, "ip")
+                    if address.isIPv4 != v4 {
+                        throw JSONFieldError(
+                            path: entry.path(of: "ip"), message: "\(address) is not an IPv\(v4 ? 4 : 6) address")
                     }
+                    result.ips.append(IPConfig(address: address, gateway: try ip(entry, "gateway")))
                     for route in try entry.objects("routes") ?? [] { result.routes.append(try decodeRoute(route)) }
                 }
             case .v040, .v100:
@@ -276,11 +274,10 @@ extension CNIResult {
                 }
                 // The 0.3.x/0.4.0 `version` member is implied by the address and not read.
                 for entry in try fields.objects("ips") ?? [] {
-                    guard let address = try prefix(entry, "address", required: true) else { continue }
                     result.ips.append(
                         IPConfig(
-                            address: address, gateway: try ip(entry, "gateway"), interface: try int(entry, "interface"))
-                    )
+                            address: try prefix(entry, "address"), gateway: try ip(entry, "gateway"),
+                            interface: try int(entry, "interface")))
                 }
                 for route in try fields.objects("routes") ?? [] { result.routes.append(try decodeRoute(route)) }
             }
@@ -297,24 +294,18 @@ extension CNIResult {
     }
 
     private static func decodeRoute(_ fields: JSONFields) throws(JSONFieldError) -> Route {
-        guard let destination = try prefix(fields, "dst", required: true) else {
-            throw JSONFieldError(path: fields.path(of: "dst"), message: "missing route destination")
-        }
-        return Route(
-            destination: destination, gateway: try ip(fields, "gw"), mtu: try int(fields, "mtu"),
+        Route(
+            destination: try prefix(fields, "dst"), gateway: try ip(fields, "gw"), mtu: try int(fields, "mtu"),
             advmss: try int(fields, "advmss"), priority: try int(fields, "priority"), table: try int(fields, "table"),
             scope: try int(fields, "scope"))
     }
 
-    private static func prefix(_ fields: JSONFields, _ key: String, required: Bool) throws(JSONFieldError) -> IPPrefix?
-    {
+    /// A required CIDR member (`ips[].address`, `ip4.ip`, `routes[].dst`).
+    private static func prefix(_ fields: JSONFields, _ key: String) throws(JSONFieldError) -> IPPrefix {
         guard let text = try fields.string(key), !text.isEmpty else {
-            if required {
-                throw JSONFieldError(
-                    path: fields.path(of: key),
-                    message: "missing; expected an address in CIDR form such as \"10.244.1.5/24\"")
-            }
-            return nil
+            throw JSONFieldError(
+                path: fields.path(of: key),
+                message: "missing; expected an address in CIDR form such as \"10.244.1.5/24\"")
         }
         guard let prefix = IPPrefix(text) else {
             throw JSONFieldError(

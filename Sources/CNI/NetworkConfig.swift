@@ -163,6 +163,9 @@ public struct NetworkConfig: Sendable {
         }
     }
 
+    private static let expectedDocument =
+        #"stdin must hold one JSON object such as {"cniVersion":"1.1.0","name":"cbr0","type":"win-bridge"}"#
+
     static func parseDocument(_ bytes: [UInt8]) throws(CNIError) -> JSONObject {
         guard bytes.count <= maximumSize else {
             throw CNIError(
@@ -175,17 +178,13 @@ public struct NetworkConfig: Sendable {
         } catch {
             throw CNIError(
                 .decodingFailure, "error decoding the network configuration from stdin: \(error)",
-                details:
-                    "stdin must hold one JSON object such as {\"cniVersion\":\"1.1.0\",\"name\":\"cbr0\",\"type\":\"win-bridge\"}"
-            )
+                details: expectedDocument)
         }
         guard let object = document.objectValue else {
             throw CNIError(
                 .decodingFailure,
                 "error decoding the network configuration from stdin: expected a JSON object, found \(document.kindName)",
-                details:
-                    "stdin must hold one JSON object such as {\"cniVersion\":\"1.1.0\",\"name\":\"cbr0\",\"type\":\"win-bridge\"}"
-            )
+                details: expectedDocument)
         }
         return object
     }
