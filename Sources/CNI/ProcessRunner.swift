@@ -44,18 +44,24 @@ public struct PosixProcessRunner: ProcessRunner {
 
         var pipes: [(read: Int32, write: Int32)] = []
         defer { for pipe in pipes { closeIfOpen(pipe.read); closeIfOpen(pipe.write) } }
-        for _ in 0..<3 {
-            var ends: [Int32] = [-1, -1]
-            guard pipe(&ends) == 0 else {
-                throw CNIError(.ioFailure, "cannot create a pipe to run \(executable): \(errnoText())")
+        // No pipe2 in the Glibc module: between pipe() and FD_CLOEXEC another thread's spawn could inherit our ends
+        // (and keep a child's stdin open forever), so pipe creation and spawning are serialised.
+        spawnLock.lock()
+        let spawned = Result { () throws(CNIError) -> pid_t in
+            for _ in 0..<3 {
+                var ends: [Int32] = [-1, -1]
+                guard pipe(&ends) == 0 else {
+                    throw CNIError(.ioFailure, "cannot create a pipe to run \(executable): \(errnoText())")
+                }
+                for fd in ends { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
+                pipes.append((ends[0], ends[1]))
             }
-            // No pipe2 in the Glibc module; the plugin is single-threaded, so nothing can fork in between.
-            for fd in ends { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
-            pipes.append((ends[0], ends[1]))
+            return try spawn(
+                executable, environment: environment, stdin: pipes[0].read, stdout: pipes[1].write,
+                stderr: pipes[2].write)
         }
-
-        let pid = try spawn(
-            executable, environment: environment, stdin: pipes[0].read, stdout: pipes[1].write, stderr: pipes[2].write)
+        spawnLock.unlock()
+        let pid = try spawned.get()
         // Our copies of the child's ends must go, or we would never see end-of-file on its output.
         close(pipes[0].read)
         pipes[0].read = -1
@@ -248,6 +254,21 @@ private struct ChildIO {
         }
     }
 }
+
+/// Serialises pipe creation and spawning within this process (see `PosixProcessRunner.run`).
+private final class SpawnLock: @unchecked Sendable {
+    private let mutex: UnsafeMutablePointer<pthread_mutex_t>
+
+    init() {
+        mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
+        pthread_mutex_init(mutex, nil)
+    }
+
+    func lock() { pthread_mutex_lock(mutex) }
+    func unlock() { pthread_mutex_unlock(mutex) }
+}
+
+private let spawnLock = SpawnLock()
 
 private func closeIfOpen(_ fd: Int32) {
     if fd >= 0 { close(fd) }
