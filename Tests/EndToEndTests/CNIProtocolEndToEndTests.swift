@@ -53,6 +53,9 @@ struct CNIProtocolEndToEndTests {
         ErrorCase(
             name: "stdin that is not an object", variables: runtime("DEL"), stdin: "42", code: 6, mentions: ["object"]),
         ErrorCase(
+            name: "stdin over 1 MiB", variables: runtime("ADD"),
+            stdin: bridgeConfig("1.0.0") + String(repeating: " ", count: 1_100_000), code: 6, mentions: ["1048576"]),
+        ErrorCase(
             name: "unknown command", variables: runtime("REMOVE"), stdin: bridgeConfig("1.0.0"), code: 4,
             mentions: ["REMOVE"]),
         ErrorCase(
