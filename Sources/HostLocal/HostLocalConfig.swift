@@ -64,6 +64,8 @@ public struct HostLocalConfig: Sendable {
     public var resolvConf: String?
     /// The JSON path each range set came from, for messages (`ipam.ranges[1]`, or `ipam` for the legacy set).
     var rangeSetPaths: [String]
+    /// The JSON path of the `ipam` object itself.
+    var ipamPath = "ipam"
 
     /// host-local's default data directory.
     public static let defaultDataDir = "/var/lib/cni/networks"
@@ -146,7 +148,8 @@ public struct HostLocalConfig: Sendable {
         var config = HostLocalConfig(
             rangeSets: sets, routes: routes, dataDir: dataDir, resolvConf: try fields.string("resolvConf"))
         config.rangeSetPaths = paths
-        try config.validate(path: fields.path)
+        config.ipamPath = fields.path
+        try config.validate()
         config.rangeSets = config.rangeSets.map { $0.map(\.resolved) }
         return config
     }
@@ -175,8 +178,9 @@ public struct HostLocalConfig: Sendable {
     }
 
     /// Checks what host-local's `Canonicalize` and `LoadIPAMConfig` check, on the ranges as given (defaults
-    /// applied where a value is nil). `path` is the JSON path of the `ipam` object.
-    public func validate(path: String = "ipam") throws(HostLocalError) {
+    /// applied where a value is nil).
+    public func validate() throws(HostLocalError) {
+        let path = ipamPath
         guard !rangeSets.isEmpty else {
             throw .config(path, "no IP ranges specified: set \"ranges\" or \"subnet\"")
         }
