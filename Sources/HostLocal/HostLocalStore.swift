@@ -130,7 +130,7 @@ public struct HostLocalStore: Sendable {
     private func lastReserved(_ store: StoreDirectory, rangeSet: Int) -> IPAddress? {
         guard let content = store.read("last_reserved_ip.\(rangeSet)", limit: 64), !content.truncated else { return nil }
         // host-local parses the content as is; surrounding whitespace is tolerated here.
-        let text = String(decoding: trimmingASCIIWhitespace(content.bytes[...]), as: UTF8.self)
+        let text = String(decoding: trimmingASCIIWhitespace(content.bytes), as: UTF8.self)
         return IPAddress(text).map(goCanonical)
     }
 
@@ -209,15 +209,16 @@ public struct HostLocalStore: Sendable {
         throws(HostLocalError) -> Scan
     {
         var scan = Scan()
-        let limit = owner.content.count + 64
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: owner.content.count + 64, alignment: 1)
+        defer { buffer.deallocate() }
         for name in try store.fileNames() {
             guard let address = StoreName.address(fromFileName: name) else { continue }
             scan.reserved.insert(address)
             if let sets, !sets.contains(where: { HostLocalConfig.Range.index(of: address, in: $0) != nil }) {
                 continue
             }
-            guard let content = store.read(name, limit: limit), !content.truncated else { continue }
-            switch owner.match(content.bytes) {
+            guard let count = store.read(name, into: buffer), count < buffer.count else { continue }
+            switch owner.match(UnsafeRawBufferPointer(rebasing: buffer[..<count])) {
             case .current:
                 scan.owned.append(address)
                 scan.ownedNames.append(name)
@@ -240,6 +241,7 @@ struct Owner {
     let ifname: String
     /// `<containerID>\r\n<ifname>`: host-local's `LineBreak` is `\r\n` on every platform.
     let content: [UInt8]
+    private let idLength: Int
 
     init(containerID: String, ifname: String) throws(HostLocalError) {
         try StoreName.check(containerID, as: .containerID)
@@ -247,19 +249,21 @@ struct Owner {
         self.containerID = containerID
         self.ifname = ifname
         self.content = Array(containerID.utf8) + [0x0D, 0x0A] + Array(ifname.utf8)
+        self.idLength = containerID.utf8.count
     }
 
     /// host-local compares the whitespace-trimmed file content with `<id>\r\n<ifname>`, and with `<id>` alone for
     /// files from its versions before the interface name was stored.
-    func match(_ bytes: [UInt8]) -> Match {
-        let trimmed = trimmingASCIIWhitespace(bytes[...])
-        if trimmed.elementsEqual(content) { return .current }
-        if trimmed.elementsEqual(containerID.utf8) { return .legacy }
+    func match(_ bytes: UnsafeRawBufferPointer) -> Match {
+        let trimmed = trimmingASCIIWhitespace(bytes)
+        // Lengths first: almost every file in a scan belongs to someone else.
+        if trimmed.count == content.count, trimmed.elementsEqual(content) { return .current }
+        if trimmed.count == idLength, trimmed.elementsEqual(containerID.utf8) { return .legacy }
         return .none
     }
 
     static func parse(_ bytes: [UInt8]) -> (containerID: String, ifname: String) {
-        let trimmed = trimmingASCIIWhitespace(bytes[...])
+        let trimmed = trimmingASCIIWhitespace(bytes)
         guard let newline = trimmed.firstIndex(of: 0x0A) else {
             return (String(decoding: trimmed, as: UTF8.self), "")
         }
@@ -270,10 +274,11 @@ struct Owner {
 }
 
 /// Go's `strings.TrimSpace`, limited to ASCII white space (the only kind host-local's own files contain).
-func trimmingASCIIWhitespace(_ bytes: ArraySlice<UInt8>) -> ArraySlice<UInt8> {
+func trimmingASCIIWhitespace<Bytes: BidirectionalCollection<UInt8>>(_ bytes: Bytes) -> Bytes.SubSequence {
     func isSpace(_ byte: UInt8) -> Bool { byte == 0x20 || (byte >= 0x09 && byte <= 0x0D) }
-    var slice = bytes
-    while let first = slice.first, isSpace(first) { slice = slice.dropFirst() }
-    while let last = slice.last, isSpace(last) { slice = slice.dropLast() }
-    return slice
+    var start = bytes.startIndex
+    var end = bytes.endIndex
+    while start < end, isSpace(bytes[start]) { start = bytes.index(after: start) }
+    while start < end, isSpace(bytes[bytes.index(before: end)]) { end = bytes.index(before: end) }
+    return bytes[start..<end]
 }

@@ -17,8 +17,12 @@ final class StoreDirectory {
     /// when it does not exist.
     init?(path: String, create: Bool) throws(HostLocalError) {
         self.path = path
-        if create { try makeDirectories(path) }
-        let directory = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        var directory = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        // The directory exists after the first allocation: create it only when opening it fails.
+        if directory < 0 && errno == ENOENT && create {
+            try makeDirectories(path)
+            directory = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        }
         if directory < 0 {
             let error = errno
             if error == ENOENT && !create { return nil }
@@ -82,25 +86,24 @@ final class StoreDirectory {
     /// The first `limit` bytes of `name` at most, and whether the file was longer; nil when it cannot be opened
     /// (absent, a directory, a symbolic link).
     func read(_ name: String, limit: Int) -> (bytes: [UInt8], truncated: Bool)? {
+        var bytes = [UInt8](repeating: 0, count: limit + 1)
+        guard let count = bytes.withUnsafeMutableBytes({ read(name, into: $0) }) else { return nil }
+        bytes.removeSubrange(min(count, limit)...)
+        return (bytes, count > limit)
+    }
+
+    /// Reads `name` into `buffer` with one `read` (a short read of a regular file means its end), returning the
+    /// byte count; a count equal to the buffer's size means the file may be longer. The scans read every
+    /// reservation file, so they reuse one buffer.
+    func read(_ name: String, into buffer: UnsafeMutableRawBufferPointer) -> Int? {
         let file = openat(directory, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK)
         if file < 0 { return nil }
         defer { close(file) }
-        var bytes = [UInt8](repeating: 0, count: limit + 1)
-        var count = 0
-        while count < bytes.count {
-            let result = bytes.withUnsafeMutableBytes { buffer in
-                systemRead(file, buffer.baseAddress.map { $0 + count }, buffer.count - count)
-            }
-            if result < 0 {
-                if errno == EINTR { continue }
-                return nil
-            }
-            if result == 0 { break }
-            count += result
+        while true {
+            let result = systemRead(file, buffer.baseAddress, buffer.count)
+            if result >= 0 { return result }
+            if errno != EINTR { return nil }
         }
-        let truncated = count > limit
-        bytes.removeSubrange(min(count, limit)...)
-        return (bytes, truncated)
     }
 
     /// Removes `name`; an absent file is not an error.
