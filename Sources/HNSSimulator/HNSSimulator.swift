@@ -29,6 +29,7 @@ public final class HNSSimulator: HostNetworkService, @unchecked Sendable {
             throw SimulatorErrorCatalog.error(
                 "HNSSimulator", SimulatorCode.unspecified.hresult, text: "HNS simulator state: \(error).")
         }
+        SimulatorRegistry.shared.register(self)
     }
 
     // MARK: - Version and faults
