@@ -59,8 +59,8 @@ top() {
 }
 
 ok=1
-mknode p10 host-gw wincni-prof-p10 10.243.0.1/20 || ok=0
-mknode pbig host-gw wincni-prof-pbig 10.243.16.1/20 || ok=0
+mknet p10 p10 host-gw 10.243.0.1/20 || ok=0
+mknet pbig pbig host-gw 10.243.16.1/20 || ok=0
 [ $ok = 1 ] || { echo "profile: 'hnsctl flannel up' failed: $(cat "$RUN"/p10/up.log)" >&2; exit 2; }
 namespaces p10 "$RUN/p10/pre.lst" 10 && namespaces p10 "$RUN/p10/ns.lst" 4 &&
   namespaces pbig "$RUN/pbig/pre.lst" "$PODS" && namespaces pbig "$RUN/pbig/ns.lst" 4 || exit 2
@@ -146,6 +146,6 @@ rcs() { for n in version add check del addbig delbig; do printf '%s exit %s; ' "
   echo "|---|---:|"
   paths sys-del
 } >"$RUN/profile.md"
-for id in p10 pbig; do rm -rf "/var/lib/cni/networks/wincni-prof-$id"; done
+for id in p10 pbig; do rm -rf "/var/lib/cni/networks/wincni-bench-$id"; done
 cp "$RUN/profile.md" "$OUT"
 cat "$RUN/profile.md"
