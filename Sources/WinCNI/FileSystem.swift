@@ -95,6 +95,23 @@ enum FileSystem {
         syncDirectory(of: path)
     }
 
+    /// The names in `directory` (without `.` and `..`); a missing directory has none.
+    static func list(_ directory: String) throws(FileSystemError) -> [String] {
+        guard let handle = opendir(directory) else {
+            if errno == ENOENT { return [] }
+            throw FileSystemError(path: directory, code: errno, doing: "list")
+        }
+        defer { _ = closedir(handle) }
+        var names: [String] = []
+        while let entry = readdir(handle) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
+            }
+            if name != "." && name != ".." { names.append(name) }
+        }
+        return names
+    }
+
     /// Appends one line (O_APPEND keeps concurrent plugin runs from interleaving within a line).
     static func appendLine(_ path: String, _ line: String) throws(FileSystemError) {
         let descriptor = open(path, O_WRONLY | O_CREAT | O_APPEND, 0o600)

@@ -50,7 +50,10 @@ public struct FlannelConfig: Sendable, Equatable {
     /// (the first cluster network), `runtimeConfig`, and a host-local `ipam` over this node's subnet; keys sorted as
     /// Go's `json.Marshal` of a map sorts them. Where flannel crashes on an IPv6-only `subnet.env`, wincni uses the
     /// IPv6 network and subnet, and a dual-stack file gives host-local one range per family.
-    public func delegateDocument(_ env: SubnetEnv) throws(WinCNIError) -> JSON {
+    ///
+    /// Without `env` (flanneld gone, subnet.env missing) the document has no `ipam` and no `ipMasq*`: enough for
+    /// a DEL or GC of the delegate to find and delete endpoints by name.
+    public func delegateDocument(_ env: SubnetEnv?) throws(WinCNIError) -> JSON {
         var document = delegate
         for key in ["type", "cniVersion", "ipMasq", "ipMasqNetwork", "runtimeConfig"] {
             while let spelled = document.matchedKey(goKey: key) { document[spelled] = nil }
@@ -58,11 +61,12 @@ public struct FlannelConfig: Sendable, Equatable {
         document["name"] = .string(name)
         document["type"] = .string(delegateType)
         document["cniVersion"] = .string(cniVersion ?? "0.2.0")
+        if let runtimeConfig { document["runtimeConfig"] = .object(runtimeConfig) }
+        guard let env else { return JSON.object(document).sortedLikeGo() }
         document["ipMasq"] = .bool(env.ipMasq)
         if let network = env.networks.first ?? env.ipv6Networks.first {
             document["ipMasqNetwork"] = .string(network.description)
         }
-        if let runtimeConfig { document["runtimeConfig"] = .object(runtimeConfig) }
         switch (env.subnet, env.ipv6Subnet) {
         case (let v4?, nil), (nil, let v4?):
             document["ipam"] = ["type": "host-local", "subnet": .string(v4.description)]

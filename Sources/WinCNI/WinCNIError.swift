@@ -1,3 +1,4 @@
+import CNI
 import HCN
 import JSON
 
@@ -24,6 +25,12 @@ public enum WinCNIError: Error, Sendable, Equatable, CustomStringConvertible {
     case ipam(message: String, code: UInt32?)
     /// An HNS call failed; `action` says what the plugin was doing (`create endpoint "abc_cbr0"`).
     case hns(HCNError, action: String)
+    /// A delegated plugin (exec'd IPAM or flannel delegate) failed: its error is passed up with its own code.
+    case delegated(CNIError, plugin: String)
+    /// A container ID or sandbox ID that cannot name a file under the flannel data directory.
+    case unsafeContainerID(String)
+    /// The flannel meta plugin has no saved delegate config for this container (CHECK before ADD).
+    case noSavedDelegate(path: String)
     /// CHECK found the endpoint missing.
     case endpointMissing(name: String, network: String)
     /// CHECK found the endpoint different from what prevResult says.
@@ -50,6 +57,11 @@ public enum WinCNIError: Error, Sendable, Equatable, CustomStringConvertible {
         case .hns(let error, let action):
             let label = error.name.map { "\($0), \(error.code)" } ?? "\(error.code)"
             return "cannot \(action): \(error.operation) failed: \(error.message) (\(label))"
+        case .delegated(let error, let plugin): return "\(plugin): \(error.msg)"
+        case .unsafeContainerID(let id):
+            return "container ID \(quoted(id)) cannot name a file in the flannel data directory (it has /, \\, .. or NUL)"
+        case .noSavedDelegate(let path):
+            return "no flannel delegate config saved at \(quoted(path)): the container was never added, or was deleted"
         case .endpointMissing(let name, let network):
             return "HNS endpoint \(quoted(name)) not found on network \(quoted(network))"
         case .endpointMismatch(let message): return message
