@@ -14,6 +14,9 @@ public struct FlannelConfig: Sendable, Equatable {
     /// The delegate's `type`, `win-bridge` when absent (flannel's Windows default).
     public var delegateType: String
     public var runtimeConfig: JSONObject?
+    /// flannel's own `ipam` object: the Linux flannel plugin merges it into the delegate's IPAM; the Windows one
+    /// drops it. wincni merges it as Linux does, so host-local's `dataDir` (or another IPAM type) can be chosen.
+    public var ipam: JSONObject?
 
     public static let defaultSubnetFile = "/run/flannel/subnet.env"
     public static let defaultDataDir = "/var/lib/cni/flannel"
@@ -28,6 +31,7 @@ public struct FlannelConfig: Sendable, Equatable {
         subnetFile = try fields.string("subnetFile").flatMap { $0.isEmpty ? nil : $0 } ?? Self.defaultSubnetFile
         dataDir = try fields.string("dataDir").flatMap { $0.isEmpty ? nil : $0 } ?? Self.defaultDataDir
         runtimeConfig = try fields.child("runtimeConfig")?.object
+        ipam = try fields.child("ipam")?.object
         let delegateFields = try fields.child("delegate") ?? ConfigFields(object: JSONObject(), path: "delegate")
         delegate = delegateFields.object
         // flannel checks these keys exactly; wincni in any case, since Go's decoder would read "Name" as "name".
@@ -67,17 +71,20 @@ public struct FlannelConfig: Sendable, Equatable {
         if let network = env.networks.first ?? env.ipv6Networks.first {
             document["ipMasqNetwork"] = .string(network.description)
         }
+        var ipamObject = JSONObject()
+        for (key, value) in ipam ?? JSONObject() where !["subnet", "ranges"].contains(key.lowercased()) {
+            ipamObject[key] = value
+        }
+        if ipamObject.matchedKey(goKey: "type") == nil { ipamObject["type"] = "host-local" }
         switch (env.subnet, env.ipv6Subnet) {
         case (let v4?, nil), (nil, let v4?):
-            document["ipam"] = ["type": "host-local", "subnet": .string(v4.description)]
+            ipamObject["subnet"] = .string(v4.description)
         case (let v4?, let v6?):
-            document["ipam"] = [
-                "type": "host-local",
-                "ranges": [[["subnet": .string(v4.description)]], [["subnet": .string(v6.description)]]],
-            ]
+            ipamObject["ranges"] = [[["subnet": .string(v4.description)]], [["subnet": .string(v6.description)]]]
         case (nil, nil):
             throw .invalidSubnetEnv(path: subnetFile, message: "has no FLANNEL_SUBNET")
         }
+        document["ipam"] = .object(ipamObject)
         return JSON.object(document).sortedLikeGo()
     }
 }
