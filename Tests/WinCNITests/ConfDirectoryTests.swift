@@ -1,0 +1,36 @@
+import JSON
+import NetAddress
+import Testing
+
+@testable import WinCNI
+
+@Suite("conf/ examples")
+struct ConfDirectoryTests {
+    static let files: [String] = ((try? FileSystem.list(repositoryRoot + "/conf")) ?? [])
+        .filter { $0.hasSuffix(".conf") || $0.hasSuffix(".conflist") || $0.hasSuffix(".json") }.sorted()
+
+    @Test("conf/ holds the four example configs")
+    func present() {
+        #expect(Self.files == ["flannel-host-gw.conf", "flannel-vxlan.conf", "win-bridge.conf", "win-overlay.conf"])
+    }
+
+    @Test("every example decodes into a working endpoint config", arguments: files)
+    func decodes(_ file: String) throws {
+        let document = try #require(try JSON.parse(try readText(repositoryRoot + "/conf/" + file)).objectValue)
+        let type = try #require(document["type"]?.stringValue)
+        let endpoint: BridgeOverlayConfig
+        if type == "flannel" {
+            let flannel = try FlannelConfig(document)
+            let env = SubnetEnv(
+                networks: [IPPrefix("10.244.0.0/16")!], subnet: IPPrefix("10.244.1.0/24"), mtu: 1450, ipMasq: false)
+            let delegate = try #require(try flannel.delegateDocument(env).objectValue)
+            endpoint = try BridgeOverlayConfig(delegate, path: "delegate")
+        } else {
+            endpoint = try BridgeOverlayConfig(document)
+        }
+        #expect(endpoint.ipamType == "host-local")
+        #expect(!endpoint.policies.isEmpty)
+        #expect(endpoint.policies.contains { $0.type == "SDNRoute" })
+        #expect(document["capabilities"]?["portMappings"] == .bool(true))
+    }
+}
