@@ -219,6 +219,23 @@ struct HostLocalStoreTests {
         #expect(try fixture.store.reservations().map(\.containerID) == ["first", "first"])
     }
 
+    @Test("among 1,000 reservations of the Go plugin, allocation finds the owner's address or the first free one")
+    func manyReservations() throws {
+        let fixture = try Fixture(#"{"subnet":"10.0.0.0/20"}"#)
+        defer { fixture.temporary.remove() }
+        makeDirectory(fixture.temporary.path + "/networks")
+        makeDirectory(fixture.directory)
+        for index in 0..<1000 {
+            let address = IPAddress("10.0.0.2")!.adding(Int64(index))!
+            writeFile(fixture.directory + "/\(address)", "ctr\(index)\r\neth0")
+        }
+        #expect(fixture.addresses(try fixture.store.allocate(containerID: "fresh", ifname: "eth0")) == ["10.0.3.234/20"])
+        #expect(fixture.addresses(try fixture.store.allocate(containerID: "ctr500", ifname: "eth0")) == ["10.0.1.246/20"])
+        try fixture.store.release(containerID: "ctr999", ifname: "eth0")
+        #expect(!exists(fixture.directory + "/10.0.3.233"))
+        #expect(try fixture.store.reservations().count == 1000)
+    }
+
     @Test("threads allocating at once all get distinct addresses")
     func concurrentThreads() throws {
         let fixture = try Fixture(#"{"ranges":[[{"subnet":"10.0.0.0/24"}],[{"subnet":"fd00::/64"}]]}"#)
