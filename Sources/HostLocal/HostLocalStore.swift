@@ -128,7 +128,9 @@ public struct HostLocalStore: Sendable {
     }
 
     private func lastReserved(_ store: StoreDirectory, rangeSet: Int) -> IPAddress? {
-        guard let content = store.read("last_reserved_ip.\(rangeSet)", limit: 64), !content.truncated else { return nil }
+        guard let content = store.read("last_reserved_ip.\(rangeSet)", limit: 64), !content.truncated else {
+            return nil
+        }
         // host-local parses the content as is; surrounding whitespace is tolerated here.
         let text = String(decoding: trimmingASCIIWhitespace(content.bytes), as: UTF8.self)
         return IPAddress(text).map(goCanonical)
