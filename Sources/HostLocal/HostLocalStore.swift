@@ -29,6 +29,10 @@ public struct HostLocalStore: Sendable {
     public let networkName: String
     /// `<dataDir>/<networkName>`.
     public let directory: String
+    /// Spell `:` as `_` in reservation file names, as host-local does on Windows (`GetEscapedPath`), where `:` is
+    /// not allowed in a file name. Off by default; the Windows build of the plugin turns it on. Either spelling is
+    /// read back.
+    public var escapesColonsInFileNames = false
 
     /// Checks the network name and the config; touches nothing on disk.
     public init(config: HostLocalConfig, networkName: String) throws(HostLocalError) {
@@ -96,7 +100,7 @@ public struct HostLocalStore: Sendable {
     /// owner); an absent reservation is success.
     public func release(address: IPAddress) throws(HostLocalError) {
         guard let store = try StoreDirectory(path: directory, create: false) else { return }
-        try store.remove(goText(address))
+        try store.remove(fileName(for: address))
         try store.sync()
     }
 
@@ -112,6 +116,21 @@ public struct HostLocalStore: Sendable {
             result.append((address, owner.containerID, owner.ifname))
         }
         return result.sorted { $0.address < $1.address }
+    }
+
+    /// The addresses containerID+ifname hold, in any range set, sorted (host-local's CHECK looks them up the same
+    /// way, files of its older versions included).
+    public func addresses(containerID: String, ifname: String) throws(HostLocalError) -> [IPAddress] {
+        let owner = try Owner(containerID: containerID, ifname: ifname)
+        guard let store = try StoreDirectory(path: directory, create: false) else { return [] }
+        return try scan(store, owner: owner, readOnlyWithin: nil).owned.sorted()
+    }
+
+    /// The name of the reservation file of `address`.
+    public func fileName(for address: IPAddress) -> String {
+        let text = goText(address)
+        guard escapesColonsInFileNames else { return text }
+        return String(decoding: text.utf8.map { $0 == UInt8(ascii: ":") ? UInt8(ascii: "_") : $0 }, as: UTF8.self)
     }
 
     /// The content of `last_reserved_ip.<rangeSet>` when it holds an address.
@@ -179,10 +198,10 @@ public struct HostLocalStore: Sendable {
             {
                 continue
             }
-            let name = goText(candidate)
+            let name = fileName(for: candidate)
             guard try store.createExclusive(name, content: owner.content) else { continue }
             do {
-                try store.overwrite("last_reserved_ip.\(setIndex)", content: Array(name.utf8))
+                try store.overwrite("last_reserved_ip.\(setIndex)", content: Array(goText(candidate).utf8))
             } catch {
                 try? store.remove(name)
                 throw error

@@ -7,7 +7,7 @@ import Testing
 /// A store on a fresh data directory, for one test.
 struct Fixture {
     let temporary: TemporaryDirectory
-    let store: HostLocalStore
+    var store: HostLocalStore
     var directory: String { store.directory }
 
     init(_ ipam: String, network: String = "cbr0") throws {
@@ -16,6 +16,7 @@ struct Fixture {
             config: try config(ipam, dataDir: temporary.path + "/networks"), networkName: network)
     }
 
+    mutating func escapeColons() { store.escapesColonsInFileNames = true }
     func file(_ name: String) -> String? { readText(directory + "/" + name) }
     func addresses(_ allocations: [HostLocalAllocation]) -> [String] { allocations.map { "\($0.address)" } }
 }
@@ -128,6 +129,34 @@ struct HostLocalStoreTests {
         #expect(listed == ["10.0.0.2 ctrB eth0", "10.0.0.3 ctrA eth1", "fd00::2 ctrB eth0", "fd00::3 ctrA eth1"])
         try fixture.store.release(address: IPAddress("10.0.0.2")!)
         #expect(try fixture.store.reservations().count == 3)
+    }
+
+    @Test("addresses(containerID:ifname:) finds what the owner holds, for CHECK")
+    func heldAddresses() throws {
+        let fixture = try Fixture(#"{"ranges":[[{"subnet":"10.0.0.0/24"}],[{"subnet":"fd00::/64"}]]}"#)
+        defer { fixture.temporary.remove() }
+        #expect(try fixture.store.addresses(containerID: "ctrA", ifname: "eth0").isEmpty)
+        _ = try fixture.store.allocate(containerID: "other", ifname: "eth0")
+        _ = try fixture.store.allocate(containerID: "ctrA", ifname: "eth0")
+        #expect(
+            try fixture.store.addresses(containerID: "ctrA", ifname: "eth0") == [
+                IPAddress("10.0.0.3"), IPAddress("fd00::3"),
+            ])
+    }
+
+    @Test("with Windows file names, IPv6 reservations are spelled with _ and still found and released")
+    func windowsFileNames() throws {
+        var fixture = try Fixture(#"{"ranges":[[{"subnet":"fd00:1::/64"}]]}"#)
+        defer { fixture.temporary.remove() }
+        fixture.escapeColons()
+        let allocations = try fixture.store.allocate(containerID: "ctrA", ifname: "eth0")
+        #expect(fixture.addresses(allocations) == ["fd00:1::2/64"])
+        #expect(readBytes(fixture.directory + "/fd00_1__2") == Array("ctrA\r\neth0".utf8))
+        #expect(fixture.file("last_reserved_ip.0") == "fd00:1::2")
+        #expect(try fixture.store.allocate(containerID: "ctrA", ifname: "eth0") == allocations)
+        #expect(try fixture.store.reservations().map(\.address) == [IPAddress("fd00:1::2")])
+        try fixture.store.release(containerID: "ctrA", ifname: "eth0")
+        #expect(!exists(fixture.directory + "/fd00_1__2"))
     }
 
     @Test("an excluded address (the L2Bridge .2) is never handed out")
