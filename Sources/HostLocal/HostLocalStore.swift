@@ -100,7 +100,12 @@ public struct HostLocalStore: Sendable {
     /// owner); an absent reservation is success.
     public func release(address: IPAddress) throws(HostLocalError) {
         guard let store = try StoreDirectory(path: directory, create: false) else { return }
-        try store.remove(fileName(for: address))
+        // Either spelling of an IPv6 name: the file may come from a plugin with the other setting.
+        let plain = goText(address)
+        let escaped = String(
+            decoding: plain.utf8.map { $0 == UInt8(ascii: ":") ? UInt8(ascii: "_") : $0 }, as: UTF8.self)
+        try store.remove(plain)
+        if escaped != plain { try store.remove(escaped) }
         try store.sync()
     }
 
