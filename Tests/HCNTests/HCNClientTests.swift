@@ -355,3 +355,40 @@ struct HCNValidationTests {
         }
     }
 }
+
+@Suite("Recording service")
+struct RecordingServiceTests {
+    @Test("failures are recorded with the HCN_E_* name; IDs can be rewritten for stable goldens")
+    func failuresAndRewrites() throws {
+        let hns = InMemoryHNS()
+        let recorder = RecordingHostNetworkService(forwardingTo: hns) { id in id.isZero ? "ZERO" : "ID" }
+        #expect(throws: HCNError.self) { try recorder.delete(.endpoint, id: GUID(bytes: Array(1...16))) }
+        #expect(throws: HCNError.self) { _ = try recorder.open(.network, id: GUID(bytes: Array(1...16))) }
+        let namespace = try recorder.create(.namespace, id: .zero, settings: "{}", network: nil)
+        recorder.close(namespace)
+        _ = try recorder.hnsCall(method: "GET", path: "/globals/version", request: "")
+        #expect(
+            recorder.transcript == """
+                HcnDeleteEndpoint ID -> error HCN_E_ENDPOINT_NOT_FOUND
+                HcnOpenNetwork ID -> error HCN_E_NETWORK_NOT_FOUND
+                HcnCreateNamespace ZERO {} -> #1
+                HcnCloseNamespace #1
+                HNSCall GET /globals/version
+
+                """)
+        recorder.reset()
+        #expect(recorder.transcript.isEmpty)
+    }
+
+    @Test("error records with a negative ErrorCode or none at all")
+    func errorRecordVariants() {
+        let negative = HCNError.fromErrorRecord(
+            operation: "HcnCreateEndpoint", result: nil,
+            record: #"{"Success":false,"Error":"The specified port already exists. ","ErrorCode":-2143617005}"#)
+        #expect(negative.name == "HCN_E_PORT_ALREADY_EXISTS")
+        #expect(negative.message == "The specified port already exists.")
+        let bare = HCNError.fromErrorRecord(operation: "HcnCreateEndpoint", result: nil, record: #"{"Error":""}"#)
+        #expect(bare.code == HRESULT(0x8000_4005))
+        #expect(bare.message == "Unspecified error.")
+    }
+}
