@@ -4,6 +4,7 @@ import JSON
 /// names and messages, and the generic Win32/COM codes seen from HNS. Messages are the sentence as HNS prints
 /// it, ending with a period; the error record adds one trailing space after it.
 public enum HCNErrorCatalog {
+    /// One code: its name, value and message.
     public struct Entry: Sendable, Equatable {
         public let name: String
         public let code: HRESULT
