@@ -1,3 +1,4 @@
+import CNI
 import JSON
 import NetAddress
 import Testing
@@ -32,5 +33,21 @@ struct ConfDirectoryTests {
         #expect(!endpoint.policies.isEmpty)
         #expect(endpoint.policies.contains { $0.type == "SDNRoute" })
         #expect(document["capabilities"]?["portMappings"] == .bool(true))
+    }
+}
+
+@Suite("HNS backend selection")
+struct HNSBackendTests {
+    static func environment(_ variables: [String]) -> CNIEnvironment {
+        CNIEnvironment(variables: variables, readStdin: { () throws(CNIError) -> [UInt8] in [] }, runner: NoExecRunner())
+    }
+
+    @Test("WINCNI_HNS=sim:DIR picks the simulator; unset picks the platform default; anything else is code 4")
+    func selection() throws {
+        #expect(try HNSBackend.select(Self.environment(["WINCNI_HNS=sim:/tmp/x"]), isWindows: true) == .simulator(directory: "/tmp/x"))
+        #expect(try HNSBackend.select(Self.environment([]), isWindows: true) == .windows)
+        #expect(try HNSBackend.select(Self.environment(["WINCNI_HNS="]), isWindows: false) == .simulator(directory: "/var/lib/wincni/hns"))
+        #expect(throws: CNIError.self) { try HNSBackend.select(Self.environment(["WINCNI_HNS=real"]), isWindows: false) }
+        #expect(throws: CNIError.self) { try HNSBackend.select(Self.environment(["WINCNI_HNS=sim:"]), isWindows: false) }
     }
 }

@@ -1,0 +1,23 @@
+import CNI
+
+/// Which HNS the executable talks to (CONTRACT.md "HNS backend selection"): `WINCNI_HNS=sim:DIR` selects the
+/// simulator in DIR on any platform; unset, Windows uses the real HNS and Linux the simulator in
+/// `/var/lib/wincni/hns`. `main.swift` turns the answer into a `HostNetworkService`.
+public enum HNSBackend: Sendable, Equatable {
+    case windows
+    case simulator(directory: String)
+
+    public static let variable = "WINCNI_HNS"
+    public static let defaultSimulatorDirectory = "/var/lib/wincni/hns"
+
+    /// The backend `environment` asks for; any other value of WINCNI_HNS is a code-4 error saying what it takes.
+    public static func select(_ environment: CNIEnvironment, isWindows: Bool) throws(CNIError) -> HNSBackend {
+        guard let value = environment.value(variable) else {
+            return isWindows ? .windows : .simulator(directory: defaultSimulatorDirectory)
+        }
+        if value.hasPrefix("sim:") && value.count > 4 { return .simulator(directory: String(value.dropFirst(4))) }
+        throw CNIError(
+            .invalidEnvironment, "\(variable)=\(value) is not understood",
+            details: "set \(variable)=sim:DIRECTORY to use the HNS simulator in DIRECTORY, or leave it unset")
+    }
+}
