@@ -85,7 +85,8 @@ public struct BridgeOverlayConfig: Sendable, Equatable {
         }
         self.type = type
         guard case .endpoint(let mode) = try PluginKind.of(type: type, mode: try fields.string("mode")) else {
-            throw .invalidConfig(path: fields.path(of: "type"), message: "\"flannel\" is a meta plugin, not an endpoint plugin")
+            throw .invalidConfig(
+                path: fields.path(of: "type"), message: "\"flannel\" is a meta plugin, not an endpoint plugin")
         }
         self.mode = mode
 

@@ -185,7 +185,9 @@ struct EndpointCommands {
                 try client.removeEndpoint(endpoint.id, fromNamespace: namespace)
             }
         }
-        try hnsIgnoringNotFound("delete endpoint \(quoted(endpoint.name))") { try client.deleteEndpoint(id: endpoint.id) }
+        try hnsIgnoringNotFound("delete endpoint \(quoted(endpoint.name))") {
+            try client.deleteEndpoint(id: endpoint.id)
+        }
     }
 
     // MARK: CHECK
@@ -305,7 +307,8 @@ struct EndpointCommands {
     // MARK: Helpers
 
     func requireNetwork(_ config: BridgeOverlayConfig) throws(WinCNIError) -> HostComputeNetwork {
-        guard let network = try hns("look up network \(quoted(config.name))", { try client.network(named: config.name) })
+        guard
+            let network = try hns("look up network \(quoted(config.name))", { try client.network(named: config.name) })
         else { throw .networkNotFound(name: config.name) }
         guard config.mode.accepts(networkType: network.type) else {
             throw .networkTypeMismatch(name: config.name, found: network.type, expected: config.mode.rawValue)
@@ -378,7 +381,8 @@ struct EndpointCommands {
     static func networkGateway(of network: HostComputeNetwork, for address: IPAddress) -> IPAddress? {
         for subnet in network.subnets {
             guard let prefix = IPPrefix(subnet.ipAddressPrefix), prefix.contains(address) else { continue }
-            for route in subnet.routes where route.destinationPrefix == "0.0.0.0/0" || route.destinationPrefix == "::/0" {
+            for route in subnet.routes where route.destinationPrefix == "0.0.0.0/0" || route.destinationPrefix == "::/0"
+            {
                 if let hop = IPAddress(route.nextHop) { return hop }
             }
         }

@@ -86,14 +86,17 @@ public struct EndpointDocument: Sendable, Equatable {
         if !policies.policies.isEmpty { object["Policies"] = policies.json }
         if !addresses.isEmpty {
             object["IpConfigurations"] = .array(
-                addresses.map { .object(["IpAddress": .string($0.address.description), "PrefixLength": .integer(Int64($0.length))]) })
+                addresses.map {
+                    .object(["IpAddress": .string($0.address.description), "PrefixLength": .integer(Int64($0.length))])
+                })
         }
         if !dns.isEmpty { object["Dns"] = dns.hcnJSON }
         if !gateways.isEmpty {
             object["Routes"] = .array(
                 gateways.map {
                     .object([
-                        "NextHop": .string($0.description), "DestinationPrefix": .string($0.isIPv4 ? "0.0.0.0/0" : "::/0"),
+                        "NextHop": .string($0.description),
+                        "DestinationPrefix": .string($0.isIPv4 ? "0.0.0.0/0" : "::/0"),
                     ])
                 })
         }

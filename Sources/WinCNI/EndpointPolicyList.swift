@@ -58,8 +58,12 @@ public struct EndpointPolicyList: Sendable, Equatable {
             if dualStack && mapping.hostIP == nil { variants.append(true) }
             for ipv6 in variants {
                 // The same host port twice would make HNS fail with HCN_E_PORT_ALREADY_EXISTS.
-                if seen.contains(where: { $0.0 == mapping.hostPort && $0.1 == mapping.protocolNumber
-                    && $0.2 == mapping.hostIP && $0.3 == ipv6 }) { continue }
+                if seen.contains(where: {
+                    $0.0 == mapping.hostPort && $0.1 == mapping.protocolNumber
+                        && $0.2 == mapping.hostIP && $0.3 == ipv6
+                }) {
+                    continue
+                }
                 seen.append((mapping.hostPort, mapping.protocolNumber, mapping.hostIP, ipv6))
                 var flags: Int64 = 0
                 if localRoutedVIP { flags |= 1 }  // NatFlagsLocalRoutedVip

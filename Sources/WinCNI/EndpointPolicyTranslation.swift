@@ -107,7 +107,8 @@ enum PolicyKind: Equatable {
         case .acl:
             return (
                 [
-                    "Protocols", "Action", "Direction", "LocalAddresses", "RemoteAddresses", "LocalPorts", "RemotePorts",
+                    "Protocols", "Action", "Direction", "LocalAddresses", "RemoteAddresses", "LocalPorts",
+                    "RemotePorts",
                     "RuleType", "Priority", "Id",
                 ],
                 ["protocol": "Protocols", "localport": "LocalPorts", "remoteport": "RemotePorts"]

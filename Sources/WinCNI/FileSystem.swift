@@ -64,7 +64,9 @@ enum FileSystem {
         guard descriptor >= 0 else { throw FileSystemError(path: temporary, code: errno, doing: "create") }
         var offset = 0
         while offset < bytes.count {
-            let written = bytes.withUnsafeBytes { write(descriptor, $0.baseAddress?.advanced(by: offset), $0.count - offset) }
+            let written = bytes.withUnsafeBytes {
+                write(descriptor, $0.baseAddress?.advanced(by: offset), $0.count - offset)
+            }
             if written < 0 {
                 if errno == EINTR { continue }
                 let code = errno

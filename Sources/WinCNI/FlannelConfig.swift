@@ -41,7 +41,8 @@ public struct FlannelConfig: Sendable, Equatable {
         }
         if let type = delegateFields.value("type") {
             guard let text = type.stringValue, !text.isEmpty else {
-                throw .invalidConfig(path: delegateFields.path(of: "type"), message: "expected a plugin name, found \(type.excerpt)")
+                throw .invalidConfig(
+                    path: delegateFields.path(of: "type"), message: "expected a plugin name, found \(type.excerpt)")
             }
             delegateType = text
         } else {

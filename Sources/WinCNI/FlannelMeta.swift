@@ -60,7 +60,9 @@ struct FlannelMeta {
     func check(_ invocation: Invocation) throws(WinCNIError) {
         let config = try FlannelConfig(invocation.request.config.raw)
         let path = try savedConfigPath(config, invocation)
-        guard var document = try savedDocument(path, invocation)?.objectValue else { throw .noSavedDelegate(path: path) }
+        guard var document = try savedDocument(path, invocation)?.objectValue else {
+            throw .noSavedDelegate(path: path)
+        }
         if let previous = invocation.request.config.raw.value(goKey: "prevResult") {
             document["prevResult"] = previous
         }

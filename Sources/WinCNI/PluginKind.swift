@@ -29,7 +29,8 @@ public enum PluginKind: Sendable, Equatable {
             case "l2bridge": return .endpoint(.l2bridge)
             case "overlay": return .endpoint(.overlay)
             case nil:
-                throw .invalidConfig(path: "mode", message: "type \"wincni\" needs \"mode\": \"l2bridge\" or \"overlay\"")
+                throw .invalidConfig(
+                    path: "mode", message: "type \"wincni\" needs \"mode\": \"l2bridge\" or \"overlay\"")
             case .some:
                 throw .invalidConfig(
                     path: "mode", message: "\(quoted(mode ?? "")) is not a mode, expected \"l2bridge\" or \"overlay\"")

@@ -47,7 +47,8 @@ public enum WinCNIError: Error, Sendable, Equatable, CustomStringConvertible {
         case .subnetEnvMissing(let path, let reason):
             return "flannel subnet file \(quoted(path)) is missing (\(reason)): is flanneld running on this node?"
         case .invalidSubnetEnv(let path, let message): return "flannel subnet file \(quoted(path)): \(message)"
-        case .networkNotFound(let name): return "HNS network \(quoted(name)) not found: is flanneld running on this node?"
+        case .networkNotFound(let name):
+            return "HNS network \(quoted(name)) not found: is flanneld running on this node?"
         case .networkTypeMismatch(let name, let found, let expected):
             return "HNS network \(quoted(name)) is of type \(found), this config needs \(expected)"
         case .invalidNamespace(let netns):
@@ -59,7 +60,8 @@ public enum WinCNIError: Error, Sendable, Equatable, CustomStringConvertible {
             return "cannot \(action): \(error.operation) failed: \(error.message) (\(label))"
         case .delegated(let error, let plugin): return "\(plugin): \(error.msg)"
         case .unsafeContainerID(let id):
-            return "container ID \(quoted(id)) cannot name a file in the flannel data directory (it has /, \\, .. or NUL)"
+            return
+                "container ID \(quoted(id)) cannot name a file in the flannel data directory (it has /, \\, .. or NUL)"
         case .noSavedDelegate(let path):
             return "no flannel delegate config saved at \(quoted(path)): the container was never added, or was deleted"
         case .endpointMissing(let name, let network):
@@ -74,4 +76,3 @@ public enum WinCNIError: Error, Sendable, Equatable, CustomStringConvertible {
 
 /// A string in double quotes with JSON escaping, for messages.
 func quoted(_ text: String) -> String { JSON.string(text).compact() }
-

@@ -39,15 +39,24 @@ struct ConfDirectoryTests {
 @Suite("HNS backend selection")
 struct HNSBackendTests {
     static func environment(_ variables: [String]) -> CNIEnvironment {
-        CNIEnvironment(variables: variables, readStdin: { () throws(CNIError) -> [UInt8] in [] }, runner: NoExecRunner())
+        CNIEnvironment(
+            variables: variables, readStdin: { () throws(CNIError) -> [UInt8] in [] }, runner: NoExecRunner())
     }
 
     @Test("WINCNI_HNS=sim:DIR picks the simulator; unset picks the platform default; anything else is code 4")
     func selection() throws {
-        #expect(try HNSBackend.select(Self.environment(["WINCNI_HNS=sim:/tmp/x"]), isWindows: true) == .simulator(directory: "/tmp/x"))
+        #expect(
+            try HNSBackend.select(Self.environment(["WINCNI_HNS=sim:/tmp/x"]), isWindows: true)
+                == .simulator(directory: "/tmp/x"))
         #expect(try HNSBackend.select(Self.environment([]), isWindows: true) == .windows)
-        #expect(try HNSBackend.select(Self.environment(["WINCNI_HNS="]), isWindows: false) == .simulator(directory: "/var/lib/wincni/hns"))
-        #expect(throws: CNIError.self) { try HNSBackend.select(Self.environment(["WINCNI_HNS=real"]), isWindows: false) }
-        #expect(throws: CNIError.self) { try HNSBackend.select(Self.environment(["WINCNI_HNS=sim:"]), isWindows: false) }
+        #expect(
+            try HNSBackend.select(Self.environment(["WINCNI_HNS="]), isWindows: false)
+                == .simulator(directory: "/var/lib/wincni/hns"))
+        #expect(throws: CNIError.self) {
+            try HNSBackend.select(Self.environment(["WINCNI_HNS=real"]), isWindows: false)
+        }
+        #expect(throws: CNIError.self) {
+            try HNSBackend.select(Self.environment(["WINCNI_HNS=sim:"]), isWindows: false)
+        }
     }
 }

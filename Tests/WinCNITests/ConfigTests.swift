@@ -28,9 +28,11 @@ struct BridgeOverlayConfigTests {
         #expect(config.ipamType == "host-local")
         #expect(config.ipMasqNetwork == IPPrefix("10.244.0.0/16"))
         #expect(config.loopbackDSR)
-        #expect(config.policies == [
-            PolicyDocument(type: "SDNRoute", settings: ["DestinationPrefix": "10.137.198.27/32", "NeedEncap": true])
-        ])
+        #expect(
+            config.policies == [
+                PolicyDocument(
+                    type: "SDNRoute", settings: ["DestinationPrefix": "10.137.198.27/32", "NeedEncap": true])
+            ])
         #expect(config.capabilities?["portMappings"] == .bool(true))
     }
 
@@ -40,11 +42,12 @@ struct BridgeOverlayConfigTests {
         #expect(config.cniVersion == "0.1.0")
         #expect(config.dns == DNSSettings(nameservers: ["11.0.0.10"], search: ["svc.cluster.local"]))
         #expect(config.ipam == nil)
-        #expect(config.policies.map { $0.json.compact() } == [
-            #"{"Type":"OutBoundNAT","Settings":{"Exceptions":["192.168.0.0/16","11.0.0.0/8","10.137.196.0/23"]}}"#,
-            #"{"Type":"SDNRoute","Settings":{"DestinationPrefix":"11.0.0.0/8","NeedEncap":true}}"#,
-            #"{"Type":"SDNRoute","Settings":{"DestinationPrefix":"10.137.198.27/32","NeedEncap":true}}"#,
-        ])
+        #expect(
+            config.policies.map { $0.json.compact() } == [
+                #"{"Type":"OutBoundNAT","Settings":{"Exceptions":["192.168.0.0/16","11.0.0.0/8","10.137.196.0/23"]}}"#,
+                #"{"Type":"SDNRoute","Settings":{"DestinationPrefix":"11.0.0.0/8","NeedEncap":true}}"#,
+                #"{"Type":"SDNRoute","Settings":{"DestinationPrefix":"10.137.198.27/32","NeedEncap":true}}"#,
+            ])
     }
 
     @Test("cni.dev win-overlay example: ipMasq, the MAC prefix, the misspelt capabilities ignored")
@@ -95,12 +98,16 @@ struct BridgeOverlayConfigTests {
                                    {"hostPort":53,"containerPort":53,"protocol":"udp","hostIP":"10.0.0.4"},
                                    {"hostPort":9,"containerPort":9,"protocol":"0x11"}]}}
                 """#))
-        #expect(config.dns == DNSSettings(nameservers: ["10.96.0.10"], search: ["default.svc.cluster.local"], options: ["ndots:5"]))
-        #expect(config.portMappings == [
-            PortMapping(hostPort: 8080, containerPort: 80, protocolNumber: 6),
-            PortMapping(hostPort: 53, containerPort: 53, protocolNumber: 17, hostIP: IPAddress("10.0.0.4")),
-            PortMapping(hostPort: 9, containerPort: 9, protocolNumber: 17),
-        ])
+        #expect(
+            config.dns
+                == DNSSettings(nameservers: ["10.96.0.10"], search: ["default.svc.cluster.local"], options: ["ndots:5"])
+        )
+        #expect(
+            config.portMappings == [
+                PortMapping(hostPort: 8080, containerPort: 80, protocolNumber: 6),
+                PortMapping(hostPort: 53, containerPort: 53, protocolNumber: 17, hostIP: IPAddress("10.0.0.4")),
+                PortMapping(hostPort: 9, containerPort: 9, protocolNumber: 17),
+            ])
     }
 
     @Test("sdn optionalFlags and AdditionalArgs are read")
@@ -128,7 +135,8 @@ struct BridgeOverlayConfigTests {
     }
 
     static let badConfigs: [BadConfig] = [
-        BadConfig(label: "unknown type", json: #"{"name":"n","type":"bridge"}"#, message: #"type "bridge" is not supported"#),
+        BadConfig(
+            label: "unknown type", json: #"{"name":"n","type":"bridge"}"#, message: #"type "bridge" is not supported"#),
         BadConfig(label: "missing name", json: #"{"type":"win-bridge"}"#, message: "name: missing"),
         BadConfig(
             label: "MAC prefix without dash", json: #"{"name":"n","type":"win-overlay","endpointMacPrefix":"0E2A"}"#,
@@ -144,33 +152,40 @@ struct BridgeOverlayConfigTests {
             message: "loopbackDSR: expected true or false"),
         BadConfig(
             label: "empty route prefix placeholder",
-            json: #"{"name":"n","type":"win-bridge","policies":[{"Name":"EndpointPolicy","Value":{"Type":"ROUTE","DestinationPrefix":"","NeedEncap":true}}]}"#,
+            json:
+                #"{"name":"n","type":"win-bridge","policies":[{"Name":"EndpointPolicy","Value":{"Type":"ROUTE","DestinationPrefix":"","NeedEncap":true}}]}"#,
             message: #"policies[0].Value.DestinationPrefix: "" is not a CIDR"#),
         BadConfig(
             label: "empty provider address placeholder",
-            json: #"{"name":"n","type":"sdnoverlay","AdditionalArgs":[{"Name":"EndpointPolicy","Value":{"Type":"ProviderAddress","Settings":{"ProviderAddress":""}}}]}"#,
+            json:
+                #"{"name":"n","type":"sdnoverlay","AdditionalArgs":[{"Name":"EndpointPolicy","Value":{"Type":"ProviderAddress","Settings":{"ProviderAddress":""}}}]}"#,
             message: #"AdditionalArgs[0].Value.Settings.ProviderAddress: "" is not an IP address"#),
         BadConfig(
             label: "exception not a CIDR",
-            json: #"{"name":"n","type":"win-bridge","policies":[{"name":"EndpointPolicy","value":{"Type":"OutBoundNAT","ExceptionList":["10.0.0.0/8","cluster"]}}]}"#,
+            json:
+                #"{"name":"n","type":"win-bridge","policies":[{"name":"EndpointPolicy","value":{"Type":"OutBoundNAT","ExceptionList":["10.0.0.0/8","cluster"]}}]}"#,
             message: #"policies[0].value.ExceptionList[1]: "cluster" is not a CIDR or IP address"#),
         BadConfig(
             label: "policy without a type",
             json: #"{"name":"n","type":"win-bridge","policies":[{"name":"EndpointPolicy","value":{"Settings":{}}}]}"#,
             message: "policies[0].value.type: missing"),
         BadConfig(
-            label: "policies not a list", json: #"{"name":"n","type":"win-bridge","policies":{"name":"EndpointPolicy"}}"#,
+            label: "policies not a list",
+            json: #"{"name":"n","type":"win-bridge","policies":{"name":"EndpointPolicy"}}"#,
             message: "policies: expected an array"),
         BadConfig(
             label: "port mapping with an unknown protocol",
-            json: #"{"name":"n","type":"win-bridge","runtimeConfig":{"portMappings":[{"hostPort":1,"containerPort":1,"protocol":"SCTP"}]}}"#,
+            json:
+                #"{"name":"n","type":"win-bridge","runtimeConfig":{"portMappings":[{"hostPort":1,"containerPort":1,"protocol":"SCTP"}]}}"#,
             message: #"runtimeConfig.portMappings[0].protocol: "SCTP" is not a protocol"#),
         BadConfig(
             label: "port mapping out of range",
-            json: #"{"name":"n","type":"win-bridge","runtimeConfig":{"portMappings":[{"hostPort":70000,"containerPort":1}]}}"#,
+            json:
+                #"{"name":"n","type":"win-bridge","runtimeConfig":{"portMappings":[{"hostPort":70000,"containerPort":1}]}}"#,
             message: "runtimeConfig.portMappings[0].hostPort: 70000 is out of range"),
         BadConfig(
-            label: "nameserver not an IP", json: #"{"name":"n","type":"win-bridge","dns":{"nameservers":["dns.local"]}}"#,
+            label: "nameserver not an IP",
+            json: #"{"name":"n","type":"win-bridge","dns":{"nameservers":["dns.local"]}}"#,
             message: #"dns.nameservers[0]: "dns.local" is not an IP address"#),
     ]
 

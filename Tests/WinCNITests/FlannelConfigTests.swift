@@ -9,14 +9,19 @@ struct SubnetEnvTests {
     @Test("F3: IPv4, host bits of the subnet cleared")
     func ipv4() throws {
         let env = try SubnetEnv.parse(
-            "FLANNEL_NETWORK=10.1.0.0/16\nFLANNEL_SUBNET=10.1.17.1/24\nFLANNEL_MTU=1472\nFLANNEL_IPMASQ=true\n", path: "s")
-        #expect(env == SubnetEnv(networks: [IPPrefix("10.1.0.0/16")!], subnet: IPPrefix("10.1.17.0/24"), mtu: 1472, ipMasq: true))
+            "FLANNEL_NETWORK=10.1.0.0/16\nFLANNEL_SUBNET=10.1.17.1/24\nFLANNEL_MTU=1472\nFLANNEL_IPMASQ=true\n",
+            path: "s")
+        #expect(
+            env
+                == SubnetEnv(
+                    networks: [IPPrefix("10.1.0.0/16")!], subnet: IPPrefix("10.1.17.0/24"), mtu: 1472, ipMasq: true))
     }
 
     @Test("F4: IPv6 only")
     func ipv6() throws {
         let env = try SubnetEnv.parse(
-            "FLANNEL_IPV6_NETWORK=fc00::/48\nFLANNEL_IPV6_SUBNET=fc00::1/64\nFLANNEL_MTU=1472\nFLANNEL_IPMASQ=false", path: "s")
+            "FLANNEL_IPV6_NETWORK=fc00::/48\nFLANNEL_IPV6_SUBNET=fc00::1/64\nFLANNEL_MTU=1472\nFLANNEL_IPMASQ=false",
+            path: "s")
         #expect(env.ipv6Networks == [IPPrefix("fc00::/48")!])
         #expect(env.ipv6Subnet == IPPrefix("fc00::/64"))
         #expect(env.subnet == nil)
@@ -38,14 +43,22 @@ struct SubnetEnvTests {
     @Test(
         "F6 and friends: the same errors as flannel, never a crash",
         arguments: [
-            ("foo=bar",
-             "is missing FLANNEL_NETWORK, FLANNEL_IPV6_NETWORK, FLANNEL_SUBNET, FLANNEL_IPV6_SUBNET, FLANNEL_MTU, FLANNEL_IPMASQ"),
-            ("FLANNEL_NETWORK\nFLANNEL_SUBNET=10.1.17.1/24\nFLANNEL_MTU=1450\nFLANNEL_IPMASQ=true",
-             "is missing FLANNEL_NETWORK, FLANNEL_IPV6_NETWORK"),
-            ("FLANNEL_NETWORK=10.1.0.0/16\nFLANNEL_SUBNET=10.1.17.1\nFLANNEL_MTU=1450\nFLANNEL_IPMASQ=true",
-             #"FLANNEL_SUBNET=10.1.17.1: "10.1.17.1" is not a CIDR"#),
-            ("FLANNEL_NETWORK=10.1.0.0/16\nFLANNEL_SUBNET=10.1.17.1/24\nFLANNEL_MTU=big\nFLANNEL_IPMASQ=true",
-             "FLANNEL_MTU=big: not a number"),
+            (
+                "foo=bar",
+                "is missing FLANNEL_NETWORK, FLANNEL_IPV6_NETWORK, FLANNEL_SUBNET, FLANNEL_IPV6_SUBNET, FLANNEL_MTU, FLANNEL_IPMASQ"
+            ),
+            (
+                "FLANNEL_NETWORK\nFLANNEL_SUBNET=10.1.17.1/24\nFLANNEL_MTU=1450\nFLANNEL_IPMASQ=true",
+                "is missing FLANNEL_NETWORK, FLANNEL_IPV6_NETWORK"
+            ),
+            (
+                "FLANNEL_NETWORK=10.1.0.0/16\nFLANNEL_SUBNET=10.1.17.1\nFLANNEL_MTU=1450\nFLANNEL_IPMASQ=true",
+                #"FLANNEL_SUBNET=10.1.17.1: "10.1.17.1" is not a CIDR"#
+            ),
+            (
+                "FLANNEL_NETWORK=10.1.0.0/16\nFLANNEL_SUBNET=10.1.17.1/24\nFLANNEL_MTU=big\nFLANNEL_IPMASQ=true",
+                "FLANNEL_MTU=big: not a number"
+            ),
             ("", "is missing FLANNEL_NETWORK"),
         ])
     func errors(_ text: String, _ message: String) {
@@ -68,7 +81,8 @@ struct SubnetEnvTests {
 @Suite("flannel meta config")
 struct FlannelConfigTests {
     static let env = SubnetEnv(
-        networks: [IPPrefix("10.244.0.0/16")!], subnet: IPPrefix("10.244.1.0/24"), mtu: 1450, ipMasq: false)
+        networks: [IPPrefix("10.244.0.0/16")].compactMap { $0 }, subnet: IPPrefix("10.244.1.0/24"), mtu: 1450,
+        ipMasq: false)
 
     @Test("F1/F2: explicit paths and the defaults")
     func paths() throws {
@@ -100,7 +114,8 @@ struct FlannelConfigTests {
 
     @Test("no cniVersion: the delegate gets 0.2.0; dual stack: one host-local range per family")
     func versionAndDualStack() throws {
-        let config = try FlannelConfig(try object(#"{"name":"cbr0","type":"flannel","delegate":{"type":"win-overlay"}}"#))
+        let config = try FlannelConfig(
+            try object(#"{"name":"cbr0","type":"flannel","delegate":{"type":"win-overlay"}}"#))
         var env = Self.env
         env.ipv6Networks = [IPPrefix("fd00::/56")!]
         env.ipv6Subnet = IPPrefix("fd00:0:0:1::/64")
@@ -140,12 +155,14 @@ struct FlannelConfigTests {
             RealConfig(fixture: "mssdn-overlay", delegateError: nil),
             RealConfig(fixture: "wcn-flannel-l2bridge", delegateError: nil),
             RealConfig(
-                fixture: "sigwin-host-gw-docker", delegateError: #"delegate.policies[1].Value.DestinationPrefix: "" is not a CIDR"#),
+                fixture: "sigwin-host-gw-docker",
+                delegateError: #"delegate.policies[1].Value.DestinationPrefix: "" is not a CIDR"#),
             RealConfig(
                 fixture: "sigwin-host-gw-containerd",
                 delegateError: #"delegate.AdditionalArgs[1].Value.Settings.DestinationPrefix: "" is not a CIDR"#),
             RealConfig(
-                fixture: "sigwin-overlay-docker", delegateError: #"delegate.policies[1].Value.DestinationPrefix: "" is not a CIDR"#),
+                fixture: "sigwin-overlay-docker",
+                delegateError: #"delegate.policies[1].Value.DestinationPrefix: "" is not a CIDR"#),
             RealConfig(
                 fixture: "sigwin-overlay-hostprocess",
                 delegateError: #"delegate.AdditionalArgs[1].Value.Settings.DestinationPrefix: "" is not a CIDR"#),
@@ -153,7 +170,9 @@ struct FlannelConfigTests {
     func realConfigs(_ real: RealConfig) throws {
         let config = try FlannelConfig(try fixtureObject(real.fixture))
         let document = try #require(try config.delegateDocument(Self.env).objectValue)
-        let result = Result { () throws(WinCNIError) -> BridgeOverlayConfig in try BridgeOverlayConfig(document, path: "delegate") }
+        let result = Result { () throws(WinCNIError) -> BridgeOverlayConfig in
+            try BridgeOverlayConfig(document, path: "delegate")
+        }
         switch (result, real.delegateError) {
         case (.success(let delegate), nil):
             #expect(delegate.name == config.name)

@@ -83,7 +83,8 @@ struct GoldenTests {
         // HNS picks L2Bridge MACs from a pool whose range differs per network: keep the OUI only.
         let stdout = maskingPoolMACs(labels.rewrite(String(decoding: output.stdout, as: UTF8.self)))
             .replacingOccurrences(of: node.root, with: "@ROOT@")
-        let calls = labels.rewrite(recorder.transcript).replacingOccurrences(of: node.root, with: "@ROOT@")
+        let calls =
+            labels.rewrite(recorder.transcript).replacingOccurrences(of: node.root, with: "@ROOT@")
             + "# exit \(output.exitCode)\n"
 
         if Self.updating {

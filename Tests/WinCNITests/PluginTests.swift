@@ -33,7 +33,8 @@ struct PluginLifecycleTests {
         let name = node.networkName(testCase.backend)
         let config = node.flannelConfig(
             testCase.backend, cniVersion: testCase.version,
-            extra: #", "runtimeConfig": {"portMappings": [{"hostPort": 8080, "containerPort": 80, "protocol": "tcp"}]}"#)
+            extra: #", "runtimeConfig": {"portMappings": [{"hostPort": 8080, "containerPort": 80, "protocol": "tcp"}]}"#
+        )
 
         let added = node.run(.add, stdin: config, netns: netns)
         try #require(added.code == 0, "\(added.text)")
@@ -221,7 +222,8 @@ struct PluginLifecycleTests {
         let result = node.run(.add, stdin: node.flannelConfig(.hostGW, cniVersion: "1.0.0"), netns: netns)
         #expect(result.code == 1)
         #expect(result.json?["code"]?.int64Value == Int64(fault.code), "\(result.text)")
-        #expect(result.json?["msg"]?.stringValue?.contains(HRESULT(fault.hresult).description) == true, "\(result.text)")
+        #expect(
+            result.json?["msg"]?.stringValue?.contains(HRESULT(fault.hresult).description) == true, "\(result.text)")
         #expect(try node.endpoints().map(\.name) == ["cbr0_ep"])
         #expect(node.reservations("cbr0").isEmpty)
         #expect(node.savedDelegateConfigs().isEmpty)
@@ -272,7 +274,8 @@ struct PluginLifecycleTests {
         _ = try node.client.createEndpoint(
             try HostComputeEndpoint(json: ["Name": "abc123_cbr0", "HostComputeNetwork": .string(other.id)]),
             networkID: other.id)
-        let result = node.run(.add, stdin: node.flannelConfig(.hostGW, cniVersion: "1.0.0"), netns: try node.makeNamespace())
+        let result = node.run(
+            .add, stdin: node.flannelConfig(.hostGW, cniVersion: "1.0.0"), netns: try node.makeNamespace())
         #expect(result.code == 0, "\(result.text)")
         let endpoints = try node.endpoints().filter { $0.name == "abc123_cbr0" }
         #expect(endpoints.count == 1)
@@ -302,7 +305,9 @@ struct PluginLifecycleTests {
             of: #""DestinationPrefix": "10.96.0.0/12""#, with: #""DestinationPrefix": """#)
         let result = node.run(.add, stdin: config, netns: try node.makeNamespace())
         #expect(result.json?["code"] == 7)
-        #expect(result.json?["msg"]?.stringValue == #"delegate.policies[1].Value.DestinationPrefix: "" is not a CIDR such as 10.96.0.0/12"#)
+        #expect(
+            result.json?["msg"]?.stringValue
+                == #"delegate.policies[1].Value.DestinationPrefix: "" is not a CIDR such as 10.96.0.0/12"#)
         #expect(node.savedDelegateConfigs().isEmpty)
     }
 
@@ -312,7 +317,8 @@ struct PluginLifecycleTests {
         try node.flannelUp(.hostGW)
         let netns = try node.makeNamespace()
         let path = node.root + "/wincni.log"
-        let config = #"{"cniVersion":"1.0.0","name":"cbr0","type":"win-bridge","logFile":"\#(path)","ipam":{"type":"host-local","subnet":"10.244.1.0/24","dataDir":"\#(node.ipamDirectory)"}}"#
+        let config =
+            #"{"cniVersion":"1.0.0","name":"cbr0","type":"win-bridge","logFile":"\#(path)","ipam":{"type":"host-local","subnet":"10.244.1.0/24","dataDir":"\#(node.ipamDirectory)"}}"#
         #expect(node.run(.add, stdin: config, netns: netns).code == 0)
         #expect(node.run(.del, stdin: config, netns: netns).code == 0)
         let lines = try readText(path).split(separator: "\n").map { try JSON.parse(String($0)) }

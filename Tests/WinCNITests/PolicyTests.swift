@@ -14,25 +14,47 @@ struct PolicyTests {
     @Test(
         "v1 and v2 values translate to HCN v2 settings",
         arguments: [
-            (#"{"Type":"OutBoundNAT","ExceptionList":["10.244.0.0/16","10.96.0.0/12"]}"#,
-             #"{"Type":"OutBoundNAT","Settings":{"Exceptions":["10.244.0.0/16","10.96.0.0/12"]}}"#),
-            (#"{"Type":"OutBoundNAT","Settings":{"Exceptions":["192.168.1.2"]}}"#,
-             #"{"Type":"OutBoundNAT","Settings":{"Exceptions":["192.168.1.2"]}}"#),
+            (
+                #"{"Type":"OutBoundNAT","ExceptionList":["10.244.0.0/16","10.96.0.0/12"]}"#,
+                #"{"Type":"OutBoundNAT","Settings":{"Exceptions":["10.244.0.0/16","10.96.0.0/12"]}}"#
+            ),
+            (
+                #"{"Type":"OutBoundNAT","Settings":{"Exceptions":["192.168.1.2"]}}"#,
+                #"{"Type":"OutBoundNAT","Settings":{"Exceptions":["192.168.1.2"]}}"#
+            ),
             (#"{"Type":"OutBoundNAT","ExceptionList":[]}"#, #"{"Type":"OutBoundNAT","Settings":{"Exceptions":[]}}"#),
-            (#"{"Type":"OutboundNAT","VIP":"10.0.0.9","Destinations":["10.0.0.1"]}"#,
-             #"{"Type":"OutBoundNAT","Settings":{"VirtualIP":"10.0.0.9","Destinations":["10.0.0.1"]}}"#),
-            (#"{"Type":"ROUTE","DestinationPrefix":"10.96.0.0/12","NeedEncap":true}"#,
-             #"{"Type":"SDNRoute","Settings":{"DestinationPrefix":"10.96.0.0/12","NeedEncap":true}}"#),
-            (#"{"Type":"SDNROUTE","Settings":{"DestinationPrefix":"10.96.0.0/12","NeedEncap":true}}"#,
-             #"{"Type":"SDNRoute","Settings":{"DestinationPrefix":"10.96.0.0/12","NeedEncap":true}}"#),
-            (#"{"Type":"SDNRoute","Settings":{"destinationprefix":"10.0.0.0/8","nexthop":"10.0.0.1"}}"#,
-             #"{"Type":"SDNRoute","Settings":{"DestinationPrefix":"10.0.0.0/8","NextHop":"10.0.0.1"}}"#),
-            (#"{"Type":"PA","PA":"192.168.0.2"}"#, #"{"Type":"ProviderAddress","Settings":{"ProviderAddress":"192.168.0.2"}}"#),
-            (#"{"Type":"NAT","InternalPort":80,"ExternalPort":8080,"Protocol":"TCP"}"#,
-             #"{"Type":"PortMapping","Settings":{"InternalPort":80,"ExternalPort":8080,"Protocol":6}}"#),
-            (#"{"Type":"ACL","Protocols":6,"Action":"Allow","Direction":"In","LocalPort":80}"#,
-             #"{"Type":"ACL","Settings":{"Protocols":"6","Action":"Allow","Direction":"In","LocalPorts":"80"}}"#),
-            (#"{"Type":"encapoverhead","Settings":{"Overhead":50}}"#, #"{"Type":"EncapOverhead","Settings":{"Overhead":50}}"#),
+            (
+                #"{"Type":"OutboundNAT","VIP":"10.0.0.9","Destinations":["10.0.0.1"]}"#,
+                #"{"Type":"OutBoundNAT","Settings":{"VirtualIP":"10.0.0.9","Destinations":["10.0.0.1"]}}"#
+            ),
+            (
+                #"{"Type":"ROUTE","DestinationPrefix":"10.96.0.0/12","NeedEncap":true}"#,
+                #"{"Type":"SDNRoute","Settings":{"DestinationPrefix":"10.96.0.0/12","NeedEncap":true}}"#
+            ),
+            (
+                #"{"Type":"SDNROUTE","Settings":{"DestinationPrefix":"10.96.0.0/12","NeedEncap":true}}"#,
+                #"{"Type":"SDNRoute","Settings":{"DestinationPrefix":"10.96.0.0/12","NeedEncap":true}}"#
+            ),
+            (
+                #"{"Type":"SDNRoute","Settings":{"destinationprefix":"10.0.0.0/8","nexthop":"10.0.0.1"}}"#,
+                #"{"Type":"SDNRoute","Settings":{"DestinationPrefix":"10.0.0.0/8","NextHop":"10.0.0.1"}}"#
+            ),
+            (
+                #"{"Type":"PA","PA":"192.168.0.2"}"#,
+                #"{"Type":"ProviderAddress","Settings":{"ProviderAddress":"192.168.0.2"}}"#
+            ),
+            (
+                #"{"Type":"NAT","InternalPort":80,"ExternalPort":8080,"Protocol":"TCP"}"#,
+                #"{"Type":"PortMapping","Settings":{"InternalPort":80,"ExternalPort":8080,"Protocol":6}}"#
+            ),
+            (
+                #"{"Type":"ACL","Protocols":6,"Action":"Allow","Direction":"In","LocalPort":80}"#,
+                #"{"Type":"ACL","Settings":{"Protocols":"6","Action":"Allow","Direction":"In","LocalPorts":"80"}}"#
+            ),
+            (
+                #"{"Type":"encapoverhead","Settings":{"Overhead":50}}"#,
+                #"{"Type":"EncapOverhead","Settings":{"Overhead":50}}"#
+            ),
             (#"{"Type":"OutBoundNAT","OtherList":[]}"#, #"{"Type":"OutBoundNAT","Settings":{"OtherList":[]}}"#),
         ])
     func translation(_ input: String, _ expected: String) throws {
@@ -57,7 +79,8 @@ struct PolicyTests {
         list.addOutboundNATException(IPPrefix("192.168.0.0/16")!)
         list.addOutboundNATException(IPPrefix("10.244.0.0/16")!)
         #expect(list.policies.count == 2)
-        #expect(list.policies[1].json.compact() == #"{"Type":"OutBoundNAT","Settings":{"Exceptions":["10.244.0.0/16"]}}"#)
+        #expect(
+            list.policies[1].json.compact() == #"{"Type":"OutBoundNAT","Settings":{"Exceptions":["10.244.0.0/16"]}}"#)
     }
 
     @Test("an exception already listed (by value, any spelling) is not added again")
@@ -86,7 +109,8 @@ struct PolicyTests {
         #expect(list.policies.count == 1)
         list.addLoopbackDSR(IPAddress("172.16.0.13")!)
         #expect(list.policies.count == 2)
-        #expect(list.policies[1].json.compact() == #"{"Type":"OutBoundNAT","Settings":{"Destinations":["172.16.0.13"]}}"#)
+        #expect(
+            list.policies[1].json.compact() == #"{"Type":"OutBoundNAT","Settings":{"Destinations":["172.16.0.13"]}}"#)
     }
 
     @Test("T13: the provider address is added once; the config's own one wins")
@@ -113,10 +137,11 @@ struct PolicyTests {
                 PortMapping(hostPort: 53, containerPort: 53, protocolNumber: 17),
                 PortMapping(hostPort: 53, containerPort: 53, protocolNumber: 17),
             ], localRoutedVIP: false, allowACL: false, dualStack: false)
-        #expect(list.policies.map { $0.json.compact() } == [
-            #"{"Type":"PortMapping","Settings":{"InternalPort":80,"ExternalPort":8080,"Protocol":6,"VIP":"192.168.1.2"}}"#,
-            #"{"Type":"PortMapping","Settings":{"InternalPort":53,"ExternalPort":53,"Protocol":17}}"#,
-        ])
+        #expect(
+            list.policies.map { $0.json.compact() } == [
+                #"{"Type":"PortMapping","Settings":{"InternalPort":80,"ExternalPort":8080,"Protocol":6,"VIP":"192.168.1.2"}}"#,
+                #"{"Type":"PortMapping","Settings":{"InternalPort":53,"ExternalPort":53,"Protocol":17}}"#,
+            ])
     }
 
     @Test("sdnbridge flags: local-routed VIP flag, IPv6 twin, and an ACL per mapping")
@@ -125,11 +150,12 @@ struct PolicyTests {
         list.addPortMappings(
             [PortMapping(hostPort: 8080, containerPort: 80, protocolNumber: 6)], localRoutedVIP: true, allowACL: true,
             dualStack: true)
-        #expect(list.policies.map { $0.json.compact() } == [
-            #"{"Type":"PortMapping","Settings":{"InternalPort":80,"ExternalPort":8080,"Protocol":6,"Flags":1}}"#,
-            #"{"Type":"PortMapping","Settings":{"InternalPort":80,"ExternalPort":8080,"Protocol":6,"Flags":3}}"#,
-            #"{"Type":"ACL","Settings":{"Protocols":"6","Action":"Allow","Direction":"In","LocalPorts":"80","Priority":1000}}"#,
-        ])
+        #expect(
+            list.policies.map { $0.json.compact() } == [
+                #"{"Type":"PortMapping","Settings":{"InternalPort":80,"ExternalPort":8080,"Protocol":6,"Flags":1}}"#,
+                #"{"Type":"PortMapping","Settings":{"InternalPort":80,"ExternalPort":8080,"Protocol":6,"Flags":3}}"#,
+                #"{"Type":"ACL","Settings":{"Protocols":"6","Action":"Allow","Direction":"In","LocalPorts":"80","Priority":1000}}"#,
+            ])
     }
 
     @Test(

@@ -5,11 +5,11 @@ import JSON
 import NetAddress
 import Testing
 
+@testable import WinCNI
+
 #if canImport(Glibc)
     import Glibc
 #endif
-
-@testable import WinCNI
 
 /// The `Fixtures` directory next to this file.
 let fixturesDirectory: String = {
@@ -51,7 +51,6 @@ func thrownError<T>(_ body: () throws -> T) -> WinCNIError? {
 }
 
 // MARK: - A simulated node
-
 
 /// A process runner for tests that must not exec anything.
 struct NoExecRunner: ProcessRunner {
@@ -101,7 +100,7 @@ final class TestNode {
 
     init() throws {
         var template = Array("/tmp/wincni-plugin-XXXXXX".utf8CString)
-        let made = template.withUnsafeMutableBufferPointer { mkdtemp($0.baseAddress!) }
+        let made = template.withUnsafeMutableBufferPointer { buffer in buffer.baseAddress.flatMap { mkdtemp($0) } }
         root = String(cString: try #require(made))
         simulator = try HNSSimulator(directory: root + "/hns")
         service = simulator
@@ -112,7 +111,8 @@ final class TestNode {
 
     /// subnet.env as flanneld writes it for lease 10.244.1.0/24 of cluster 10.244.0.0/16.
     func writeSubnetEnv(ipMasq: Bool = false) throws {
-        let text = "FLANNEL_NETWORK=10.244.0.0/16\nFLANNEL_SUBNET=10.244.1.1/24\nFLANNEL_MTU=1450\nFLANNEL_IPMASQ=\(ipMasq)\n"
+        let text =
+            "FLANNEL_NETWORK=10.244.0.0/16\nFLANNEL_SUBNET=10.244.1.1/24\nFLANNEL_MTU=1450\nFLANNEL_IPMASQ=\(ipMasq)\n"
         try FileSystem.writeAtomically(subnetEnvPath, Array(text.utf8), mode: 0o644)
     }
 
