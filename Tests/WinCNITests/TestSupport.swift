@@ -61,6 +61,20 @@ struct NoExecRunner: ProcessRunner {
     }
 }
 
+/// A process runner that answers with `respond` and records every call (executable, CNI_COMMAND, stdin).
+struct FakeRunner: ProcessRunner {
+    let calls = LogLines()
+    let respond: @Sendable (_ executable: String, _ command: String, _ stdin: [UInt8]) -> ProcessOutput
+
+    func run(_ executable: String, environment: [String], stdin: [UInt8], timeoutSeconds: Int) throws(CNIError)
+        -> ProcessOutput
+    {
+        let command = environment.last { $0.hasPrefix("CNI_COMMAND=") }.map { String($0.dropFirst(12)) } ?? ""
+        calls.append("\(executable) \(command) \(String(decoding: stdin, as: UTF8.self))")
+        return respond(executable, command, stdin)
+    }
+}
+
 /// Thread-safe log lines.
 final class LogLines: @unchecked Sendable {
     private var lines: [String] = []
@@ -187,9 +201,10 @@ final class TestNode {
     /// Runs one command through the CNI dispatcher, as the binary would.
     func run(
         _ command: CNICommand, stdin: String, containerID: String? = "abc123", netns: String? = nil,
-        ifname: String? = "eth0", plugin: WinCNIPlugin? = nil
+        ifname: String? = "eth0", plugin: WinCNIPlugin? = nil, runner: any ProcessRunner = NoExecRunner(),
+        cniPath: String = "/nonexistent"
     ) -> (code: Int32, json: JSON?, text: String) {
-        var variables = ["CNI_COMMAND=\(command.rawValue)", "CNI_PATH=/nonexistent"]
+        var variables = ["CNI_COMMAND=\(command.rawValue)", "CNI_PATH=\(cniPath)"]
         if command != .gc && command != .status {
             if let containerID { variables.append("CNI_CONTAINERID=\(containerID)") }
             if let netns { variables.append("CNI_NETNS=\(netns)") }
@@ -198,7 +213,7 @@ final class TestNode {
         let bytes = Array(stdin.utf8)
         let log = self.log
         let environment = CNIEnvironment(
-            variables: variables, readStdin: { () throws(CNIError) -> [UInt8] in bytes }, runner: NoExecRunner(),
+            variables: variables, readStdin: { () throws(CNIError) -> [UInt8] in bytes }, runner: runner,
             log: { log.append($0) })
         let output = CNIDispatcher.run(plugin ?? WinCNIPlugin(hns: service), environment: environment, about: "test")
         let text = String(decoding: output.stdout, as: UTF8.self)
