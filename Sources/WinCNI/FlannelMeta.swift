@@ -1,4 +1,5 @@
 import CNI
+import HCN
 import JSON
 
 /// The flannel meta plugin on Windows: reads flanneld's `subnet.env`, builds the node's plugin config from the
@@ -10,7 +11,7 @@ import JSON
 /// deleting nothing; an unreadable saved file is rebuilt too (flannel-io/flannel#1662); CHECK and GC reach the
 /// delegate.
 struct FlannelMeta {
-    let plugin: WinCNIPlugin
+    let client: HCNClient
 
     func add(_ invocation: Invocation) throws(WinCNIError) -> CNIResult {
         let config = try FlannelConfig(invocation.request.config.raw)
@@ -162,7 +163,7 @@ struct FlannelMeta {
         request.config = delegateConfig
         let inner = Invocation(request: request, environment: invocation.environment, configPath: "delegate")
         let config = try BridgeOverlayConfig(delegateConfig.raw, path: "delegate")
-        let commands = EndpointCommands(client: plugin.client)
+        let commands = EndpointCommands(client: client)
         switch command {
         case .add: return try commands.add(config, inner)
         case .del: try commands.del(config, inner)

@@ -1,4 +1,5 @@
 import CNI
+import HCN
 
 /// Which HNS the executable talks to (CONTRACT.md "HNS backend selection"): `WINCNI_HNS=sim:DIR` selects the
 /// simulator in DIR on any platform; unset, Windows uses the real HNS and Linux the simulator in
@@ -19,5 +20,23 @@ public enum HNSBackend: Sendable, Equatable {
         throw CNIError(
             .invalidEnvironment, "\(variable)=\(value) is not understood",
             details: "set \(variable)=sim:DIRECTORY to use the HNS simulator in DIRECTORY, or leave it unset")
+    }
+}
+
+extension WinCNIPlugin {
+    /// The plugin `main.swift` runs: the HNS backend is chosen from `WINCNI_HNS` (see `HNSBackend.select`) when a
+    /// command first needs it; `windows` opens the real HNS, `simulator` the simulator in a directory
+    /// (`HNSSimulator.functionTableService(directory:)`).
+    public static func selectingBackend(
+        environment: CNIEnvironment, isWindows: Bool,
+        windows: @escaping () throws -> any HostNetworkService,
+        simulator: @escaping (_ directory: String) throws -> any HostNetworkService
+    ) -> WinCNIPlugin {
+        WinCNIPlugin {
+            switch try HNSBackend.select(environment, isWindows: isWindows) {
+            case .windows: return try windows()
+            case .simulator(let directory): return try simulator(directory)
+            }
+        }
     }
 }

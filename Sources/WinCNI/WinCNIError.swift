@@ -25,6 +25,8 @@ public enum WinCNIError: Error, Sendable, Equatable, CustomStringConvertible {
     case ipam(message: String, code: UInt32?)
     /// An HNS call failed; `action` says what the plugin was doing (`create endpoint "abc_cbr0"`).
     case hns(HCNError, action: String)
+    /// A CNI error raised before the plugin ran (the HNS backend selection), passed up unchanged.
+    case cni(CNIError)
     /// A delegated plugin (exec'd IPAM or flannel delegate) failed: its error is passed up with its own code.
     case delegated(CNIError, plugin: String)
     /// A container ID or sandbox ID that cannot name a file under the flannel data directory.
@@ -58,6 +60,7 @@ public enum WinCNIError: Error, Sendable, Equatable, CustomStringConvertible {
         case .hns(let error, let action):
             let label = error.name.map { "\($0), \(error.code)" } ?? "\(error.code)"
             return "cannot \(action): \(error.operation) failed: \(error.message) (\(label))"
+        case .cni(let error): return error.msg
         case .delegated(let error, let plugin): return "\(plugin): \(error.msg)"
         case .unsafeContainerID(let id):
             return

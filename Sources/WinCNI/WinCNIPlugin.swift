@@ -3,20 +3,28 @@ import HCN
 import JSON
 
 /// The wincni plugin: win-bridge/sdnbridge (HNS `L2Bridge`), win-overlay/sdnoverlay (HNS `Overlay`), `wincni`
-/// with `"mode"`, and the flannel meta plugin, chosen by the config's `type`. It talks HCN v2 only, through `hns`.
+/// with `"mode"`, and the flannel meta plugin, chosen by the config's `type`. It talks HCN v2 only.
 ///
-/// `main.swift` builds it with the HNS backend it picked and hands it to `CNIDispatcher.run`.
+/// `main.swift` builds it (`WinCNIPlugin(hns:)`, or `WinCNIPlugin.selectingBackend` to pick the HNS from
+/// `WINCNI_HNS` when a command first needs it) and hands it to `CNIDispatcher.run`.
 public struct WinCNIPlugin: CNIPlugin {
-    let client: HCNClient
+    private let connect: () throws -> any HostNetworkService
 
     public init(hns: any HostNetworkService) {
-        client = HCNClient(service: hns)
+        connect = { hns }
+    }
+
+    /// Connects to HNS only when a command needs it, so VERSION and the protocol checks never touch HNS, and a
+    /// backend that cannot start is reported as a CNI error in the runtime's format. `connect` may throw a
+    /// `CNIError` (kept as is) or an `HCNError`.
+    public init(connect: @escaping () throws -> any HostNetworkService) {
+        self.connect = connect
     }
 
     public func add(_ request: CNIRequest, environment: CNIEnvironment) throws(CNIError) -> CNIResult {
-        try run(request, environment) { (invocation) throws(WinCNIError) in
+        try run(request, environment) { (invocation, client) throws(WinCNIError) in
             switch try kind(of: request.config) {
-            case .flannel: return try FlannelMeta(plugin: self).add(invocation)
+            case .flannel: return try FlannelMeta(client: client).add(invocation)
             case .endpoint:
                 return try EndpointCommands(client: client).add(try endpointConfig(request.config), invocation)
             }
@@ -24,43 +32,39 @@ public struct WinCNIPlugin: CNIPlugin {
     }
 
     public func del(_ request: CNIRequest, environment: CNIEnvironment) throws(CNIError) {
-        _ = try run(request, environment) { (invocation) throws(WinCNIError) -> CNIResult? in
+        try run(request, environment) { (invocation, client) throws(WinCNIError) in
             switch try kind(of: request.config) {
-            case .flannel: try FlannelMeta(plugin: self).del(invocation)
+            case .flannel: try FlannelMeta(client: client).del(invocation)
             case .endpoint: try EndpointCommands(client: client).del(try endpointConfig(request.config), invocation)
             }
-            return nil
         }
     }
 
     public func check(_ request: CNIRequest, environment: CNIEnvironment) throws(CNIError) {
-        _ = try run(request, environment) { (invocation) throws(WinCNIError) -> CNIResult? in
+        try run(request, environment) { (invocation, client) throws(WinCNIError) in
             switch try kind(of: request.config) {
-            case .flannel: try FlannelMeta(plugin: self).check(invocation)
+            case .flannel: try FlannelMeta(client: client).check(invocation)
             case .endpoint: try EndpointCommands(client: client).check(try endpointConfig(request.config), invocation)
             }
-            return nil
         }
     }
 
     public func gc(_ request: CNIRequest, environment: CNIEnvironment) throws(CNIError) {
-        _ = try run(request, environment) { (invocation) throws(WinCNIError) -> CNIResult? in
+        try run(request, environment) { (invocation, client) throws(WinCNIError) in
             switch try kind(of: request.config) {
-            case .flannel: try FlannelMeta(plugin: self).gc(invocation)
+            case .flannel: try FlannelMeta(client: client).gc(invocation)
             case .endpoint: try EndpointCommands(client: client).gc(try endpointConfig(request.config), invocation)
             }
-            return nil
         }
     }
 
     public func status(_ request: CNIRequest, environment: CNIEnvironment) throws(CNIError) {
-        _ = try run(request, environment) { (invocation) throws(WinCNIError) -> CNIResult? in
+        try run(request, environment) { (invocation, client) throws(WinCNIError) in
             switch try kind(of: request.config) {
-            case .flannel: try FlannelMeta(plugin: self).status(invocation)
+            case .flannel: try FlannelMeta(client: client).status(invocation)
             case .endpoint:
                 try EndpointCommands(client: client).status(try endpointConfig(request.config), invocation)
             }
-            return nil
         }
     }
 
@@ -78,12 +82,22 @@ public struct WinCNIPlugin: CNIPlugin {
     /// Runs one command: the body's error becomes one CNI error, and the invocation is logged to `logFile`.
     private func run<Result>(
         _ request: CNIRequest, _ environment: CNIEnvironment,
-        _ body: (Invocation) throws(WinCNIError) -> Result
+        _ body: (Invocation, HCNClient) throws(WinCNIError) -> Result
     ) throws(CNIError) -> Result {
         let invocation = Invocation(request: request, environment: environment, configPath: "")
         let started = environment.monotonicSeconds()
-        do {
-            let result = try body(invocation)
+        do throws(WinCNIError) {
+            let service: any HostNetworkService
+            do {
+                service = try connect()
+            } catch let error as CNIError {
+                throw WinCNIError.cni(error)
+            } catch let error as HCNError {
+                throw WinCNIError.hns(error, action: "connect to HNS")
+            } catch {
+                throw WinCNIError.internalFailure("cannot connect to HNS: \(error)")
+            }
+            let result = try body(invocation, HCNClient(service: service))
             InvocationLog.write(request, environment: environment, started: started, error: nil)
             return result
         } catch {
@@ -108,6 +122,7 @@ public struct WinCNIPlugin: CNIPlugin {
                 details: "flanneld creates this network when it starts; the runtime retries")
         case .invalidNamespace, .unsafeContainerID: return CNIError(.invalidEnvironment, message)
         case .io: return CNIError(.ioFailure, message)
+        case .cni(let inner): return inner
         case .ipam(_, let code): return CNIError(code: code ?? CNIErrorCode.internalError.rawValue, msg: message)
         case .delegated(let inner, _): return CNIError(code: inner.code, msg: message, details: inner.details)
         case .hns(let hcnError, _):

@@ -1,4 +1,6 @@
 import CNI
+import HCN
+import HNSSimulator
 import JSON
 import NetAddress
 import Testing
@@ -58,5 +60,53 @@ struct HNSBackendTests {
         #expect(throws: CNIError.self) {
             try HNSBackend.select(Self.environment(["WINCNI_HNS=sim:"]), isWindows: false)
         }
+    }
+}
+
+@Suite("Connecting to HNS")
+struct ConnectTests {
+    static func run(_ command: String, _ plugin: WinCNIPlugin, extra: [String] = []) -> CNIOutput {
+        let stdin = Array(#"{"cniVersion":"1.1.0","name":"cbr0","type":"win-bridge"}"#.utf8)
+        let environment = CNIEnvironment(
+            variables: ["CNI_COMMAND=\(command)", "CNI_PATH=/nonexistent"] + extra,
+            readStdin: { () throws(CNIError) -> [UInt8] in stdin }, runner: NoExecRunner())
+        return CNIDispatcher.run(plugin, environment: environment, about: "test")
+    }
+
+    @Test("VERSION never connects; a bad WINCNI_HNS is code 4 when a command needs HNS")
+    func lazyBackend() throws {
+        let connected = LogLines()
+        let environment = CNIEnvironment(
+            variables: ["WINCNI_HNS=bogus"], readStdin: { () throws(CNIError) -> [UInt8] in [] },
+            runner: NoExecRunner())
+        let plugin = WinCNIPlugin.selectingBackend(
+            environment: environment, isWindows: false,
+            windows: {
+                connected.append("windows")
+                throw CNIError(.internalError, "no Windows here")
+            },
+            simulator: { directory in
+                connected.append(directory)
+                return try HNSSimulator(directory: directory)
+            })
+        #expect(Self.run("VERSION", plugin).exitCode == 0)
+        #expect(connected.all.isEmpty)
+        let status = Self.run("STATUS", plugin)
+        let answer = try JSON.parse(status.stdout)
+        #expect(answer["code"] == 4)
+        #expect(answer["msg"]?.stringValue?.contains("WINCNI_HNS=bogus") == true)
+        #expect(connected.all.isEmpty)
+    }
+
+    @Test("an HNS that cannot be reached is reported with its HRESULT")
+    func unreachable() throws {
+        let plugin = WinCNIPlugin {
+            throw HCNError(
+                operation: "HcnEnumerateNetworks", code: HRESULT(0x8007_06BA), message: "The RPC server is unavailable."
+            )
+        }
+        let answer = try JSON.parse(Self.run("STATUS", plugin).stdout)
+        #expect(answer["code"] == 50)
+        #expect(answer["msg"]?.stringValue?.contains("0x800706ba") == true)
     }
 }
