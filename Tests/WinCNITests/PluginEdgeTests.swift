@@ -175,3 +175,22 @@ struct PluginEdgeTests {
         #expect(document.json["Routes"]?.compact().contains(#""DestinationPrefix":"::/0""#) == true)
     }
 }
+
+@Suite("Through the HCN C function table")
+struct FunctionTableTests {
+    @Test("ADD, CHECK and DEL through the UTF-16/GUID marshalling that real Windows uses")
+    func lifecycle() throws {
+        let node = try TestNode()
+        try node.flannelUp(.vxlan)
+        node.service = try HNSSimulator.functionTableService(directory: node.hnsDirectory)
+        let netns = try node.makeNamespace()
+        let config = node.flannelConfig(.vxlan, cniVersion: "1.1.0")
+        let added = node.run(.add, stdin: config, netns: netns)
+        #expect(added.code == 0, "\(added.text)")
+        var checked = try #require(try JSON.parse(config).objectValue)
+        checked["prevResult"] = added.json
+        #expect(node.run(.check, stdin: JSON.object(checked).compact(), netns: netns).code == 0)
+        #expect(node.run(.del, stdin: config, netns: netns).code == 0)
+        #expect(try node.endpoints().isEmpty)
+    }
+}
