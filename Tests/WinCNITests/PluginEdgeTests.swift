@@ -194,3 +194,44 @@ struct FunctionTableTests {
         #expect(try node.endpoints().isEmpty)
     }
 }
+
+@Suite("DEL under failures", .serialized)
+struct DeleteFailureTests {
+    @Test("a failed delegate DEL keeps the saved config; the retry deletes everything")
+    func retryAfterHNSFailure() throws {
+        let node = try TestNode()
+        try node.flannelUp(.hostGW)
+        let netns = try node.makeNamespace()
+        let config = node.flannelConfig(.hostGW, cniVersion: "1.0.0")
+        #expect(node.run(.add, stdin: config, netns: netns).code == 0)
+        try node.simulator.addFault(SimulatorFault(op: "HcnDeleteEndpoint", kind: .hresult(HRESULT(0x8007_06BA))))
+        let failed = node.run(.del, stdin: config, netns: netns)
+        #expect(failed.json?["code"] == 11, "\(failed.text)")
+        #expect(node.savedDelegateConfigs() == ["abc123"])
+        #expect(node.reservations("cbr0").count == 1, "the IP stays reserved while HNS may still use it")
+        #expect(node.run(.del, stdin: config, netns: netns).code == 0)
+        #expect(node.savedDelegateConfigs().isEmpty)
+        #expect(node.reservations("cbr0").isEmpty)
+        #expect(try node.endpoints().map(\.name) == ["cbr0_ep"])
+    }
+
+    @Test("an IPAM failure on DEL does not leave the endpoint behind")
+    func ipamFailure() throws {
+        let node = try TestNode()
+        try node.flannelUp(.hostGW)
+        let netns = try node.makeNamespace()
+        let path = try PluginEdgeTests.installFakePlugin(node, "fake-ipam")
+        let runner = FakeRunner { _, command, _ in
+            command == "ADD"
+                ? ProcessOutput(
+                    status: 0, stdout: Array(#"{"cniVersion":"1.0.0","ips":[{"address":"10.244.1.77/24"}]}"#.utf8),
+                    stderr: [])
+                : ProcessOutput(status: 1, stdout: Array(#"{"code":5,"msg":"disk full"}"#.utf8), stderr: [])
+        }
+        let config = #"{"cniVersion":"1.0.0","name":"cbr0","type":"win-bridge","ipam":{"type":"fake-ipam"}}"#
+        #expect(node.run(.add, stdin: config, netns: netns, runner: runner, cniPath: path).code == 0)
+        let deleted = node.run(.del, stdin: config, netns: netns, runner: runner, cniPath: path)
+        #expect(deleted.json?["code"] == 5)
+        #expect(try node.endpoints().map(\.name) == ["cbr0_ep"])
+    }
+}

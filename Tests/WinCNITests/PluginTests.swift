@@ -122,7 +122,9 @@ struct PluginLifecycleTests {
         #expect(firstIP(b.json) == "10.244.1.4/24")
     }
 
-    @Test("GC with an empty valid list removes every pod endpoint and reservation of the network but not cbr0_ep")
+    @Test(
+        "GC with an empty valid list removes every pod endpoint and reservation but not cbr0_ep, source_vip or remote endpoints"
+    )
     func gcEverything() throws {
         let node = try TestNode()
         try node.flannelUp(.hostGW)
@@ -131,11 +133,24 @@ struct PluginLifecycleTests {
             #expect(node.run(.add, stdin: config, containerID: id, netns: try node.makeNamespace()).code == 0)
         }
         #expect(node.reservations("cbr0").count == 3)
+        // kube-proxy's source VIP and another node's pod (a remote endpoint) are not wincni's to collect.
+        let network = try #require(try node.client.network(named: "cbr0"))
+        for (name, address, flags) in [("source_vip", "10.244.1.250", 0), ("remote_cbr0", "10.244.1.251", 1)] {
+            var document: JSONObject = [
+                "Name": .string(name), "HostComputeNetwork": .string(network.id),
+                "IpConfigurations": [["IpAddress": .string(address)]],
+            ]
+            if flags != 0 {
+                document["Flags"] = .integer(Int64(flags))
+                document["Policies"] = [["Type": "ProviderAddress", "Settings": ["ProviderAddress": "192.168.1.11"]]]
+            }
+            _ = try node.client.createEndpoint(try HostComputeEndpoint(json: .object(document)), networkID: network.id)
+        }
         var gc = try #require(try JSON.parse(config).objectValue)
         gc["cni.dev/valid-attachments"] = []
         let result = node.run(.gc, stdin: JSON.object(gc).compact())
         #expect(result.code == 0, "\(result.text)")
-        #expect(try node.endpoints().map(\.name) == ["cbr0_ep"])
+        #expect(try node.endpoints().map(\.name).sorted() == ["cbr0_ep", "remote_cbr0", "source_vip"])
         #expect(node.reservations("cbr0").isEmpty)
         #expect(node.savedDelegateConfigs().isEmpty)
     }
