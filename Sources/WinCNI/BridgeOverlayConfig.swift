@@ -161,6 +161,17 @@ public struct BridgeOverlayConfig: Sendable, Equatable {
         portMappings = mappings
         logFile = try fields.string("logFile").flatMap { $0.isEmpty ? nil : $0 }
         capabilities = try fields.child("capabilities")?.object
+        try validate(fields)
+    }
+
+    /// Checks across fields, once everything is read.
+    private func validate(_ fields: ConfigFields) throws(WinCNIError) {
+        // sdnbridge: dual stack needs an L2Bridge network; HNS Overlay networks carry one family.
+        if optionalFlags.enableDualStack && mode == .overlay {
+            throw .invalidConfig(
+                path: fields.path(of: "optionalFlags") + ".enableDualStack",
+                message: "dual stack needs an L2Bridge network (sdnbridge, win-bridge), not Overlay")
+        }
     }
 }
 

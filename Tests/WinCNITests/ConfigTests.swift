@@ -184,6 +184,10 @@ struct BridgeOverlayConfigTests {
                 #"{"name":"n","type":"win-bridge","runtimeConfig":{"portMappings":[{"hostPort":70000,"containerPort":1}]}}"#,
             message: "runtimeConfig.portMappings[0].hostPort: 70000 is out of range"),
         BadConfig(
+            label: "dual stack on Overlay",
+            json: #"{"name":"n","type":"sdnoverlay","optionalFlags":{"enableDualStack":true}}"#,
+            message: "optionalFlags.enableDualStack: dual stack needs an L2Bridge network"),
+        BadConfig(
             label: "nameserver not an IP",
             json: #"{"name":"n","type":"win-bridge","dns":{"nameservers":["dns.local"]}}"#,
             message: #"dns.nameservers[0]: "dns.local" is not an IP address"#),
