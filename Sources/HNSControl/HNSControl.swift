@@ -147,7 +147,8 @@ struct HNSClient {
         for id in try ids(kind, filter: filter) {
             do {
                 result.append(try document(kind, id))
-            } catch where error.code.rawValue == 0x803B_0001 || error.code.rawValue == 0x803B_0002
+            } catch
+                where error.code.rawValue == 0x803B_0001 || error.code.rawValue == 0x803B_0002
                 || error.code.rawValue == 0x8007_0490
             {
                 continue  // deleted between the enumerate and the open by another process
@@ -176,8 +177,7 @@ struct HNSClient {
         return first
     }
 
-    func create(_ kind: HCNResourceKind, _ settings: JSONObject, network: GUID? = nil) throws(HCNError) -> JSONObject
-    {
+    func create(_ kind: HCNResourceKind, _ settings: JSONObject, network: GUID? = nil) throws(HCNError) -> JSONObject {
         var networkHandle: HCNHandle?
         if let network { networkHandle = try service.open(.network, id: network) }
         defer { if let networkHandle { service.close(networkHandle) } }

@@ -1,9 +1,10 @@
+import HCN
+
 #if canImport(Glibc)
     import Glibc
 #elseif canImport(Musl)
     import Musl
 #endif
-import HCN
 
 extension HNSSimulator {
     /// A `HostNetworkService` that goes through the C function table (UTF-16 strings, GUID structs, out-parameters
@@ -21,7 +22,8 @@ extension HNSSimulator {
         createNetwork: { id, settings, handle, record in createThunk(.network, nil, id, settings, handle, record) },
         openNetwork: { id, handle, record in openThunk(.network, id, handle, record) },
         modifyNetwork: { handle, settings, record in modifyThunk(.network, handle, settings, record) },
-        queryNetworkProperties: { handle, query, output, record in queryThunk(.network, handle, query, output, record) },
+        queryNetworkProperties: { handle, query, output, record in queryThunk(.network, handle, query, output, record)
+        },
         deleteNetwork: { id, record in deleteThunk(.network, id, record) },
         closeNetwork: { handle in closeThunk(.network, handle) },
         enumerateEndpoints: { query, output, record in enumerateThunk(.endpoint, query, output, record) },

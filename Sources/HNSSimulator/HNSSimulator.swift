@@ -1,11 +1,12 @@
+import HCN
+import JSON
+import NetAddress
+
 #if canImport(Glibc)
     import Glibc
 #elseif canImport(Musl)
     import Musl
 #endif
-import HCN
-import JSON
-import NetAddress
 
 /// The Linux stand-in for a Windows node's Host Networking Service: HCN networks, endpoints and namespaces kept in
 /// a state directory that every process on the machine shares, checked the way HNS checks them and failing with
@@ -57,7 +58,9 @@ public final class HNSSimulator: HostNetworkService, @unchecked Sendable {
         guard SimulatorFault.operationName(fault.op) != nil else {
             throw SimulatorErrorCatalog.error(
                 "HNSSimulator", SimulatorCode.invalidParameter.hresult,
-                text: "Unknown operation \"\(fault.op)\"; expected one of \(SimulatorFault.operations.joined(separator: ", ")).")
+                text:
+                    "Unknown operation \"\(fault.op)\"; expected one of \(SimulatorFault.operations.joined(separator: ", "))."
+            )
         }
         try ioOperation("HNSSimulator") { () throws(POSIXFailure) in
             try store.locked { () throws(POSIXFailure) in
@@ -221,9 +224,11 @@ public final class HNSSimulator: HostNetworkService, @unchecked Sendable {
             let request = try reader.parseQuery(query)
             let index = try readIndex(operation)
             guard index.contains(handle.kind, id),
-                let document = try ioOperation(operation, { () throws(POSIXFailure) in
-                    try store.document(handle.kind, id)
-                })
+                let document = try ioOperation(
+                    operation,
+                    { () throws(POSIXFailure) in
+                        try store.document(handle.kind, id)
+                    })
             else { throw notFound(handle.kind, operation) }
             return Self.view(handle.kind, id: id, document: document, index: index, v1: wantsV1(request)).compact()
         }
@@ -259,7 +264,8 @@ public final class HNSSimulator: HostNetworkService, @unchecked Sendable {
                     else { throw notFound(handle.kind, operation) }
                     switch handle.kind {
                     case .network:
-                        try request.applyToNetwork(id: id, document: document, transaction: &transaction, reader: reader)
+                        try request.applyToNetwork(
+                            id: id, document: document, transaction: &transaction, reader: reader)
                     case .endpoint:
                         try request.applyToEndpoint(
                             id: id, document: document, transaction: &transaction, reader: reader)

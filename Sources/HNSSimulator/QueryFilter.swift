@@ -24,7 +24,9 @@ struct QueryFilter {
         switch kind {
         case .network:
             return index.networks.filter { record in
-                matches(summary: ["ID": .string(record.id.description), "Name": .string(record.name), "Type": .string(record.type)]) {
+                matches(summary: [
+                    "ID": .string(record.id.description), "Name": .string(record.name), "Type": .string(record.type),
+                ]) {
                     v1(.network, record.id, index: index, store: store)
                 }
             }.map(\.id)
@@ -41,8 +43,9 @@ struct QueryFilter {
             }.map(\.id)
         case .namespace:
             return index.namespaces.filter { record in
-                matches(summary: ["ID": .string(record.id.description), "CompartmentId": .integer(Int64(record.compartment))])
-                {
+                matches(summary: [
+                    "ID": .string(record.id.description), "CompartmentId": .integer(Int64(record.compartment)),
+                ]) {
                     v1(.namespace, record.id, index: index, store: store)
                 }
             }.map(\.id)

@@ -87,7 +87,9 @@ public enum SimulatorErrorCatalog {
         0x803B_0009: ("HCN_E_VFP_PORTSETTING_NOT_FOUND", "A required VFP port setting was not found."),
         0x803B_000A: ("HCN_E_INVALID_NETWORK", "The provided network configuration is invalid or missing parameters."),
         0x803B_000B: ("HCN_E_INVALID_NETWORK_TYPE", "Invalid network type."),
-        0x803B_000C: ("HCN_E_INVALID_ENDPOINT", "The provided endpoint configuration is invalid or missing parameters."),
+        0x803B_000C: (
+            "HCN_E_INVALID_ENDPOINT", "The provided endpoint configuration is invalid or missing parameters."
+        ),
         0x803B_000D: ("HCN_E_INVALID_POLICY", "The provided policy configuration is invalid or missing parameters."),
         0x803B_000E: ("HCN_E_INVALID_POLICY_TYPE", "Invalid policy type."),
         0x803B_000F: (

@@ -1,10 +1,11 @@
+import HCN
+import JSON
+
 #if canImport(Glibc)
     import Glibc
 #elseif canImport(Musl)
     import Musl
 #endif
-import HCN
-import JSON
 
 /// The state directory: one JSON file per object (`networks/<GUID>.json`, `endpoints/…`, `namespaces/…`), the
 /// `index`, the `lock` writers hold, `version` and `faults`. Every file is replaced atomically, so readers in
@@ -105,8 +106,7 @@ final class SimulatorStore: @unchecked Sendable {
 
     /// Runs `body` holding the writer lock, with the current index; `body` writes object files through the
     /// transaction and changes the index, which is written last (the commit point).
-    func write<T>(_ body: (inout SimulatorTransaction) throws(HCNError) -> T, operation: String) throws(HCNError) -> T
-    {
+    func write<T>(_ body: (inout SimulatorTransaction) throws(HCNError) -> T, operation: String) throws(HCNError) -> T {
         let outcome: Result<T, HCNError>
         do {
             let lock = try StateLock(path: lockPath)
@@ -155,7 +155,8 @@ struct SimulatorTransaction {
     }
 
     private func failure(_ failure: POSIXFailure) -> HCNError {
-        SimulatorErrorCatalog.error(operation, SimulatorCode.unspecified.hresult, text: "HNS simulator state: \(failure).")
+        SimulatorErrorCatalog.error(
+            operation, SimulatorCode.unspecified.hresult, text: "HNS simulator state: \(failure).")
     }
 
     func document(_ kind: HCNResourceKind, _ id: GUID) throws(HCNError) -> JSONObject? {

@@ -51,7 +51,9 @@ enum StoredEndpoint {
 
         let subnets = StoredNetwork.subnets(network)
         var usedAddresses = Set<IPAddress>()
-        for sibling in siblings { for ip in sibling.ips { if let address = IPAddress(ip) { usedAddresses.insert(address) } } }
+        for sibling in siblings {
+            for ip in sibling.ips { if let address = IPAddress(ip) { usedAddresses.insert(address) } }
+        }
         var configurations: [JSON] = []
         var gateway: IPAddress?
         let requested = try reader.read { () throws(JSONFieldError) in try fields.objects("IpConfigurations") } ?? []

@@ -196,8 +196,9 @@ enum StoredNetwork {
             var route = JSONObject()
             route["NextHop"] = .string(hop.description)
             route["DestinationPrefix"] = .string(destination)
-            if let metric = try reader.read({ () throws(JSONFieldError) in try routeValue.integer("Metric", in: 0...65535) })
-            {
+            if let metric = try reader.read({ () throws(JSONFieldError) in
+                try routeValue.integer("Metric", in: 0...65535)
+            }) {
                 route["Metric"] = .integer(metric)
             }
             routes.append(.object(route))

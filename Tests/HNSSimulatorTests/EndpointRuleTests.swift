@@ -5,11 +5,15 @@ import Testing
 
 @Suite("HNS simulator: endpoints")
 struct EndpointRuleTests {
-    @Test("an endpoint IP outside every subnet of its network fails with HCN_E_INVALID_IP", arguments: ["10.244.2.5", "fd00::5", "not-an-ip"])
+    @Test(
+        "an endpoint IP outside every subnet of its network fails with HCN_E_INVALID_IP",
+        arguments: ["10.244.2.5", "fd00::5", "not-an-ip"])
     func ipOutsideSubnet(ip: String) throws {
         let node = try SimulatedNode()
         let network = try node.createNetwork()
-        let error = expectHCNError(0x803B_001E) { () throws(HCNError) in try node.createEndpoint(network: network, ip: ip) }
+        let error = expectHCNError(0x803B_001E) { () throws(HCNError) in
+            try node.createEndpoint(network: network, ip: ip)
+        }
         #expect(error?.name == "HCN_E_INVALID_IP")
         #expect(error?.operation == "HcnCreateEndpoint")
     }
@@ -28,7 +32,8 @@ struct EndpointRuleTests {
         let node = try SimulatedNode()
         let network = try node.createNetwork()
         try node.createEndpoint(network: network, name: "cbr0_ep", ip: "10.244.1.2")
-        expectHCNError(0x8007_1392) { () throws(HCNError) in try node.createEndpoint(network: network, ip: "10.244.1.2") }
+        expectHCNError(0x8007_1392) { () throws(HCNError) in try node.createEndpoint(network: network, ip: "10.244.1.2")
+        }
         // The same address on another network is fine.
         let other = try node.createNetwork(name: "other")
         try node.createEndpoint(network: other, ip: "10.244.1.2")
@@ -63,11 +68,15 @@ struct EndpointRuleTests {
 
     @Test(
         "v1 policy types in a v2 endpoint fail with HCN_E_INVALID_POLICY_TYPE",
-        arguments: [#"{"Type":"ROUTE","DestinationPrefix":"10.96.0.0/12","NeedEncap":true}"#, #"{"Type":"PA","PA":"10.0.0.4"}"#])
+        arguments: [
+            #"{"Type":"ROUTE","DestinationPrefix":"10.96.0.0/12","NeedEncap":true}"#, #"{"Type":"PA","PA":"10.0.0.4"}"#,
+        ])
     func v1PolicyInV2(policy: String) throws {
         let node = try SimulatedNode()
         let network = try node.createNetwork()
-        expectHCNError(0x803B_000E) { () throws(HCNError) in try node.createEndpoint(network: network, policies: "[\(policy)]") }
+        expectHCNError(0x803B_000E) { () throws(HCNError) in
+            try node.createEndpoint(network: network, policies: "[\(policy)]")
+        }
     }
 
     @Test("HNS allocates an IP, PrefixLength, default route and a MAC from the pool when none are given")
@@ -76,7 +85,8 @@ struct EndpointRuleTests {
         let network = try node.createNetwork()
         let first = try node.createEndpoint(network: network, name: "a")
         let second = try node.createEndpoint(network: network, name: "b")
-        let ip = { (endpoint: JSONObject) in endpoint["IpConfigurations"]?.arrayValue?.first?["IpAddress"]?.stringValue }
+        let ip = { (endpoint: JSONObject) in endpoint["IpConfigurations"]?.arrayValue?.first?["IpAddress"]?.stringValue
+        }
         #expect(ip(first) == "10.244.1.2")
         #expect(ip(second) == "10.244.1.3")
         #expect(first["IpConfigurations"]?.arrayValue?.first?["PrefixLength"] == 24)
@@ -84,7 +94,11 @@ struct EndpointRuleTests {
         let pool = network["MacPool"]?["Ranges"]?.arrayValue?.first?["StartMacAddress"]?.stringValue
         #expect(first["MacAddress"]?.stringValue == pool)
         #expect(first["MacAddress"] != second["MacAddress"])
-        #expect(first.keys == ["Id", "Name", "HostComputeNetwork", "IpConfigurations", "Routes", "MacAddress", "Flags", "SchemaVersion"])
+        #expect(
+            first.keys == [
+                "Id", "Name", "HostComputeNetwork", "IpConfigurations", "Routes", "MacAddress", "Flags",
+                "SchemaVersion",
+            ])
     }
 
     @Test("a given MAC is kept in HNS's spelling (dashes, upper case), colon or dash as given")
@@ -143,12 +157,16 @@ struct EndpointRuleTests {
     func remoteEndpoint() throws {
         let node = try SimulatedNode()
         let network = try node.createNetwork(type: "Overlay", vsid: 4096)
-        expectHCNError(0x803B_000C) { () throws(HCNError) in try node.createEndpoint(network: network, #"{"Flags":1}"#) }
+        expectHCNError(0x803B_000C) { () throws(HCNError) in try node.createEndpoint(network: network, #"{"Flags":1}"#)
+        }
         let remote = try node.createEndpoint(
             network: network,
-            #"{"IpConfigurations":[{"IpAddress":"10.244.2.5"}],"MacAddress":"00-11-0a-f4-02-05","Flags":1,"Policies":[{"Type":"ProviderAddress","Settings":{"ProviderAddress":"10.0.0.5"}}]}"#)
+            #"{"IpConfigurations":[{"IpAddress":"10.244.2.5"}],"MacAddress":"00-11-0a-f4-02-05","Flags":1,"Policies":[{"Type":"ProviderAddress","Settings":{"ProviderAddress":"10.0.0.5"}}]}"#
+        )
         let namespace = try node.createNamespace()
-        expectHCNError(0x803B_000F) { () throws(HCNError) in try node.modifyNamespace(namespace, "Add", endpoint: remote) }
+        expectHCNError(0x803B_000F) { () throws(HCNError) in
+            try node.modifyNamespace(namespace, "Add", endpoint: remote)
+        }
     }
 
     @Test("endpoint policies: Update replaces them and port mappings are checked against other endpoints")
@@ -164,11 +182,15 @@ struct EndpointRuleTests {
         expectHCNError(0x803B_0013) { () throws(HCNError) in
             try node.service.modify(
                 handle,
-                settings: #"{"ResourceType":"Policy","RequestType":"Add","Settings":{"Policies":[{"Type":"PortMapping","Settings":{"Protocol":6,"InternalPort":80,"ExternalPort":8080}}]}}"#)
+                settings:
+                    #"{"ResourceType":"Policy","RequestType":"Add","Settings":{"Policies":[{"Type":"PortMapping","Settings":{"Protocol":6,"InternalPort":80,"ExternalPort":8080}}]}}"#
+            )
         }
         try node.service.modify(
             handle,
-            settings: #"{"ResourceType":"Policy","RequestType":"Update","Settings":{"Policies":[{"Type":"OutBoundNAT","Settings":{"Exceptions":["10.244.0.0/16"]}}]}}"#)
+            settings:
+                #"{"ResourceType":"Policy","RequestType":"Update","Settings":{"Policies":[{"Type":"OutBoundNAT","Settings":{"Exceptions":["10.244.0.0/16"]}}]}}"#
+        )
         #expect(try node.document(handle)["Policies"]?.arrayValue?.first?["Type"] == "OutBoundNAT")
     }
 
@@ -178,7 +200,8 @@ struct EndpointRuleTests {
         let network = try node.createNetwork()
         let endpoint = try node.createEndpoint(
             network: network,
-            #"{"Name":"abc_cbr0","VirtualNetwork":"\#(guid(network))","Policies":[{"Type":"OutBoundNAT","ExceptionList":["10.244.0.0/16"]},{"Type":"ROUTE","DestinationPrefix":"10.96.0.0/12","NeedEncap":true}],"IPAddress":"10.244.1.5","DNSSuffix":"svc.cluster.local","DNSServerList":"10.96.0.10","GatewayAddress":"10.244.1.2"}"#)
+            #"{"Name":"abc_cbr0","VirtualNetwork":"\#(guid(network))","Policies":[{"Type":"OutBoundNAT","ExceptionList":["10.244.0.0/16"]},{"Type":"ROUTE","DestinationPrefix":"10.96.0.0/12","NeedEncap":true}],"IPAddress":"10.244.1.5","DNSSuffix":"svc.cluster.local","DNSServerList":"10.96.0.10","GatewayAddress":"10.244.1.2"}"#
+        )
         #expect(endpoint["Policies"]?.arrayValue?.map { $0["Type"] } == ["OutBoundNAT", "SDNRoute"])
         #expect(endpoint["Routes"]?.arrayValue?.first?["NextHop"] == "10.244.1.2")
         let v1 = try node.document(.endpoint, guid(endpoint), query: #"{"SchemaVersion":{"Major":1,"Minor":0}}"#)

@@ -17,7 +17,8 @@ struct HNSControlProcessTests {
         let node = try SimulatedNode()
         let env = node.directory + "/subnet.env"
         // CRLF line ends, as a file edited on Windows has them.
-        try "FLANNEL_NETWORK=10.244.0.0/16\r\nFLANNEL_SUBNET=10.244.1.1/24\r\nFLANNEL_MTU=1450\r\nFLANNEL_IPMASQ=true\r\n"
+        try
+            "FLANNEL_NETWORK=10.244.0.0/16\r\nFLANNEL_SUBNET=10.244.1.1/24\r\nFLANNEL_MTU=1450\r\nFLANNEL_IPMASQ=true\r\n"
             .write(toFile: env, atomically: true, encoding: .utf8)
         for _ in 0..<2 {
             let up = try hnsctl(node.directory, "flannel", "up", "--subnet-env", env, "--backend", "host-gw")
@@ -31,7 +32,8 @@ struct HNSControlProcessTests {
         #expect(endpoints.first?["IpConfigurations"]?.arrayValue?.first?["IpAddress"] == "10.244.1.2")
         let network = try JSON.parse(try hnsctl(node.directory, "network", "show", "cbr0", "--json").stdout)
         #expect(network["Type"] == "L2Bridge")
-        #expect(network["Ipams"]?.arrayValue?.first?["Subnets"]?.arrayValue?.first?["IpAddressPrefix"] == "10.244.1.0/24")
+        #expect(
+            network["Ipams"]?.arrayValue?.first?["Subnets"]?.arrayValue?.first?["IpAddressPrefix"] == "10.244.1.0/24")
     }
 
     @Test("flannel up --backend vxlan creates flannel.4096 (Overlay, VSID 4096) with HostRoute and DrMacAddress")
@@ -68,13 +70,18 @@ struct HNSControlProcessTests {
     @Test("a failure prints one line with the HRESULT on stderr and exits 1")
     func failureLine() throws {
         let node = try SimulatedNode()
-        #expect(try hnsctl(node.directory, "network", "create", "--type", "l2bridge", "--name", "a", "--subnet", "10.0.0.0/24").status == 0)
-        let again = try hnsctl(node.directory, "network", "create", "--type", "l2bridge", "--name", "a", "--subnet", "10.1.0.0/24")
+        #expect(
+            try hnsctl(
+                node.directory, "network", "create", "--type", "l2bridge", "--name", "a", "--subnet", "10.0.0.0/24"
+            ).status == 0)
+        let again = try hnsctl(
+            node.directory, "network", "create", "--type", "l2bridge", "--name", "a", "--subnet", "10.1.0.0/24")
         #expect(again.status == 1)
         #expect(again.stderr.hasSuffix("\n") && again.stderr.dropLast().contains("\n") == false)
         #expect(again.stderr.contains("0x803b0010"))
         // WINCNI_HNS=sim:DIR selects the same state as --sim DIR.
-        let viaEnvironment = try run(hnsctlPath(), ["network", "list", "--json"], environment: ["WINCNI_HNS": "sim:" + node.directory])
+        let viaEnvironment = try run(
+            hnsctlPath(), ["network", "list", "--json"], environment: ["WINCNI_HNS": "sim:" + node.directory])
         #expect((try JSON.parse(viaEnvironment.stdout).arrayValue ?? []).count == 1)
     }
 
@@ -82,7 +89,8 @@ struct HNSControlProcessTests {
     func concurrentCreates() throws {
         let node = try SimulatedNode()
         try node.createNetwork(name: "cbr0", subnet: "10.244.0.0/22", gateway: "10.244.0.1")
-        let script = "i=0; while [ $i -lt 100 ]; do \"$0\" --sim \"$1\" endpoint create --network cbr0 --name \"$2-$i\" >/dev/null || exit 1; i=$((i+1)); done"
+        let script =
+            "i=0; while [ $i -lt 100 ]; do \"$0\" --sim \"$1\" endpoint create --network cbr0 --name \"$2-$i\" >/dev/null || exit 1; i=$((i+1)); done"
         let workers = try ["a", "b"].map { name -> Process in
             let process = Process()
             process.executableURL = URL(fileURLWithPath: "/bin/sh")
@@ -104,7 +112,9 @@ struct HNSControlProcessTests {
         #expect(macs.count == 200)
     }
 
-    @Test("a crash during HcnCreateEndpoint leaves a state directory every command still reads", arguments: ["before", "after"])
+    @Test(
+        "a crash during HcnCreateEndpoint leaves a state directory every command still reads",
+        arguments: ["before", "after"])
     func crashDuringCreate(point: String) throws {
         let node = try SimulatedNode()
         try node.createNetwork(name: "cbr0")
@@ -112,12 +122,15 @@ struct HNSControlProcessTests {
         #expect(try hnsctl(node.directory, "fault", "add", "--op", "CreateEndpoint", "--crash", point).status == 0)
         let crashed = try hnsctl(node.directory, "endpoint", "create", "--network", "cbr0", "--name", "victim")
         #expect(crashed.status == 137)
-        for command in [["network", "list", "--json"], ["endpoint", "list", "--json"], ["namespace", "list", "--json"]] {
+        for command in [
+            ["network", "list", "--json"], ["endpoint", "list", "--json"], ["namespace", "list", "--json"],
+        ] {
             let result = try run(hnsctlPath(), ["--sim", node.directory] + command)
             #expect(result.status == 0, "\(command): \(result.stderr)")
             #expect((try? JSON.parse(result.stdout)) != nil)
         }
-        let victims = try JSON.parse(try hnsctl(node.directory, "endpoint", "list", "--network", "cbr0", "--json").stdout)
+        let victims = try JSON.parse(
+            try hnsctl(node.directory, "endpoint", "list", "--network", "cbr0", "--json").stdout)
         #expect(victims.arrayValue?.count == (point == "after" ? 1 : 0))
         // The fault was used up: the next create works, and the state is still consistent.
         let next = try hnsctl(node.directory, "endpoint", "create", "--network", "cbr0", "--name", "next")
@@ -128,7 +141,10 @@ struct HNSControlProcessTests {
     func hresultFaultAcrossProcesses() throws {
         let node = try SimulatedNode()
         try node.createNetwork(name: "cbr0")
-        #expect(try hnsctl(node.directory, "fault", "add", "--op", "HcnCreateEndpoint", "--hresult", "0x803b0013", "--count", "1").status == 0)
+        #expect(
+            try hnsctl(
+                node.directory, "fault", "add", "--op", "HcnCreateEndpoint", "--hresult", "0x803b0013", "--count", "1"
+            ).status == 0)
         let failed = try hnsctl(node.directory, "endpoint", "create", "--network", "cbr0")
         #expect(failed.status == 1)
         #expect(failed.stderr.contains("HCN_E_PORT_ALREADY_EXISTS"))

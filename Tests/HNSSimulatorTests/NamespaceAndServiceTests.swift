@@ -6,7 +6,8 @@ import Testing
 
 @Suite("HNS simulator: namespaces, version, faults")
 struct NamespaceAndServiceTests {
-    @Test("adding an endpoint to a namespace sets HostComputeNamespace and the namespace's Resources; Remove clears both")
+    @Test(
+        "adding an endpoint to a namespace sets HostComputeNamespace and the namespace's Resources; Remove clears both")
     func membership() throws {
         let node = try SimulatedNode()
         let network = try node.createNetwork()
@@ -14,7 +15,9 @@ struct NamespaceAndServiceTests {
         let namespace = try node.createNamespace(#"{"SchemaVersion":{"Major":0,"Minor":0}}"#)
         #expect(namespace["Type"] == "Host")
         try node.modifyNamespace(namespace, "Add", endpoint: endpoint)
-        #expect(try node.document(.endpoint, guid(endpoint))["HostComputeNamespace"] == .string(guid(namespace).description))
+        #expect(
+            try node.document(.endpoint, guid(endpoint))["HostComputeNamespace"] == .string(guid(namespace).description)
+        )
         let resources = try node.document(.namespace, guid(namespace))["Resources"]
         #expect(resources == [["Type": "Endpoint", "Data": ["Id": .string(guid(endpoint).description)]]])
         try node.modifyNamespace(namespace, "Remove", endpoint: endpoint)
@@ -29,24 +32,33 @@ struct NamespaceAndServiceTests {
         let first = try node.createNamespace()
         let second = try node.createNamespace()
         try node.modifyNamespace(first, "Add", endpoint: endpoint)
-        expectHCNError(0x803B_002B) { () throws(HCNError) in try node.modifyNamespace(second, "Add", endpoint: endpoint) }
+        expectHCNError(0x803B_002B) { () throws(HCNError) in try node.modifyNamespace(second, "Add", endpoint: endpoint)
+        }
     }
 
-    @Test("removing an endpoint that is not in the namespace is ERROR_NOT_FOUND; an unknown endpoint HCN_E_ENDPOINT_NOT_FOUND")
+    @Test(
+        "removing an endpoint that is not in the namespace is ERROR_NOT_FOUND; an unknown endpoint HCN_E_ENDPOINT_NOT_FOUND"
+    )
     func removeAbsent() throws {
         let node = try SimulatedNode()
         let endpoint = try node.createEndpoint(network: try node.createNetwork())
         let namespace = try node.createNamespace()
-        expectHCNError(0x8007_0490) { () throws(HCNError) in try node.modifyNamespace(namespace, "Remove", endpoint: endpoint) }
+        expectHCNError(0x8007_0490) { () throws(HCNError) in
+            try node.modifyNamespace(namespace, "Remove", endpoint: endpoint)
+        }
         let missing: JSONObject = ["Id": "11111111-2222-4333-8444-555555555555"]
-        expectHCNError(0x803B_0002) { () throws(HCNError) in try node.modifyNamespace(namespace, "Add", endpoint: missing) }
+        expectHCNError(0x803B_0002) { () throws(HCNError) in
+            try node.modifyNamespace(namespace, "Add", endpoint: missing)
+        }
     }
 
     @Test("an unknown namespace is ERROR_NOT_FOUND (0x80070490) on open and delete")
     func unknownNamespace() throws {
         let node = try SimulatedNode()
         let missing = try #require(GUID("00000000-0000-0000-0000-000000000001"))
-        let error = expectHCNError(0x8007_0490) { () throws(HCNError) in _ = try node.service.open(.namespace, id: missing) }
+        let error = expectHCNError(0x8007_0490) { () throws(HCNError) in
+            _ = try node.service.open(.namespace, id: missing)
+        }
         #expect(error?.message == "Element not found.")
         expectHCNError(0x8007_0490) { () throws(HCNError) in try node.service.delete(.namespace, id: missing) }
     }
@@ -90,7 +102,8 @@ struct NamespaceAndServiceTests {
     func hresultFault() throws {
         let node = try SimulatedNode()
         let network = try node.createNetwork()
-        try node.simulator().addFault(SimulatorFault(op: "CreateEndpoint", kind: .hresult(HRESULT(0x803B_0020)), count: 2))
+        try node.simulator().addFault(
+            SimulatorFault(op: "CreateEndpoint", kind: .hresult(HRESULT(0x803B_0020)), count: 2))
         #expect(try node.simulator().faults().map(\.op) == ["HcnCreateEndpoint"])
         for _ in 0..<2 {
             let error = expectHCNError(0x803B_0020) { () throws(HCNError) in try node.createEndpoint(network: network) }

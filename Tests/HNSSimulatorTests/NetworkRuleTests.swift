@@ -34,7 +34,8 @@ struct NetworkRuleTests {
         arguments: ["10.0.0.0/33", "banana", "10.0.0.1/24", ""])
     func badSubnet(subnet: String) throws {
         let node = try SimulatedNode()
-        expectHCNError(0x803B_0032) { () throws(HCNError) in try node.createNetwork(subnet: subnet, gateway: "10.0.0.1") }
+        expectHCNError(0x803B_0032) { () throws(HCNError) in try node.createNetwork(subnet: subnet, gateway: "10.0.0.1")
+        }
     }
 
     @Test("a default gateway outside the subnet fails with HCN_E_INVALID_SUBNET")
@@ -43,7 +44,8 @@ struct NetworkRuleTests {
         expectHCNError(0x803B_0032) { () throws(HCNError) in try node.createNetwork(gateway: "10.9.9.1") }
     }
 
-    @Test("an Overlay network needs a VSID from 4096 to 16777214 (else E_INVALIDARG)", arguments: [nil, 4095, 16_777_215])
+    @Test(
+        "an Overlay network needs a VSID from 4096 to 16777214 (else E_INVALIDARG)", arguments: [nil, 4095, 16_777_215])
     func overlayVSIDOutOfRange(vsid: Int?) throws {
         let node = try SimulatedNode()
         expectHCNError(0x8007_0057) { () throws(HCNError) in try node.createNetwork(type: "Overlay", vsid: vsid) }
@@ -55,7 +57,9 @@ struct NetworkRuleTests {
         let bridge = try node.createNetwork(name: "cbr0")
         let overlay = try node.createNetwork(
             name: "flannel.4096", type: "Overlay", subnet: "10.244.2.0/24", gateway: "10.244.2.1", vsid: 4096)
-        let types = { (network: JSONObject) in (network["Policies"]?.arrayValue ?? []).compactMap { $0["Type"]?.stringValue } }
+        let types = { (network: JSONObject) in
+            (network["Policies"]?.arrayValue ?? []).compactMap { $0["Type"]?.stringValue }
+        }
         #expect(types(bridge) == ["ProviderAddress"])
         #expect(types(overlay) == ["ProviderAddress", "DrMacAddress"])
         let address = overlay["Policies"]?.arrayValue?.first?["Settings"]?["ProviderAddress"]?.stringValue
@@ -83,7 +87,8 @@ struct NetworkRuleTests {
     func v1Document() throws {
         let node = try SimulatedNode()
         let network = try node.createNetwork(
-            #"{"Name":"cbr0","Type":"L2Bridge","Subnets":[{"AddressPrefix":"10.244.1.0/24","GatewayAddress":"10.244.1.1"}]}"#)
+            #"{"Name":"cbr0","Type":"L2Bridge","Subnets":[{"AddressPrefix":"10.244.1.0/24","GatewayAddress":"10.244.1.1"}]}"#
+        )
         let subnet = network["Ipams"]?.arrayValue?.first?["Subnets"]?.arrayValue?.first
         #expect(subnet?["IpAddressPrefix"] == "10.244.1.0/24")
         #expect(subnet?["Routes"]?.arrayValue?.first?["NextHop"] == "10.244.1.1")
@@ -135,10 +140,12 @@ struct NetworkRuleTests {
             name: "vxlan0", type: "Overlay", subnet: "10.244.1.0/24", gateway: "10.244.1.1", vsid: 4096)
         let handle = try node.service.open(.network, id: guid(network))
         defer { node.service.close(handle) }
-        let add = #"{"ResourceType":"Policy","RequestType":"Add","Settings":{"Policies":[{"Type":"HostRoute","Settings":{}}]}}"#
+        let add =
+            #"{"ResourceType":"Policy","RequestType":"Add","Settings":{"Policies":[{"Type":"HostRoute","Settings":{}}]}}"#
         try node.service.modify(handle, settings: add)
         expectHCNError(0x803B_0012) { () throws(HCNError) in try node.service.modify(handle, settings: add) }
-        let route = #"{"ResourceType":"Policy","RequestType":"Add","Settings":{"Policies":[{"Type":"RemoteSubnetRoute","Settings":{"DestinationPrefix":"10.244.2.0/24","IsolationId":4096,"ProviderAddress":"10.0.0.5","DistributedRouterMacAddress":"0e:2a:0a:f4:02:01"}}]}}"#
+        let route =
+            #"{"ResourceType":"Policy","RequestType":"Add","Settings":{"Policies":[{"Type":"RemoteSubnetRoute","Settings":{"DestinationPrefix":"10.244.2.0/24","IsolationId":4096,"ProviderAddress":"10.0.0.5","DistributedRouterMacAddress":"0e:2a:0a:f4:02:01"}}]}}"#
         try node.service.modify(handle, settings: route)
         var types = (try node.document(handle)["Policies"]?.arrayValue ?? []).compactMap { $0["Type"]?.stringValue }
         #expect(types == ["ProviderAddress", "DrMacAddress", "HostRoute", "RemoteSubnetRoute"])

@@ -28,9 +28,10 @@ final class SimulatedNode {
     }
 
     @discardableResult
-    func createNetwork(name: String = "cbr0", type: String = "L2Bridge", subnet: String = "10.244.1.0/24",
-        gateway: String = "10.244.1.1", vsid: Int? = nil) throws(HCNError) -> JSONObject
-    {
+    func createNetwork(
+        name: String = "cbr0", type: String = "L2Bridge", subnet: String = "10.244.1.0/24",
+        gateway: String = "10.244.1.1", vsid: Int? = nil
+    ) throws(HCNError) -> JSONObject {
         let policies = vsid.map { #","Policies":[{"Type":"VSID","Settings":{"IsolationId":\#($0)}}]"# } ?? ""
         return try createNetwork(
             #"{"Name":"\#(name)","Type":"\#(type)","Ipams":[{"Type":"Static","Subnets":[{"IpAddressPrefix":"\#(subnet)","Routes":[{"NextHop":"\#(gateway)","DestinationPrefix":"0.0.0.0/0"}]\#(policies)}]}],"SchemaVersion":{"Major":2,"Minor":0}}"#
@@ -84,7 +85,8 @@ final class SimulatedNode {
         defer { service.close(handle) }
         try service.modify(
             handle,
-            settings: #"{"ResourceType":"Endpoint","RequestType":"\#(request)","Settings":{"EndpointId":"\#(guid(endpoint))"}}"#
+            settings:
+                #"{"ResourceType":"Endpoint","RequestType":"\#(request)","Settings":{"EndpointId":"\#(guid(endpoint))"}}"#
         )
     }
 
