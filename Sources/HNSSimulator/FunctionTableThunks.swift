@@ -11,7 +11,7 @@ extension HNSSimulator {
     /// freed with `coTaskMemFree`) into a simulator on `directory`: the marshalling real Windows uses, run on Linux.
     public static func functionTableService(directory: String) throws(HCNError) -> any HostNetworkService {
         let simulator = try HNSSimulator(directory: directory)
-        return SimulatorBoundService(inner: SimulatorTableClient(table: functionTable), simulator: simulator)
+        return SimulatorBoundService(inner: HCNFunctionTableService(table: functionTable), simulator: simulator)
     }
 
     /// The `computenetwork.dll`-shaped table whose entries are `@convention(c)` thunks into the simulator. Calls
@@ -89,7 +89,7 @@ final class SimulatorRegistry: @unchecked Sendable {
     }
 }
 
-/// Forwards to the table client with the simulator bound to the calling thread, so that thunks without a handle
+/// Forwards to `HCNFunctionTableService` (the client the plugin uses on Windows) with the simulator bound to the calling thread, so that thunks without a handle
 /// reach this service's simulator even when several simulators live in one process (parallel tests).
 final class SimulatorBoundService: HostNetworkService {
     let inner: any HostNetworkService
