@@ -174,7 +174,7 @@ public final class HNSSimulator: HostNetworkService, @unchecked Sendable {
     {
         let operation = "HcnCreate\(kind.rawValue)"
         return try perform(operation) { () throws(HCNError) -> HCNHandle in
-            let reader = DocumentReader(operation: operation)
+            let reader = DocumentReader(operation: operation) { self.version() }
             var networkID = GUID.zero
             if kind == .endpoint {
                 guard let network, network.kind == .network else { throw .simulator(operation, .invalidHandle) }
@@ -182,7 +182,6 @@ public final class HNSSimulator: HostNetworkService, @unchecked Sendable {
             }
             let request = try reader.parse(settings)
             let newID = id.isZero ? SimulatorRandom.guid() : id
-            let version = kind == .endpoint ? self.version() : Self.defaultVersion
             try store.write(
                 { (transaction: inout SimulatorTransaction) throws(HCNError) in
                     if transaction.index.contains(kind, newID) { throw .simulator(operation, .fileExists) }
@@ -197,7 +196,7 @@ public final class HNSSimulator: HostNetworkService, @unchecked Sendable {
                         else { throw .simulator(operation, .networkNotFound) }
                         document = try StoredEndpoint.create(
                             id: newID, settings: request, networkID: networkID, network: network,
-                            index: transaction.index, version: version, reader: reader)
+                            index: transaction.index, reader: reader)
                     case .namespace:
                         document = try StoredNamespace.create(
                             id: newID, settings: request, index: transaction.index, reader: reader)
@@ -255,7 +254,7 @@ public final class HNSSimulator: HostNetworkService, @unchecked Sendable {
         let operation = "HcnModify\(handle.kind.rawValue)"
         try perform(operation) { () throws(HCNError) in
             let id = try resolve(handle, operation)
-            let reader = DocumentReader(operation: operation)
+            let reader = DocumentReader(operation: operation) { self.version() }
             let request = try ModifyRequest(reader.parse(settings), reader: reader)
             try store.write(
                 { (transaction: inout SimulatorTransaction) throws(HCNError) in

@@ -37,7 +37,7 @@ enum StoredEndpoint {
 
     static func create(
         id: GUID, settings: JSONObject, networkID: GUID, network: JSONObject, index: SimulatorIndex,
-        version: (major: Int, minor: Int), reader: DocumentReader
+        reader: DocumentReader
     ) throws(HCNError) -> JSONObject {
         let request = isV1(settings) ? fromV1(settings) : settings
         let fields = JSONFields(object: request, path: "")
@@ -71,7 +71,7 @@ enum StoredEndpoint {
                 }
                 if isReserved(address, in: subnet) { throw reader.fail(.addressInvalidOrReserved) }
                 if let prefixLength {
-                    let full = Int(prefixLength) == address.bitWidth && supportsSlash32(version)
+                    let full = Int(prefixLength) == address.bitWidth && supportsSlash32(reader.version())
                     guard Int(prefixLength) == subnet.prefix.length || full else { throw reader.fail(.invalidPrefix) }
                 }
                 length = prefixLength.map(Int.init) ?? subnet.prefix.length

@@ -85,6 +85,37 @@ struct HNSControlProcessTests {
         #expect((try JSON.parse(viaEnvironment.stdout).arrayValue ?? []).count == 1)
     }
 
+    @Test("every hnsctl command runs against one state directory")
+    func commandTour() throws {
+        let node = try SimulatedNode()
+        let dir = node.directory
+        func ok(_ arguments: String...) throws -> String {
+            let result = try run(hnsctlPath(), ["--sim", dir] + arguments)
+            #expect(result.status == 0, "\(arguments): \(result.stderr)")
+            return result.stdout
+        }
+        _ = try ok(
+            "network", "create", "--type", "overlay", "--name", "vxlan0", "--subnet", "10.244.5.0/24", "--vsid", "5000")
+        #expect(try ok("network", "list").contains("vxlan0"))
+        #expect(try ok("network", "show", "vxlan0").contains("Overlay"))
+        let endpoint = try JSON.parse(
+            try ok("endpoint", "create", "--network", "vxlan0", "--name", "pod", "--ip", "10.244.5.9", "--json"))
+        #expect(endpoint["IpConfigurations"]?.arrayValue?.first?["IpAddress"] == "10.244.5.9")
+        #expect(try ok("endpoint", "show", "pod").contains("10.244.5.9/24"))
+        #expect(try ok("endpoint", "list", "--network", "vxlan0").contains("pod"))
+        let namespace = try ok("namespace", "create").trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(try ok("namespace", "list").contains(namespace))
+        _ = try ok("endpoint", "delete", "pod")
+        _ = try ok("namespace", "delete", namespace)
+        _ = try ok("fault", "add", "--op", "DeleteNetwork", "--hresult", "0x80070005")
+        #expect(try ok("fault", "list").contains("HcnDeleteNetwork"))
+        _ = try ok("fault", "clear")
+        _ = try ok("network", "delete", "vxlan0")
+        #expect(try JSON.parse(try ok("network", "list", "--json")) == [])
+        let unknown = try run(hnsctlPath(), ["--sim", dir, "fault", "add", "--op", "Frobnicate", "--crash", "before"])
+        #expect(unknown.status == 1)
+    }
+
     @Test("two processes creating 100 endpoints each at once end with 200 endpoints, IPs and MACs")
     func concurrentCreates() throws {
         let node = try SimulatedNode()

@@ -87,6 +87,44 @@ struct NamespaceAndServiceTests {
                 == #"{"Success":true,"Output":{"Major":9,"Minor":2}}"#)
     }
 
+    @Test("policy types newer than the HNS version are HCN_E_INVALID_POLICY_TYPE (HostRoute needs 9.2, TierAcl 14.0)")
+    func policyVersions() throws {
+        let node = try SimulatedNode()
+        let network = try node.createNetwork(type: "Overlay", vsid: 4096)
+        let handle = try node.service.open(.network, id: guid(network))
+        defer { node.service.close(handle) }
+        let hostRoute =
+            #"{"ResourceType":"Policy","RequestType":"Add","Settings":{"Policies":[{"Type":"HostRoute","Settings":{}}]}}"#
+        try node.simulator().setVersion(major: 9, minor: 1)
+        expectHCNError(0x803B_000E) { () throws(HCNError) in try node.service.modify(handle, settings: hostRoute) }
+        try node.simulator().setVersion(major: 9, minor: 2)
+        try node.service.modify(handle, settings: hostRoute)
+        try node.simulator().setVersion(major: 13, minor: 0)
+        expectHCNError(0x803B_000E) { () throws(HCNError) in
+            try node.createEndpoint(
+                network: network, policies: #"[{"Type":"TierAcl","Settings":{"Name":"t","Direction":"In","Order":1}}]"#)
+        }
+    }
+
+    @Test("v1 GET /networks/ and /endpoints/<id> answer the v1 views in HNS's envelope")
+    func v1Surface() throws {
+        let node = try SimulatedNode()
+        let network = try node.createNetwork()
+        let endpoint = try node.createEndpoint(network: network, name: "cbr0_ep", ip: "10.244.1.2")
+        let networks = try JSON.parse(try node.service.hnsCall(method: "GET", path: "/networks/", request: ""))
+        #expect(networks["Success"] == true)
+        #expect(networks["Output"]?.arrayValue?.first?["ManagementIP"] != nil)
+        let one = try JSON.parse(
+            try node.service.hnsCall(method: "GET", path: "/endpoints/\(guid(endpoint))", request: ""))
+        #expect(one["Output"]?["IPAddress"] == "10.244.1.2")
+        #expect(one["Output"]?["VirtualNetworkName"] == "cbr0")
+        let missing = try JSON.parse(
+            try node.service.hnsCall(
+                method: "GET", path: "/endpoints/11111111-2222-4333-8444-555555555555", request: ""))
+        #expect(missing["Success"] == false)
+        #expect(missing["Error"] == "The endpoint was not found. ")
+    }
+
     @Test("/32 endpoint prefixes need HNS 10.4 or later")
     func slash32() throws {
         let node = try SimulatedNode()
