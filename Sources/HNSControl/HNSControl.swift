@@ -67,7 +67,15 @@ public enum HNSControl {
             return Output(stdout: "", stderr: message + "\n", exitCode: 1)
         }
         guard let runnable = command as? any HNSControlRunnable else {
-            return Output(stdout: HNSControlCommand.helpMessage(for: type(of: command)) + "\n", stderr: "", exitCode: 0)
+            // A command group, or `help ...`: the help of the deepest command the words name.
+            var helpType: any ParsableCommand.Type = HNSControlCommand.self
+            for word in rest where !word.hasPrefix("-") && word != "help" {
+                guard let next = helpType.configuration.subcommands.first(where: { $0._commandName == word }) else {
+                    break
+                }
+                helpType = next
+            }
+            return Output(stdout: HNSControlCommand.helpMessage(for: helpType) + "\n", stderr: "", exitCode: 0)
         }
         let context = HNSControlContext(directory: directory, realTable: realTable)
         do {
