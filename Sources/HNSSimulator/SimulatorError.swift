@@ -74,7 +74,7 @@ enum SimulatorCode: Sendable {
 }
 
 /// Names and texts of the HRESULTs HNS returns, by code, so that faults injected by number read like HNS's own.
-public enum SimulatorErrorCatalog {
+enum SimulatorErrorCatalog {
     private static let entries: [UInt32: (name: String, text: String)] = [
         0x803B_0001: ("HCN_E_NETWORK_NOT_FOUND", "The network was not found."),
         0x803B_0002: ("HCN_E_ENDPOINT_NOT_FOUND", "The endpoint was not found."),
@@ -87,7 +87,9 @@ public enum SimulatorErrorCatalog {
         0x803B_0009: ("HCN_E_VFP_PORTSETTING_NOT_FOUND", "A required VFP port setting was not found."),
         0x803B_000A: ("HCN_E_INVALID_NETWORK", "The provided network configuration is invalid or missing parameters."),
         0x803B_000B: ("HCN_E_INVALID_NETWORK_TYPE", "Invalid network type."),
-        0x803B_000C: ("HCN_E_INVALID_ENDPOINT", "The provided endpoint configuration is invalid or missing parameters."),
+        0x803B_000C: (
+            "HCN_E_INVALID_ENDPOINT", "The provided endpoint configuration is invalid or missing parameters."
+        ),
         0x803B_000D: ("HCN_E_INVALID_POLICY", "The provided policy configuration is invalid or missing parameters."),
         0x803B_000E: ("HCN_E_INVALID_POLICY_TYPE", "Invalid policy type."),
         0x803B_000F: (
@@ -148,16 +150,10 @@ public enum SimulatorErrorCatalog {
     ]
 
     /// The symbolic name (`HCN_E_NETWORK_ALREADY_EXISTS`, `ERROR_NOT_FOUND`, ...), nil for unknown codes.
-    public static func name(of code: HRESULT) -> String? { entries[code.rawValue]?.name }
+    static func name(of code: HRESULT) -> String? { entries[code.rawValue]?.name }
 
     /// HNS's message text, ending with a period, nil for unknown codes.
-    public static func message(of code: HRESULT) -> String? { entries[code.rawValue]?.text }
-
-    /// Only HCN's own codes (facility 0x3B) carry an HCN_E_* name in `HCNError.name`.
-    static func hcnName(of code: HRESULT) -> String? {
-        guard let name = name(of: code), name.hasPrefix("HCN_") else { return nil }
-        return name
-    }
+    static func message(of code: HRESULT) -> String? { entries[code.rawValue]?.text }
 
     /// The record HNS returns in `ErrorRecord`: the text with a trailing space, the code as an unsigned decimal.
     static func errorRecord(text: String, code: HRESULT) -> String {
@@ -167,10 +163,10 @@ public enum SimulatorErrorCatalog {
 
     /// The error HNS gives for `code`, for operation `operation` (the HCN function name).
     static func error(_ operation: String, _ code: HRESULT, text: String? = nil) -> HCNError {
-        let message = text ?? message(of: code) ?? "Error \(code)."
+        let message = text ?? message(of: code) ?? HCNErrorCatalog.message(of: code) ?? "Error \(code)."
+        // Named by the HCN module's catalog, as HCNFunctionTableService names what comes back through the table.
         return HCNError(
-            operation: operation, code: code, name: hcnName(of: code), message: message,
-            errorRecord: errorRecord(text: message, code: code))
+            operation: operation, code: code, hnsMessage: message, errorRecord: errorRecord(text: message, code: code))
     }
 }
 
