@@ -54,6 +54,8 @@ public struct BridgeOverlayConfig: Sendable, Equatable {
     public var ipamType: String?
     /// `dns` with `runtimeConfig.dns` applied.
     public var dns: DNSSettings
+    /// Whether `dns.search` came from `runtimeConfig.dns.searches` (the runtime's list is used as given).
+    public var searchFromRuntime: Bool
     /// `policies` then `AdditionalArgs`, translated to HCN v2.
     public var policies: [PolicyDocument]
     /// win-bridge: no SNAT towards this CIDR (flannel sets the cluster CIDR).
@@ -144,6 +146,7 @@ public struct BridgeOverlayConfig: Sendable, Equatable {
             dns.options = try dnsFields.strings("options") ?? []
         }
         var mappings: [PortMapping] = []
+        searchFromRuntime = false
         if let runtime = try fields.child("runtimeConfig") {
             // Runtime values replace the config's field by field, as pkg/hns GetDNS does; sdnbridge also takes
             // `options`, which win-bridge drops.
@@ -152,7 +155,10 @@ public struct BridgeOverlayConfig: Sendable, Equatable {
                     try checkAddresses(servers, path: runtimeDNS.path(of: "servers"))
                     dns.nameservers = servers
                 }
-                if let searches = try runtimeDNS.strings("searches"), !searches.isEmpty { dns.search = searches }
+                if let searches = try runtimeDNS.strings("searches"), !searches.isEmpty {
+                    dns.search = searches
+                    searchFromRuntime = true
+                }
                 if let options = try runtimeDNS.strings("options"), !options.isEmpty { dns.options = options }
             }
             for entry in try runtime.objects("portMappings") ?? [] { mappings.append(try PortMapping.decode(entry)) }

@@ -122,7 +122,20 @@ struct EndpointCommands {
         }
         return EndpointDocument(
             name: name, networkID: network.id, addresses: sorted.map(\.address), gateways: gateways, mac: mac,
-            dns: config.dns, policies: policies)
+            dns: Self.podDNS(config, invocation), policies: policies)
+    }
+
+    /// sdnbridge/sdnoverlay put the pod's namespace in front of the config's first search suffix
+    /// (`svc.cluster.local` → `default.svc.cluster.local`, from `K8S_POD_NAMESPACE` in CNI_ARGS); win-bridge and
+    /// win-overlay do not. A search list from the runtime is used as given.
+    static func podDNS(_ config: BridgeOverlayConfig, _ invocation: Invocation) -> DNSSettings {
+        var dns = config.dns
+        guard PluginKind.isSDNType(config.type), !config.searchFromRuntime, let first = dns.search.first,
+            let namespace = invocation.request.args.last(where: { $0.key == "K8S_POD_NAMESPACE" })?.value,
+            !namespace.isEmpty
+        else { return dns }
+        dns.search[0] = "\(namespace).\(first)"
+        return dns
     }
 
     /// One default gateway per family. L2Bridge: the subnet's network address + 2 (flanneld's `<network>_ep`),

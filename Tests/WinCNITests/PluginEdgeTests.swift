@@ -235,3 +235,29 @@ struct DeleteFailureTests {
         #expect(try node.endpoints().map(\.name) == ["cbr0_ep"])
     }
 }
+
+@Suite("sdnbridge DNS")
+struct SDNDNSTests {
+    @Test(
+        "sdn* types prefix the first search suffix with the pod namespace; win-bridge and runtime lists do not",
+        arguments: [
+            ("sdnbridge", "", ["kube-system.svc.cluster.local", "cluster.local"]),
+            ("win-bridge", "", ["svc.cluster.local", "cluster.local"]),
+            ("sdnbridge", #","runtimeConfig":{"dns":{"searches":["a.b"]}}"#, ["a.b"]),
+        ])
+    func namespaceSuffix(_ type: String, _ extra: String, _ expected: [String]) throws {
+        let node = try TestNode()
+        try node.flannelUp(.hostGW)
+        let config = #"""
+            {"cniVersion":"1.0.0","name":"cbr0","type":"\#(type)",
+             "dns":{"nameservers":["10.96.0.10"],"search":["svc.cluster.local","cluster.local"]},
+             "ipam":{"type":"host-local","subnet":"10.244.1.0/24","dataDir":"\#(node.ipamDirectory)"}\#(extra)}
+            """#
+        let added = node.run(
+            .add, stdin: config, netns: try node.makeNamespace(),
+            cniArgs: "IgnoreUnknown=1;K8S_POD_NAMESPACE=kube-system;K8S_POD_NAME=coredns")
+        #expect(added.code == 0, "\(added.text)")
+        #expect(added.json?["dns"]?["search"]?.arrayValue?.compactMap(\.stringValue) == expected)
+        #expect(try node.client.endpoint(named: "abc123_cbr0")?.dns?.search == expected)
+    }
+}

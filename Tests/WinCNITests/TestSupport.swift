@@ -202,13 +202,14 @@ final class TestNode {
     func run(
         _ command: CNICommand, stdin: String, containerID: String? = "abc123", netns: String? = nil,
         ifname: String? = "eth0", plugin: WinCNIPlugin? = nil, runner: any ProcessRunner = NoExecRunner(),
-        cniPath: String = "/nonexistent"
+        cniPath: String = "/nonexistent", cniArgs: String? = nil
     ) -> (code: Int32, json: JSON?, text: String) {
         var variables = ["CNI_COMMAND=\(command.rawValue)", "CNI_PATH=\(cniPath)"]
         if command != .gc && command != .status {
             if let containerID { variables.append("CNI_CONTAINERID=\(containerID)") }
             if let netns { variables.append("CNI_NETNS=\(netns)") }
             if let ifname { variables.append("CNI_IFNAME=\(ifname)") }
+            if let cniArgs { variables.append("CNI_ARGS=\(cniArgs)") }
         }
         let bytes = Array(stdin.utf8)
         let log = self.log
