@@ -50,9 +50,9 @@ struct EndpointCommands {
             try hns("add endpoint \(quoted(name)) to namespace \(namespace)") {
                 try client.addEndpoint(created.id, toNamespace: namespace.description)
             }
-            // HNS fills in what it chose (the MAC on L2Bridge, the IP when there is no IPAM): read it back.
-            let attached = try hns("read endpoint \(quoted(name))") { try client.endpoint(id: created.id) } ?? created
-            return result(attached, network: network, config: config, invocation: invocation)
+            // `created` is HNS's own view after the create (the MAC from the pool on L2Bridge, the IP when there is
+            // no IPAM), so the result needs no further query.
+            return result(created, network: network, config: config, invocation: invocation)
         } catch {
             // Undo exactly what this call did, newest first, so a failed ADD leaves HNS and IPAM as they were.
             for (what, step) in undo.reversed() {
