@@ -14,6 +14,12 @@ extension HNSSimulator {
         return SimulatorBoundService(inner: HCNFunctionTableService(table: functionTable), simulator: simulator)
     }
 
+    /// Runs `body` with `functionTable` bound to this simulator on the calling thread, for code that calls the C
+    /// entry points itself.
+    public func withFunctionTable<T, E: Error>(_ body: (HCNFunctionTable) throws(E) -> T) throws(E) -> T {
+        try SimulatorRegistry.shared.with(self) { () throws(E) -> T in try body(HNSSimulator.functionTable) }
+    }
+
     /// The `computenetwork.dll`-shaped table whose entries are `@convention(c)` thunks into the simulator. Calls
     /// that take a handle find the simulator through it; the others use the one bound to the calling thread by
     /// `functionTableService` (or, outside such a call, the one most recently created).
@@ -72,7 +78,7 @@ final class SimulatorRegistry: @unchecked Sendable {
     }
 
     /// Binds `simulator` to the calling thread for the duration of `body` (the caller keeps it alive).
-    func with<T>(_ simulator: HNSSimulator, _ body: () throws(HCNError) -> T) throws(HCNError) -> T {
+    func with<T, E: Error>(_ simulator: HNSSimulator, _ body: () throws(E) -> T) throws(E) -> T {
         let previous = pthread_getspecific(key)
         pthread_setspecific(key, Unmanaged.passUnretained(simulator).toOpaque())
         defer { pthread_setspecific(key, previous) }

@@ -44,24 +44,31 @@ struct StateAndABITests {
     func rawThunks() throws {
         let node = try SimulatedNode()
         try node.createNetwork(name: "cbr0")
-        let table = HNSSimulator.functionTable
-        var handle: UnsafeMutableRawPointer?
-        var record: UnsafeMutablePointer<UInt16>?
-        let settings = Array(#"{"Name":"cbr0","Type":"L2Bridge"}"#.utf16) + [0]
-        let result = GUID.zero.memoryLayoutBytes.withUnsafeBytes { id in
-            settings.withUnsafeBufferPointer { table.createNetwork(id.baseAddress, $0.baseAddress, &handle, &record) }
+        try node.simulator().withFunctionTable { table in
+            var handle: UnsafeMutableRawPointer?
+            var record: UnsafeMutablePointer<UInt16>?
+            let settings = Array(#"{"Name":"cbr0","Type":"L2Bridge"}"#.utf16) + [0]
+            let result = GUID.zero.memoryLayoutBytes.withUnsafeBytes { id in
+                settings.withUnsafeBufferPointer {
+                    table.createNetwork(id.baseAddress, $0.baseAddress, &handle, &record)
+                }
+            }
+            #expect(UInt32(bitPattern: result) == 0x803B_0010)
+            #expect(handle == nil)
+            guard let pointer = record else {
+                Issue.record("no error record")
+                return
+            }
+            var count = 0
+            while pointer[count] != 0 { count += 1 }
+            let text = String(decoding: UnsafeBufferPointer(start: pointer, count: count), as: UTF16.self)
+            table.coTaskMemFree(UnsafeMutableRawPointer(pointer))
+            #expect(
+                text == #"{"Success":false,"Error":"A network with this name already exists. ","ErrorCode":2151350288}"#
+            )
+            // A missing out-parameter is E_POINTER, as for any COM-style API.
+            #expect(UInt32(bitPattern: table.enumerateNetworks(nil, nil, nil)) == 0x8000_4003)
         }
-        #expect(UInt32(bitPattern: result) == 0x803B_0010)
-        #expect(handle == nil)
-        let pointer = try #require(record)
-        var count = 0
-        while pointer[count] != 0 { count += 1 }
-        let text = String(decoding: UnsafeBufferPointer(start: pointer, count: count), as: UTF16.self)
-        table.coTaskMemFree(UnsafeMutableRawPointer(pointer))
-        #expect(
-            text == #"{"Success":false,"Error":"A network with this name already exists. ","ErrorCode":2151350288}"#)
-        // A missing out-parameter is E_POINTER, as for any COM-style API.
-        #expect(UInt32(bitPattern: table.enumerateNetworks(nil, nil, nil)) == 0x8000_4003)
     }
 
     @Test("a GUID passed as a C struct reaches the simulator unchanged")
