@@ -156,9 +156,8 @@ struct Invocation {
     var environment: CNIEnvironment
     var configPath: String
 
-    var delegator: PluginDelegator {
-        PluginDelegator(runner: environment.runner, path: request.path, environment: request.environment)
-    }
+    /// Finds plugins in CNI_PATH with the platform's `.exe` suffix, and forwards their stderr to the log.
+    var delegator: PluginDelegator { PluginDelegator(environment: environment) }
 
     func log(_ line: String) { environment.log(line) }
 }
