@@ -44,6 +44,10 @@ public struct FlannelConfig: Sendable, Equatable {
                 throw .invalidConfig(
                     path: delegateFields.path(of: "type"), message: "expected a plugin name, found \(type.excerpt)")
             }
+            guard text != "flannel" else {
+                throw .invalidConfig(
+                    path: delegateFields.path(of: "type"), message: "the delegate cannot be flannel itself")
+            }
             delegateType = text
         } else {
             delegateType = "win-bridge"

@@ -134,6 +134,7 @@ struct FlannelConfigTests {
             (#"{"name":"cbr0","type":"flannel","delegate":{"IPAM":{}}}"#, "delegate.IPAM: must not be set"),
             (#"{"name":"cbr0","type":"flannel","delegate":{"type":5}}"#, "delegate.type: expected a plugin name"),
             (#"{"type":"flannel"}"#, "name: missing"),
+            (#"{"name":"cbr0","type":"flannel","delegate":{"type":"flannel"}}"#, "delegate.type: the delegate cannot"),
         ])
     func badDelegate(_ json: String, _ message: String) throws {
         let document = try object(json)
