@@ -133,9 +133,9 @@ final class TestNode {
     /// What `hnsctl flannel up` does: host-gw → L2Bridge `cbr0` with `cbr0_ep` at .2; vxlan → Overlay
     /// `flannel.4096` with VSID 4096. Returns the network.
     @discardableResult
-    func flannelUp(_ backend: Backend) throws -> HostComputeNetwork {
+    func flannelUp(_ backend: Backend, name: String? = nil) throws -> HostComputeNetwork {
         try writeSubnetEnv()
-        let name = networkName(backend)
+        let name = name ?? networkName(backend)
         var subnet: JSONObject = [
             "IpAddressPrefix": "10.244.1.0/24",
             "Routes": [["NextHop": "10.244.1.1", "DestinationPrefix": "0.0.0.0/0"]],
@@ -151,7 +151,7 @@ final class TestNode {
         if backend == .hostGW {
             let endpoint = try HostComputeEndpoint(
                 json: [
-                    "Name": "cbr0_ep", "HostComputeNetwork": .string(network.id),
+                    "Name": .string("\(name)_ep"), "HostComputeNetwork": .string(network.id),
                     "IpConfigurations": [["IpAddress": "10.244.1.2"]], "SchemaVersion": ["Major": 2, "Minor": 0],
                 ])
             _ = try client.createEndpoint(endpoint, networkID: network.id)
