@@ -18,11 +18,11 @@ mknet() {
   mkdir -p "$d/flannel" "$RUN/$node"
   printf 'FLANNEL_NETWORK=10.240.0.0/12\nFLANNEL_SUBNET=%s\nFLANNEL_MTU=1450\nFLANNEL_IPMASQ=false\n' "$sn" >"$d/subnet.env"
   if [ "$backend" = vxlan ]; then delegate=$OV_DELEGATE; else delegate=$L2_DELEGATE; fi
-  rm -rf "/var/lib/cni/networks/$net"
-  printf '{"cniVersion":"1.0.0","name":"%s","type":"flannel","subnetFile":"%s","dataDir":"%s","capabilities":{"portMappings":true,"dns":true},"delegate":%s,"runtimeConfig":%s}' \
-    "$net" "$d/subnet.env" "$d/flannel" "$delegate" "$RUNTIME_CONFIG" >"$d/conf.json"
-  printf '{"cniVersion":"1.1.0","name":"%s","type":"flannel","subnetFile":"%s","dataDir":"%s","delegate":%s,"cni.dev/valid-attachments":[]}' \
-    "$net" "$d/subnet.env" "$d/flannel" "$delegate" >"$d/gc.json"
+  # host-local's files go to $RUN/NET/ipam (flannel's own "ipam" object is merged into the delegate's, as on Linux)
+  printf '{"cniVersion":"1.0.0","name":"%s","type":"flannel","subnetFile":"%s","dataDir":"%s","ipam":{"dataDir":"%s"},"capabilities":{"portMappings":true,"dns":true},"delegate":%s,"runtimeConfig":%s}' \
+    "$net" "$d/subnet.env" "$d/flannel" "$d/ipam" "$delegate" "$RUNTIME_CONFIG" >"$d/conf.json"
+  printf '{"cniVersion":"1.1.0","name":"%s","type":"flannel","subnetFile":"%s","dataDir":"%s","ipam":{"dataDir":"%s"},"delegate":%s,"cni.dev/valid-attachments":[]}' \
+    "$net" "$d/subnet.env" "$d/flannel" "$d/ipam" "$delegate" >"$d/gc.json"
   "$HNSCTL" --sim "$RUN/$node/hns" flannel up --subnet-env "$d/subnet.env" --backend "$backend" --name "$net" >"$d/up.log" 2>&1
 }
 
