@@ -53,9 +53,10 @@ top() {
   local inc=no
   [ "$2" = inclusive ] && inc=yes
   callgrind_annotate --inclusive=$inc --threshold=100 "$RUN/$1.cg" 2>/dev/null | grep -v 'PROGRAM TOTALS' |
-    sed -nE 's/^ *([0-9,]+) +\( *([0-9.]+)%\) +(.*)$/\1\t\2\t\3/p' | head -n "$TOP" | $DEMANGLE |
-    sed -E 's/ \[[^]]*\]$//; s/\t\?\?\?:/\t/; s/\|/\\|/g' |
-    awk -F'\t' '{ printf "| %s | %s%% | %s |\n", $1, $2, substr($3, 1, 300) }'
+    sed -nE 's/^ *([0-9,]+) +\( *([0-9.]+)%\) +(.*)$/\1\t\2\t\3/p' | $DEMANGLE |
+    sed -E "s#\t($ROOT/)?(Sources/[^:]*|//<compiler-generated>|\?\?\?):#\t#; s/ \[[^]]*\]$//; s/\|/\\\\|/g" |
+    awk -F'\t' '$3 !~ /^\(below main\)/ && !seen[$3]++ { printf "| %s | %s%% | %s |\n", $1, $2, substr($3, 1, 160) }' |
+    head -n "$TOP"
 }
 
 ok=1
