@@ -13,7 +13,7 @@
 # Knobs (environment): BENCH_N rounds per command (200), BENCH_WARMUP (10), BENCH_SCALE_N (200),
 # BENCH_SCALE_MAX existing pods for the largest scale point (1000), BENCH_TP_N pods (500), BENCH_TP_JOBS (8),
 # BENCH_BIN directory of the binaries (bin/), BENCH_OUT results file (bench/latest.md),
-# BENCH_TIME_LIMIT seconds per interleaved section before it stops early (100).
+# BENCH_TIME_LIMIT seconds per interleaved section before it stops early (75).
 set -u
 export LC_ALL=C
 
@@ -28,7 +28,7 @@ SN=${BENCH_SCALE_N:-200}
 SMAX=${BENCH_SCALE_MAX:-1000}
 TPN=${BENCH_TP_N:-500}
 TPJ=${BENCH_TP_JOBS:-8}
-TLIM=${BENCH_TIME_LIMIT:-100}
+TLIM=${BENCH_TIME_LIMIT:-75}
 PEER=/usr/lib/cni/host-local
 T0=$(date +%s)
 
@@ -175,6 +175,7 @@ if [ $HAVE_PEER = 1 ]; then
     -c hl-del -e CNI_COMMAND=DEL -e "CNI_CONTAINERID=${CID_BASE}0{k}" -e CNI_NETNS=/run/netns/bench -e CNI_IFNAME=eth0
     -e "CNI_PATH=${PEER%/*}" -i "$RUN/peer.json" -a "$PEER")
 fi
+T_SETUP=$(($(date +%s) - T0))
 log "1/3 interleaved: $N rounds (+$W warm-up) of: $(printf '%s\n' "${ARGS[@]}" | awk 'p{print;p=0} /^-c$/{p=1}' | tr '\n' ' ')"
 "$H" "${ARGS[@]}" >"$RUN/main.out" 2>"$RUN/main.err"
 rc=$?
@@ -182,6 +183,7 @@ rc=$?
 [ $rc = 1 ] && note "some commands of the interleaved run exited unexpectedly (first ones: bench/tmp/run/main.err)"
 grep -q '^note' "$RUN/main.out" && note "interleaved run stopped at the ${TLIM} s limit after $(awk -F'stopped_after=' '/^note/{print $2}' "$RUN/main.out") rounds"
 
+T_MAIN=$(($(date +%s) - T0 - T_SETUP))
 # ---------------------------------------------------------------- 2. scale and GC
 SCALE_OK=0
 GC_US= GC_LEFT= GC_RC= GC_BEFORE=
@@ -211,6 +213,7 @@ if [ $HAVE_POD = 1 ]; then
   [ $GC_RC = 1 ] && note "GC exited with an error: $(head -c 300 "$RUN/gc.err" | tr '\n' ' ')"
 fi
 
+T_SCALE=$(($(date +%s) - T0 - T_SETUP - T_MAIN))
 # ---------------------------------------------------------------- 3. throughput
 TP_OK=0
 if [ $HAVE_POD = 1 ]; then
@@ -226,6 +229,7 @@ if [ $HAVE_POD = 1 ]; then
   TP_OK=1
 fi
 
+T_TP=$(($(date +%s) - T0 - T_SETUP - T_MAIN - T_SCALE))
 # ---------------------------------------------------------------- report
 # get FILE KIND LABEL KEY [BASE]: one field of the harness output
 get() {
@@ -357,7 +361,7 @@ fails() { local f; f=$(get "$1" case "$2" fail); [ -n "$f" ] && [ "$f" != 0 ] &&
     for n in "${notes[@]}"; do echo "- $n"; done
   fi
   echo
-  echo "Whole run: $(($(date +%s) - T0)) s."
+  echo "Whole run: $(($(date +%s) - T0)) s (build and setup $T_SETUP s, interleaved $T_MAIN s, scale and GC $T_SCALE s, throughput $T_TP s)."
 } >"$RUN/report.md"
 
 cp "$RUN/report.md" "$OUT"
