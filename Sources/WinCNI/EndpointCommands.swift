@@ -227,9 +227,9 @@ struct EndpointCommands {
             }
         }
         let actualIPs = endpoint.ipConfigurations.compactMap { IPAddress($0.ipAddress) }
-        if let reserved = try IPAMBackend(config: config, invocation: invocation).reservedAddresses(
-            containerID: containerID, ifname: ifname)
-        {
+        let ipam = try IPAMBackend(config: config, invocation: invocation)
+        try ipam.check()
+        if let reserved = try ipam.reservedAddresses(containerID: containerID, ifname: ifname) {
             for address in actualIPs where !reserved.contains(address) {
                 throw .endpointMismatch(
                     "endpoint \(quoted(name)) has IP \(address), which host-local does not hold for container "
