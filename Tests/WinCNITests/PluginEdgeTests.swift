@@ -63,6 +63,19 @@ struct PluginEdgeTests {
         #expect(runner.calls.all.contains("\(path)/fake-ipam CHECK \(config)"))
     }
 
+    @Test("a flannel ADD that fails leaves flannel's dataDir as it found it: no saved config, no new directory")
+    func failedFlannelAddLeavesNoDataDir() throws {
+        let node = try TestNode()
+        try node.flannelUp(.hostGW)
+        // A delegate type wincni does not implement and CNI_PATH does not hold: the delegate cannot run.
+        let config = node.flannelConfig(.hostGW, cniVersion: "1.0.0").replacingOccurrences(
+            of: #""type": "win-bridge""#, with: #""type": "no-such-plugin""#)
+        let added = node.run(.add, stdin: config, netns: try node.makeNamespace())
+        #expect(added.code == 1, "\(added.text)")
+        #expect(!FileSystem.exists(node.flannelDirectory))
+        #expect(try node.endpoints().map(\.name) == ["cbr0_ep"])
+    }
+
     @Test("an exec'd IPAM error reaches the runtime intact (code and message), and the ADD leaves nothing")
     func execIPAMFailure() throws {
         let node = try TestNode()
