@@ -130,13 +130,15 @@ end() {
 # ---------------------------------------------------------------------------------------------------------------
 # Ways of running a plugin. Each sets OUT (stdout) and RC (exit code); stderr goes to $T/stderr.
 
-# lib VERB CONFIG [cnirun options…] — the libcni runtime. $TRACE then holds one line per plugin exec it made.
+# lib VERB CONFIG [cnirun options…] — the libcni runtime, whose environment (WINCNI_HNS included) reaches the
+# plugins it execs. $TRACE then holds one line per plugin exec it made.
 lib() {
     local verb=$1 config=$2
     shift 2
     : >"$TRACE"
     RC=0
-    OUT=$("$CNIRUN" -path "$PLUGIN_PATH" -cache "$CACHE" -trace "$TRACE" "$@" "$verb" "$config" 2>"$T/stderr") ||
+    OUT=$(WINCNI_HNS="sim:$SIM" "$CNIRUN" -path "$PLUGIN_PATH" -cache "$CACHE" -trace "$TRACE" "$@" "$verb" "$config" \
+        2>"$T/stderr") ||
         RC=$?
 }
 
@@ -231,7 +233,8 @@ pod_cycle() {
     need "one HNS endpoint has $ip" '[[ $(endpoint_count_with_ip "$ip") == 1 ]]'
     local epid
     epid=$(endpoint_id_with_ip "$ip")
-    need "the endpoint is in namespace $ns" '[[ -n $epid ]] && hns namespace show "$ns" --json | grep -qi "$epid"'
+    need "the endpoint is in namespace $ns" '[[ -n $epid ]] && { hns endpoint show "$epid" --json | grep -qi "$ns" ||
+        hns namespace show "$ns" --json | grep -qi "$epid"; }'
     need "host-local reservation $HOST_LOCAL_DATA/$net/$ip names the container" 'reserved "$HOST_LOCAL_DATA" "$net" "$ip" "$cid"'
     need "flannel saved the delegate config $NODE/flannel/$cid" '[[ -s $NODE/flannel/$cid ]]'
     need "libcni cache file $(cache_file "$net" "$cid")" '[[ -f $(cache_file "$net" "$cid") ]]'
