@@ -10,7 +10,9 @@ public struct GUID: Hashable, Sendable, CustomStringConvertible {
 
     public static let zero = GUID(data1: 0, data2: 0, data3: 0, data4: (0, 0, 0, 0, 0, 0, 0, 0))
 
-    public init(data1: UInt32, data2: UInt16, data3: UInt16, data4: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8)) {
+    public init(
+        data1: UInt32, data2: UInt16, data3: UInt16, data4: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8)
+    ) {
         self.data1 = data1
         self.data2 = data2
         self.data3 = data3

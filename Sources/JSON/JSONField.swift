@@ -67,7 +67,9 @@ public struct JSONFields: Sendable {
 
     public func bool(_ key: String) throws(JSONFieldError) -> Bool? {
         guard let value = value(key) else { return nil }
-        guard case .bool(let flag) = value else { throw .mismatch(path(of: key), expected: "true or false", found: value) }
+        guard case .bool(let flag) = value else {
+            throw .mismatch(path(of: key), expected: "true or false", found: value)
+        }
         return flag
     }
 

@@ -88,7 +88,9 @@ extension JSON {
             if byte == UInt8(ascii: "\"") {
                 inString = true
             } else if !allowedOutsideStrings[Int(byte)] {
-                let shown = byte >= 0x20 && byte < 0x7F ? "'\(Character(Unicode.Scalar(byte)))'" : "byte 0x\(String(byte, radix: 16))"
+                let shown =
+                    byte >= 0x20 && byte < 0x7F
+                    ? "'\(Character(Unicode.Scalar(byte)))'" : "byte 0x\(String(byte, radix: 16))"
                 throw JSONParseError(offset: offset, reason: "unexpected character \(shown) outside a string")
             }
         }

@@ -80,12 +80,18 @@ public enum IPAddress: Hashable, Comparable, Sendable, CustomStringConvertible {
     public var bytes: [UInt8] {
         switch self {
         case .v4(let value):
-            return [UInt8(value >> 24), UInt8(truncatingIfNeeded: value >> 16), UInt8(truncatingIfNeeded: value >> 8),
-                UInt8(truncatingIfNeeded: value)]
+            return [
+                UInt8(value >> 24), UInt8(truncatingIfNeeded: value >> 16), UInt8(truncatingIfNeeded: value >> 8),
+                UInt8(truncatingIfNeeded: value),
+            ]
         case .v6(let high, let low):
             var result: [UInt8] = []
-            for shift in stride(from: 56, through: 0, by: -8) { result.append(UInt8(truncatingIfNeeded: high >> UInt64(shift))) }
-            for shift in stride(from: 56, through: 0, by: -8) { result.append(UInt8(truncatingIfNeeded: low >> UInt64(shift))) }
+            for shift in stride(from: 56, through: 0, by: -8) {
+                result.append(UInt8(truncatingIfNeeded: high >> UInt64(shift)))
+            }
+            for shift in stride(from: 56, through: 0, by: -8) {
+                result.append(UInt8(truncatingIfNeeded: low >> UInt64(shift)))
+            }
             return result
         }
     }
@@ -208,8 +214,12 @@ private func hexDigit(_ byte: UInt8) -> UInt8? {
 /// written as `::`; IPv4-mapped addresses keep their dotted tail.
 private func formatIPv6(high: UInt64, low: UInt64) -> String {
     var groups: [UInt16] = []
-    for shift in stride(from: 48, through: 0, by: -16) { groups.append(UInt16(truncatingIfNeeded: high >> UInt64(shift))) }
-    for shift in stride(from: 48, through: 0, by: -16) { groups.append(UInt16(truncatingIfNeeded: low >> UInt64(shift))) }
+    for shift in stride(from: 48, through: 0, by: -16) {
+        groups.append(UInt16(truncatingIfNeeded: high >> UInt64(shift)))
+    }
+    for shift in stride(from: 48, through: 0, by: -16) {
+        groups.append(UInt16(truncatingIfNeeded: low >> UInt64(shift)))
+    }
     if high == 0, low >> 32 == 0xFFFF {
         let v4 = IPAddress.v4(UInt32(truncatingIfNeeded: low))
         return "::ffff:\(v4)"

@@ -99,7 +99,9 @@ struct MACAddressTests {
         #expect(MACAddress("0E-2A-0A-F4-01-05") == mac)
     }
 
-    @Test("malformed MACs are refused", arguments: ["", "0E-2A-0A-F4-01", "0E-2A-0A-F4-01-0G", "0E:2A-0A:F4:01:05", "0E2A0AF40105"])
+    @Test(
+        "malformed MACs are refused",
+        arguments: ["", "0E-2A-0A-F4-01", "0E-2A-0A-F4-01-0G", "0E:2A-0A:F4:01:05", "0E2A0AF40105"])
     func malformed(_ input: String) {
         #expect(MACAddress(input) == nil)
     }

@@ -1,0 +1,165 @@
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
+/// The conventions of the operating system the plugin runs on that the protocol depends on. Chosen by `main.swift`
+/// (the one place that may ask which OS it is), so the CNI layer itself stays platform-neutral and Windows
+/// behaviour is testable on Linux.
+public struct CNIPlatform: Sendable, Equatable {
+    /// What separates the directories of `CNI_PATH` (`filepath.SplitList` in Go).
+    public var pathListSeparator: Character
+    /// Appended to a plugin type when looking for it in `CNI_PATH`; the bare name is tried after it.
+    public var executableSuffix: String
+
+    public init(pathListSeparator: Character, executableSuffix: String) {
+        self.pathListSeparator = pathListSeparator
+        self.executableSuffix = executableSuffix
+    }
+
+    public static let posix = CNIPlatform(pathListSeparator: ":", executableSuffix: "")
+    public static let windows = CNIPlatform(pathListSeparator: ";", executableSuffix: ".exe")
+}
+
+/// The names of the environment variables the runtime passes, as typed constants.
+public enum CNIVariable {
+    public static let command = "CNI_COMMAND"
+    public static let containerID = "CNI_CONTAINERID"
+    public static let netns = "CNI_NETNS"
+    public static let ifname = "CNI_IFNAME"
+    public static let args = "CNI_ARGS"
+    public static let path = "CNI_PATH"
+}
+
+/// Everything a plugin needs from the outside world, injected (STYLE.md rule 2), so that the dispatcher and the
+/// plugins never read the process environment, stdin or the clock themselves and tests can hand in their own.
+public struct CNIEnvironment: Sendable {
+    /// The whole environment as `K=V` strings, passed on unchanged (apart from `CNI_COMMAND`) to delegated plugins.
+    public var variables: [String]
+    public var readStdin: @Sendable () throws(CNIError) -> [UInt8]
+    public var runner: any ProcessRunner
+    /// One line of diagnostics; the real environment writes it to stderr.
+    public var log: @Sendable (String) -> Void
+    public var monotonicSeconds: @Sendable () -> Double
+    public var platform: CNIPlatform
+
+    public init(
+        variables: [String],
+        readStdin: @escaping @Sendable () throws(CNIError) -> [UInt8],
+        runner: any ProcessRunner,
+        log: @escaping @Sendable (String) -> Void = { _ in },
+        monotonicSeconds: @escaping @Sendable () -> Double = { 0 },
+        platform: CNIPlatform = .posix
+    ) {
+        self.variables = variables
+        self.readStdin = readStdin
+        self.runner = runner
+        self.log = log
+        self.monotonicSeconds = monotonicSeconds
+        self.platform = platform
+    }
+
+    /// The value of `name`, or nil when it is unset or empty: libcni always sets all six `CNI_*` variables and
+    /// leaves the ones that do not apply empty. The first definition wins, as with `getenv`.
+    public func value(_ name: String) -> String? {
+        for entry in variables {
+            guard entry.utf8.count > name.utf8.count, entry.hasPrefix(name) else { continue }
+            let rest = entry.utf8.dropFirst(name.utf8.count)
+            guard rest.first == UInt8(ascii: "=") else { continue }
+            let value = String(decoding: rest.dropFirst(), as: UTF8.self)
+            return value.isEmpty ? nil : value
+        }
+        return nil
+    }
+
+    /// `CNI_PATH` split into its directories (empty elements dropped).
+    public var pluginPath: [String] {
+        guard let path = value(CNIVariable.path) else { return [] }
+        return path.split(separator: platform.pathListSeparator).map(String.init)
+    }
+
+    /// The variables with `name` set to `value`: every earlier definition removed, the new one appended.
+    public func variables(setting name: String, to value: String) -> [String] {
+        Self.variables(variables, setting: name, to: value)
+    }
+
+    static func variables(_ variables: [String], setting name: String, to value: String) -> [String] {
+        let prefix = name + "="
+        return variables.filter { !$0.hasPrefix(prefix) } + [prefix + value]
+    }
+
+    /// Stdin is read up to this many bytes; a network configuration is a few kilobytes.
+    public static let maximumStdinSize = NetworkConfig.maximumSize
+
+    /// The real process: its environment, its stdin (read to the end), stderr for logs, `CLOCK_MONOTONIC`, and
+    /// `posix_spawn` for delegated plugins.
+    public static func process(platform: CNIPlatform = .posix) -> CNIEnvironment {
+        CNIEnvironment(
+            variables: processVariables(),
+            readStdin: { () throws(CNIError) -> [UInt8] in try readAll(fileDescriptor: 0, limit: maximumStdinSize) },
+            runner: PosixProcessRunner(),
+            log: { line in writeAll(fileDescriptor: 2, Array((line + "\n").utf8)) },
+            monotonicSeconds: { monotonicNow() },
+            platform: platform)
+    }
+
+    private static func processVariables() -> [String] {
+        var result: [String] = []
+        var cursor: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>? = environ
+        guard var pointer = cursor else { return result }
+        cursor = nil
+        while let entry = pointer.pointee {
+            result.append(String(cString: entry))
+            pointer += 1
+        }
+        return result
+    }
+
+    /// Reads `fileDescriptor` to its end. A terminal gives no configuration, only a hang, so it reads as empty.
+    static func readAll(fileDescriptor: Int32, limit: Int) throws(CNIError) -> [UInt8] {
+        if isatty(fileDescriptor) == 1 { return [] }
+        var data: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let count = buffer.withUnsafeMutableBytes { read(fileDescriptor, $0.baseAddress, $0.count) }
+            if count == 0 { return data }
+            if count < 0 {
+                if errno == EINTR { continue }
+                throw CNIError(.ioFailure, "error reading the network configuration from stdin: \(errnoText())")
+            }
+            data.append(contentsOf: buffer[0..<count])
+            if data.count > limit {
+                throw CNIError(
+                    .decodingFailure,
+                    "the network configuration on stdin is larger than \(limit) bytes",
+                    details: "a CNI configuration is a small JSON document; check what the runtime passes on stdin")
+            }
+        }
+    }
+}
+
+/// Writes all of `bytes`, retrying short writes and EINTR; gives up silently on other errors (there is nobody
+/// left to report a failing stdout or stderr to).
+func writeAll(fileDescriptor: Int32, _ bytes: [UInt8]) {
+    var offset = 0
+    while offset < bytes.count {
+        let written = bytes[offset...].withUnsafeBytes { write(fileDescriptor, $0.baseAddress, $0.count) }
+        if written < 0 {
+            if errno == EINTR { continue }
+            return
+        }
+        offset += written
+    }
+}
+
+func monotonicNow() -> Double {
+    var now = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &now)
+    return Double(now.tv_sec) + Double(now.tv_nsec) / 1e9
+}
+
+func errnoText(_ code: Int32 = errno) -> String {
+    guard let text = strerror(code) else { return "errno \(code)" }
+    return String(cString: text)
+}

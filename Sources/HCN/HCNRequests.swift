@@ -1,0 +1,203 @@
+import JSON
+
+/// The query of `HcnEnumerate*` and `HcnQuery*Properties` (`HostComputeQuery`). `Filter` is a JSON object
+/// serialised into a string, with v1 key names (`ID`, `Name`, `VirtualNetwork`). `SchemaVersion` is always
+/// written; `Flags` (1 = Detailed) and `Filter` are omitempty.
+public struct HostComputeQuery: Sendable, Equatable {
+    public var schemaVersion: SchemaVersion
+    public var flags: UInt32
+    public var filter: String
+    public var original: JSONObject?
+
+    public static let detailed: UInt32 = 1
+
+    public init(schemaVersion: SchemaVersion = .v2, flags: UInt32 = 0, filter: String = "") {
+        self.schemaVersion = schemaVersion
+        self.flags = flags
+        self.filter = filter
+        self.original = nil
+    }
+
+    /// A query whose `Filter` is `filter` serialised compactly, e.g. `{"Name":"cbr0"}`.
+    public init(schemaVersion: SchemaVersion = .v2, filter: JSONObject) {
+        self.init(schemaVersion: schemaVersion, filter: filter.isEmpty ? "" : JSON.object(filter).compact())
+    }
+
+    /// hcsshim's `defaultQuery()`: `{"SchemaVersion":{"Major":2,"Minor":0}}`.
+    public static let `default` = HostComputeQuery()
+
+    public init(json: JSON) throws(HCNDecodingError) {
+        self = try decodeFields(json, path: "", HostComputeQuery.init(fields:))
+    }
+
+    init(fields: JSONFields) throws(JSONFieldError) {
+        schemaVersion = try fields.schemaVersion()
+        flags = try fields.uint32("Flags")
+        // Filter is a JSON string holding an object; a client that sends the object itself is understood too.
+        if let object = fields.value("Filter")?.objectValue {
+            filter = JSON.object(object).compact()
+        } else {
+            filter = try fields.string("Filter") ?? ""
+        }
+        original = fields.object
+    }
+
+    /// The filter parsed as an object; nil when there is none or it is not a JSON object.
+    public var filterObject: JSONObject? {
+        guard !filter.isEmpty, let parsed = try? JSON.parse(filter) else { return nil }
+        return parsed.objectValue
+    }
+
+    public var json: JSON {
+        var writer = HCNObjectWriter(original: original)
+        writer.schemaVersion(schemaVersion)
+        writer.unsigned("Flags", flags)
+        let filterText = filter
+        writer.optional("Filter", .string(filterText), isZero: filterText.isEmpty) { old in
+            old.objectValue.map { JSON.object($0).compact() == filterText } ?? false
+        }
+        return writer.json
+    }
+}
+
+/// `RequestType` of a modify request; always sent as a string (WSL's integer values are accepted when decoding).
+public enum ModifyRequestType: String, Sendable, CaseIterable {
+    case add = "Add"
+    case remove = "Remove"
+    case update = "Update"
+    case refresh = "Refresh"
+    case reset = "Reset"
+
+    static let table = HCNEnumTable([("Add", 0), ("Remove", 1), ("Update", 2), ("Refresh", 3), ("Reset", 4)])
+}
+
+/// `ResourceType` of a modify request. Networks: Policy, DNS, Extension, Subnet, IPSubnet; endpoints: Policy,
+/// Port; namespaces: Endpoint, Container.
+public enum ModifyResourceType: String, Sendable, CaseIterable {
+    case policy = "Policy"
+    case dns = "DNS"
+    case `extension` = "Extension"
+    case subnet = "Subnet"
+    case ipSubnet = "IPSubnet"
+    case port = "Port"
+    case endpoint = "Endpoint"
+    case container = "Container"
+    case state = "State"
+
+    static let table = HCNEnumTable(names: allCases.map(\.rawValue))
+}
+
+/// The document of `HcnModify{Network,Endpoint,Namespace}`: `{"ResourceType","RequestType","Settings"}`, all
+/// omitempty (hcsshim's `Modify*SettingRequest`).
+public struct ModifyRequest: Sendable, Equatable {
+    public var resourceType: String
+    public var requestType: String
+    public var settings: JSON
+    public var original: JSONObject?
+
+    public init(resourceType: String, requestType: String, settings: JSON) {
+        self.resourceType = resourceType
+        self.requestType = requestType
+        self.settings = settings
+        self.original = nil
+    }
+
+    public init(resourceType: ModifyResourceType, requestType: ModifyRequestType, settings: JSON) {
+        self.init(resourceType: resourceType.rawValue, requestType: requestType.rawValue, settings: settings)
+    }
+
+    public init(json: JSON) throws(HCNDecodingError) {
+        self = try decodeFields(json, path: "", ModifyRequest.init(fields:))
+    }
+
+    init(fields: JSONFields) throws(JSONFieldError) {
+        resourceType = try fields.enumeration("ResourceType", table: ModifyResourceType.table) ?? ""
+        requestType = try fields.enumeration("RequestType", table: ModifyRequestType.table) ?? ""
+        settings = fields.object.value(goKey: "Settings") ?? .null
+        original = fields.object
+    }
+
+    public var json: JSON {
+        var writer = HCNObjectWriter(original: original)
+        writer.enumeration("ResourceType", resourceType, table: ModifyResourceType.table)
+        writer.enumeration("RequestType", requestType, table: ModifyRequestType.table)
+        writer.optional("Settings", settings, isZero: settings.isNull)
+        return writer.json
+    }
+
+    /// hcsshim `AddNamespaceEndpoint`: `{"ResourceType":"Endpoint","RequestType":"Add","Settings":{"EndpointId":…}}`.
+    public static func addNamespaceEndpoint(_ endpointID: String) -> ModifyRequest {
+        ModifyRequest(resourceType: .endpoint, requestType: .add, settings: ["EndpointId": .string(endpointID)])
+    }
+
+    /// hcsshim `RemoveNamespaceEndpoint`.
+    public static func removeNamespaceEndpoint(_ endpointID: String) -> ModifyRequest {
+        ModifyRequest(resourceType: .endpoint, requestType: .remove, settings: ["EndpointId": .string(endpointID)])
+    }
+
+    /// A network `Policy` request (`AddPolicy`, `RemovePolicy`): Settings = `{"Policies":[…]}`.
+    public static func networkPolicies(_ requestType: ModifyRequestType, _ policies: [NetworkPolicy]) -> ModifyRequest {
+        ModifyRequest(
+            resourceType: .policy, requestType: requestType, settings: PolicyNetworkRequest(policies: policies).json)
+    }
+
+    /// An endpoint `Policy` request (`ApplyPolicy`): Settings = `{"Policies":[…]}`.
+    public static func endpointPolicies(_ requestType: ModifyRequestType, _ policies: [EndpointPolicy]) -> ModifyRequest
+    {
+        ModifyRequest(
+            resourceType: .policy, requestType: requestType, settings: PolicyEndpointRequest(policies: policies).json)
+    }
+
+    /// The `Settings.EndpointId` of a namespace endpoint request.
+    public var endpointID: String? { settings[goKey: "EndpointId"]?.stringValue }
+}
+
+/// `{"Policies":[…]}`: the settings of an endpoint Policy modify request (`PolicyEndpointRequest`).
+public struct PolicyEndpointRequest: Sendable, Equatable {
+    public var policies: [EndpointPolicy]
+    public var original: JSONObject?
+
+    public init(policies: [EndpointPolicy]) {
+        self.policies = policies
+        self.original = nil
+    }
+
+    public init(json: JSON) throws(HCNDecodingError) {
+        self = try decodeFields(json, path: "Settings") { (fields) throws(JSONFieldError) in
+            var request = PolicyEndpointRequest(policies: try fields.list("Policies", EndpointPolicy.init(fields:)))
+            request.original = fields.object
+            return request
+        }
+    }
+
+    public var json: JSON {
+        var writer = HCNObjectWriter(original: original)
+        writer.array("Policies", policies.map(\.json))
+        return writer.json
+    }
+}
+
+/// `{"Policies":[…]}`: the settings of a network Policy modify request (`PolicyNetworkRequest`).
+public struct PolicyNetworkRequest: Sendable, Equatable {
+    public var policies: [NetworkPolicy]
+    public var original: JSONObject?
+
+    public init(policies: [NetworkPolicy]) {
+        self.policies = policies
+        self.original = nil
+    }
+
+    public init(json: JSON) throws(HCNDecodingError) {
+        self = try decodeFields(json, path: "Settings") { (fields) throws(JSONFieldError) in
+            var request = PolicyNetworkRequest(policies: try fields.list("Policies", NetworkPolicy.init(fields:)))
+            request.original = fields.object
+            return request
+        }
+    }
+
+    public var json: JSON {
+        var writer = HCNObjectWriter(original: original)
+        writer.array("Policies", policies.map(\.json))
+        return writer.json
+    }
+}

@@ -1,2 +1,0 @@
-#if os(Windows)
-#endif

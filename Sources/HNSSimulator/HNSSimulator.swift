@@ -1,0 +1,333 @@
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Musl)
+    import Musl
+#endif
+import HCN
+import JSON
+import NetAddress
+
+/// The Linux stand-in for a Windows node's Host Networking Service: HCN networks, endpoints and namespaces kept in
+/// a state directory that every process on the machine shares, checked the way HNS checks them and failing with
+/// HNS's HRESULTs and texts (research/hns-api.md §7, §8, §11). Faults planted in the directory (`addFault`) make
+/// the next matching calls fail or kill the calling process.
+public final class HNSSimulator: HostNetworkService, @unchecked Sendable {
+    /// Where the simulated node keeps its HNS state when nothing else is configured (CONTRACT.md).
+    public static let defaultDirectory = "/var/lib/wincni/hns"
+    /// 15.4 (Windows Server 2025) enables every feature hcsshim knows (research §6).
+    public static let defaultVersion = (major: 15, minor: 4)
+
+    let store: SimulatorStore
+
+    public var directory: String { store.directory }
+
+    /// Opens the state in `directory`, creating it (mode 0700) if it is missing.
+    public init(directory: String) throws(HCNError) {
+        do {
+            store = try SimulatorStore(directory: directory)
+        } catch {
+            throw SimulatorErrorCatalog.error(
+                "HNSSimulator", SimulatorCode.unspecified.hresult, text: "HNS simulator state: \(error).")
+        }
+        SimulatorRegistry.shared.register(self)
+    }
+
+    // MARK: - Version and faults
+
+    /// The version `GET /globals/version` reports (and that feature checks use), stored in the directory.
+    public func setVersion(major: Int, minor: Int) throws(HCNError) {
+        let document = JSON.object(["Major": .integer(Int64(major)), "Minor": .integer(Int64(minor))])
+        try ioOperation("HNSCall") { () throws(POSIXFailure) in
+            try store.locked { () throws(POSIXFailure) in
+                try POSIXFiles.writeAtomically(
+                    document.compactBytes(), to: store.versionPath, directory: store.directory)
+            }
+        }
+    }
+
+    public func version() -> (major: Int, minor: Int) {
+        guard let bytes = try? POSIXFiles.readFile(store.versionPath), let parsed = try? JSON.parse(bytes),
+            let major = parsed["Major"]?.int64Value, let minor = parsed["Minor"]?.int64Value
+        else { return Self.defaultVersion }
+        return (Int(major), Int(minor))
+    }
+
+    /// Plants `fault`; faults for the same operation are used in the order they were added.
+    public func addFault(_ fault: SimulatorFault) throws(HCNError) {
+        guard SimulatorFault.operationName(fault.op) != nil else {
+            throw SimulatorErrorCatalog.error(
+                "HNSSimulator", SimulatorCode.invalidParameter.hresult,
+                text: "Unknown operation \"\(fault.op)\"; expected one of \(SimulatorFault.operations.joined(separator: ", ")).")
+        }
+        try ioOperation("HNSSimulator") { () throws(POSIXFailure) in
+            try store.locked { () throws(POSIXFailure) in
+                let current = try POSIXFiles.readFile(store.faultsPath).map(SimulatorFault.decodeList) ?? []
+                try POSIXFiles.writeAtomically(
+                    SimulatorFault.encodeList(current + [fault]), to: store.faultsPath, directory: store.directory)
+            }
+        }
+    }
+
+    public func clearFaults() throws(HCNError) {
+        try ioOperation("HNSSimulator") { () throws(POSIXFailure) in
+            try store.locked { () throws(POSIXFailure) in try POSIXFiles.remove(store.faultsPath) }
+        }
+    }
+
+    public func faults() -> [SimulatorFault] {
+        ((try? POSIXFiles.readFile(store.faultsPath)) ?? nil).map(SimulatorFault.decodeList) ?? []
+    }
+
+    /// Takes one use of the first fault planted for `operation`. Without a faults file this is one `access` call.
+    private func takeFault(_ operation: String) throws(HCNError) -> SimulatorFault.Kind? {
+        guard POSIXFiles.exists(store.faultsPath) else { return nil }
+        return try ioOperation(operation) { () throws(POSIXFailure) -> SimulatorFault.Kind? in
+            try store.locked { () throws(POSIXFailure) -> SimulatorFault.Kind? in
+                var faults = try POSIXFiles.readFile(store.faultsPath).map(SimulatorFault.decodeList) ?? []
+                guard let position = faults.firstIndex(where: { $0.op == operation }) else { return nil }
+                let kind = faults[position].kind
+                faults[position].count -= 1
+                if faults[position].count <= 0 { faults.remove(at: position) }
+                // The use is recorded before a crash, so the fault does not fire again in the next process.
+                if faults.isEmpty {
+                    try POSIXFiles.remove(store.faultsPath)
+                } else {
+                    try POSIXFiles.writeAtomically(
+                        SimulatorFault.encodeList(faults), to: store.faultsPath, directory: store.directory)
+                }
+                return kind
+            }
+        }
+    }
+
+    /// Runs one HCN operation with the faults planted for it.
+    private func perform<T>(_ operation: String, _ body: () throws(HCNError) -> T) throws(HCNError) -> T {
+        let fault = try takeFault(operation)
+        switch fault {
+        case .hresult(let code)?: throw SimulatorErrorCatalog.error(operation, code)
+        case .crashBefore?: _exit(137)
+        default: break
+        }
+        let outcome: Result<T, HCNError>
+        do throws(HCNError) {
+            outcome = .success(try body())
+        } catch {
+            outcome = .failure(error)
+        }
+        if case .crashAfter? = fault { _exit(137) }
+        return try outcome.get()
+    }
+
+    private func ioOperation<T>(_ operation: String, _ body: () throws(POSIXFailure) -> T) throws(HCNError) -> T {
+        do {
+            return try body()
+        } catch {
+            throw SimulatorErrorCatalog.error(
+                operation, SimulatorCode.unspecified.hresult, text: "HNS simulator state: \(error).")
+        }
+    }
+
+    private func readIndex(_ operation: String) throws(HCNError) -> SimulatorIndex {
+        try ioOperation(operation) { () throws(POSIXFailure) in try store.readIndex() }
+    }
+
+    private func notFound(_ kind: HCNResourceKind, _ operation: String) -> HCNError {
+        switch kind {
+        case .network: return .simulator(operation, .networkNotFound)
+        case .endpoint: return .simulator(operation, .endpointNotFound)
+        // HcnOpenNamespace on an unknown ID gives ERROR_NOT_FOUND (hcsshim TestNotFoundError).
+        case .namespace: return .simulator(operation, .elementNotFound)
+        }
+    }
+
+    // MARK: - Handles
+
+    private func makeHandle(_ kind: HCNResourceKind, _ id: GUID) -> HCNHandle {
+        let box = SimulatorHandle(kind: kind, id: id, simulator: self)
+        return HCNHandle(kind: kind, raw: Unmanaged.passRetained(box).toOpaque())
+    }
+
+    private func resolve(_ handle: HCNHandle, _ operation: String) throws(HCNError) -> GUID {
+        let box = Unmanaged<SimulatorHandle>.fromOpaque(handle.raw).takeUnretainedValue()
+        guard box.kind == handle.kind else { throw .simulator(operation, .invalidHandle) }
+        return box.id
+    }
+
+    // MARK: - HostNetworkService
+
+    public func enumerate(_ kind: HCNResourceKind, query: String) throws(HCNError) -> String {
+        let operation = "HcnEnumerate\(kind.rawValue)s"
+        return try perform(operation) { () throws(HCNError) -> String in
+            let reader = DocumentReader(operation: operation)
+            let filter = try QueryFilter(query: reader.parseQuery(query), reader: reader)
+            let index = try readIndex(operation)
+            let ids = try filter.matching(kind, index: index, store: store, operation: operation)
+            return JSON.array(ids.map { .string($0.description) }).compact()
+        }
+    }
+
+    public func create(_ kind: HCNResourceKind, id: GUID, settings: String, network: HCNHandle?) throws(HCNError)
+        -> HCNHandle
+    {
+        let operation = "HcnCreate\(kind.rawValue)"
+        return try perform(operation) { () throws(HCNError) -> HCNHandle in
+            let reader = DocumentReader(operation: operation)
+            var networkID = GUID.zero
+            if kind == .endpoint {
+                guard let network, network.kind == .network else { throw .simulator(operation, .invalidHandle) }
+                networkID = try resolve(network, operation)
+            }
+            let request = try reader.parse(settings)
+            let newID = id.isZero ? SimulatorRandom.guid() : id
+            let version = kind == .endpoint ? self.version() : Self.defaultVersion
+            try store.write(
+                { (transaction: inout SimulatorTransaction) throws(HCNError) in
+                    if transaction.index.contains(kind, newID) { throw .simulator(operation, .fileExists) }
+                    let document: JSONObject
+                    switch kind {
+                    case .network:
+                        document = try StoredNetwork.create(
+                            id: newID, settings: request, index: transaction.index, reader: reader)
+                    case .endpoint:
+                        guard transaction.index.network(networkID) != nil,
+                            let network = try transaction.document(.network, networkID)
+                        else { throw .simulator(operation, .networkNotFound) }
+                        document = try StoredEndpoint.create(
+                            id: newID, settings: request, networkID: networkID, network: network,
+                            index: transaction.index, version: version, reader: reader)
+                    case .namespace:
+                        document = try StoredNamespace.create(
+                            id: newID, settings: request, index: transaction.index, reader: reader)
+                    }
+                    try transaction.save(kind, newID, document)
+                }, operation: operation)
+            return makeHandle(kind, newID)
+        }
+    }
+
+    public func open(_ kind: HCNResourceKind, id: GUID) throws(HCNError) -> HCNHandle {
+        let operation = "HcnOpen\(kind.rawValue)"
+        return try perform(operation) { () throws(HCNError) -> HCNHandle in
+            guard try readIndex(operation).contains(kind, id) else { throw notFound(kind, operation) }
+            return makeHandle(kind, id)
+        }
+    }
+
+    public func queryProperties(_ handle: HCNHandle, query: String) throws(HCNError) -> String {
+        let operation = "HcnQuery\(handle.kind.rawValue)Properties"
+        return try perform(operation) { () throws(HCNError) -> String in
+            let id = try resolve(handle, operation)
+            let reader = DocumentReader(operation: operation)
+            let request = try reader.parseQuery(query)
+            let index = try readIndex(operation)
+            guard index.contains(handle.kind, id),
+                let document = try ioOperation(operation, { () throws(POSIXFailure) in
+                    try store.document(handle.kind, id)
+                })
+            else { throw notFound(handle.kind, operation) }
+            return Self.view(handle.kind, id: id, document: document, index: index, v1: wantsV1(request)).compact()
+        }
+    }
+
+    /// The document HNS returns for a stored object: v2, or v1 when the query asks for schema 1.
+    static func view(_ kind: HCNResourceKind, id: GUID, document: JSONObject, index: SimulatorIndex, v1: Bool) -> JSON {
+        switch kind {
+        case .network:
+            return .object(v1 ? StoredNetwork.v1View(document) : document)
+        case .endpoint:
+            guard v1 else { return .object(document) }
+            let networkName = index.endpoint(id).flatMap { index.network($0.network)?.name } ?? ""
+            return .object(StoredEndpoint.v1View(document, networkName: networkName))
+        case .namespace:
+            return .object(
+                v1
+                    ? StoredNamespace.v1View(document, id: id, index: index)
+                    : StoredNamespace.view(document, id: id, index: index))
+        }
+    }
+
+    public func modify(_ handle: HCNHandle, settings: String) throws(HCNError) {
+        let operation = "HcnModify\(handle.kind.rawValue)"
+        try perform(operation) { () throws(HCNError) in
+            let id = try resolve(handle, operation)
+            let reader = DocumentReader(operation: operation)
+            let request = try ModifyRequest(reader.parse(settings), reader: reader)
+            try store.write(
+                { (transaction: inout SimulatorTransaction) throws(HCNError) in
+                    guard transaction.index.contains(handle.kind, id),
+                        let document = try transaction.document(handle.kind, id)
+                    else { throw notFound(handle.kind, operation) }
+                    switch handle.kind {
+                    case .network:
+                        try request.applyToNetwork(id: id, document: document, transaction: &transaction, reader: reader)
+                    case .endpoint:
+                        try request.applyToEndpoint(
+                            id: id, document: document, transaction: &transaction, reader: reader)
+                    case .namespace:
+                        try request.applyToNamespace(id: id, transaction: &transaction, reader: reader)
+                    }
+                }, operation: operation)
+        }
+    }
+
+    public func delete(_ kind: HCNResourceKind, id: GUID) throws(HCNError) {
+        let operation = "HcnDelete\(kind.rawValue)"
+        try perform(operation) { () throws(HCNError) in
+            try store.write(
+                { (transaction: inout SimulatorTransaction) throws(HCNError) in
+                    guard transaction.index.contains(kind, id) else { throw notFound(kind, operation) }
+                    switch kind {
+                    case .network:
+                        // HNS removes a network's endpoints with it (research §8.2 item 7: cascade); they go first,
+                        // so a crash half-way never leaves endpoints of a missing network.
+                        for endpoint in transaction.index.endpoints where endpoint.network == id {
+                            try transaction.delete(.endpoint, endpoint.id)
+                        }
+                    case .namespace:
+                        // Deleting a namespace detaches its endpoints (research §8.4 item 13).
+                        for member in StoredNamespace.members(id, index: transaction.index) {
+                            guard var endpoint = try transaction.document(.endpoint, member) else { continue }
+                            endpoint["HostComputeNamespace"] = nil
+                            try transaction.save(.endpoint, member, endpoint)
+                        }
+                    case .endpoint:
+                        break
+                    }
+                    try transaction.delete(kind, id)
+                }, operation: operation)
+        }
+    }
+
+    public func close(_ handle: HCNHandle) {
+        _ = try? perform("HcnClose\(handle.kind.rawValue)") { () throws(HCNError) in }
+        Unmanaged<SimulatorHandle>.fromOpaque(handle.raw).release()
+    }
+
+    public func hnsCall(method: String, path: String, request: String) throws(HCNError) -> String {
+        try perform("HNSCall") { () throws(HCNError) -> String in
+            try V1Call(simulator: self, method: method, path: path).response()
+        }
+    }
+
+    /// One object's document as HNS returns it, for the v1 surface.
+    func v1Document(_ kind: HCNResourceKind, _ id: GUID, index: SimulatorIndex) -> JSON? {
+        guard let document = try? store.document(kind, id) else { return nil }
+        return Self.view(kind, id: id, document: document, index: index, v1: true)
+    }
+
+    func currentIndex(_ operation: String) throws(HCNError) -> SimulatorIndex { try readIndex(operation) }
+}
+
+/// What an `HCNHandle` from the simulator points to: the kind and ID of the object, and the simulator, so that the
+/// C thunks can find it from the handle alone.
+final class SimulatorHandle {
+    let kind: HCNResourceKind
+    let id: GUID
+    let simulator: HNSSimulator
+
+    init(kind: HCNResourceKind, id: GUID, simulator: HNSSimulator) {
+        self.kind = kind
+        self.id = id
+        self.simulator = simulator
+    }
+}

@@ -1,0 +1,50 @@
+import HCN
+import JSON
+
+/// The v1 `HNSCall` surface: `GET /globals/version` (the version feature detection uses) and read-only `GET`s of
+/// networks, endpoints and namespaces in their v1 shape, answered in HNS's envelope `{"Success","Output"|"Error"}`.
+struct V1Call {
+    let simulator: HNSSimulator
+    let method: String
+    let path: String
+
+    func response() throws(HCNError) -> String {
+        let parts = path.lowercased().split(separator: "/").map(String.init)
+        guard method.uppercased() == "GET" else { return failure(.requestUnsupported) }
+        switch parts.first {
+        case "globals" where parts.count == 2 && parts[1] == "version":
+            let version = simulator.version()
+            return success(["Major": .integer(Int64(version.major)), "Minor": .integer(Int64(version.minor))])
+        case "networks": return try objects(.network, parts)
+        case "endpoints": return try objects(.endpoint, parts)
+        case "namespaces": return try objects(.namespace, parts)
+        default: return failure(.elementNotFound)
+        }
+    }
+
+    private func objects(_ kind: HCNResourceKind, _ parts: [String]) throws(HCNError) -> String {
+        let index = try simulator.currentIndex("HNSCall")
+        if parts.count == 1 {
+            let ids: [GUID]
+            switch kind {
+            case .network: ids = index.networks.map(\.id)
+            case .endpoint: ids = index.endpoints.map(\.id)
+            case .namespace: ids = index.namespaces.map(\.id)
+            }
+            return success(.array(ids.compactMap { simulator.v1Document(kind, $0, index: index) }))
+        }
+        guard parts.count == 2, let id = GUID(parts[1]), index.contains(kind, id),
+            let document = simulator.v1Document(kind, id, index: index)
+        else { return failure(kind == .endpoint ? .endpointNotFound : .elementNotFound) }
+        return success(document)
+    }
+
+    private func success(_ output: JSON) -> String { JSON.object(["Success": true, "Output": output]).compact() }
+
+    private func failure(_ code: SimulatorCode) -> String {
+        let text = SimulatorErrorCatalog.message(of: code.hresult) ?? ""
+        return JSON.object([
+            "Success": false, "Error": .string(text + " "), "ErrorCode": .unsigned(UInt64(code.hresult.rawValue)),
+        ]).compact()
+    }
+}

@@ -1,0 +1,310 @@
+import NetAddress
+
+/// One address handed out for one range set: the address with its subnet's prefix length, and the range's gateway.
+public struct HostLocalAllocation: Sendable, Equatable {
+    public var address: IPPrefix
+    public var gateway: IPAddress?
+
+    public init(address: IPPrefix, gateway: IPAddress?) {
+        self.address = address
+        self.gateway = gateway
+    }
+}
+
+/// The reservations of one network, kept on disk exactly as containernetworking's host-local keeps them, so the Go
+/// plugin and wincni can share a data directory:
+///
+/// - directory `<dataDir>/<networkName>/`;
+/// - one file per reserved address, named by the address as Go prints it (`10.244.1.5`, `fd00::5`), holding
+///   `<containerID>\r\n<ifname>` with no trailing newline;
+/// - `last_reserved_ip.<rangeSetIndex>` holding the last address handed out in that range set (no newline);
+/// - `lock`, locked with `flock(LOCK_EX)` around every operation.
+///
+/// Allocation follows host-local's order: the address after the set's `last_reserved_ip`, round-robin through the
+/// set's ranges, skipping the gateway. Where wincni differs, it is on the safe side: a repeated allocation for the same
+/// container and interface returns the address it already holds (host-local fails), the network and IPv4 broadcast
+/// addresses and the `excluding` addresses are never handed out, and new files are fsynced.
+public struct HostLocalStore: Sendable {
+    public let config: HostLocalConfig
+    public let networkName: String
+    /// `<dataDir>/<networkName>`.
+    public let directory: String
+    /// Spell `:` as `_` in reservation file names, as host-local does on Windows (`GetEscapedPath`), where `:` is
+    /// not allowed in a file name. Off by default; the Windows build of the plugin turns it on. Either spelling is
+    /// read back.
+    public var escapesColonsInFileNames = false
+
+    /// Checks the network name and the config; touches nothing on disk.
+    public init(config: HostLocalConfig, networkName: String) throws(HostLocalError) {
+        try StoreName.check(networkName, as: .networkName)
+        try config.validate()
+        self.config = config
+        self.networkName = networkName
+        let dataDir = config.dataDir
+        self.directory = dataDir.hasSuffix("/") ? dataDir + networkName : dataDir + "/" + networkName
+    }
+
+    /// One address per range set, in the order of `config.rangeSets`. Idempotent for the same containerID+ifname:
+    /// a range set in which they already hold an address (written by wincni or by the Go plugin) returns that
+    /// address. `excluding` addresses are never handed out (the L2Bridge `.2`). If any range set fails, the
+    /// addresses this call reserved are released again.
+    public func allocate(containerID: String, ifname: String, excluding: Set<IPAddress> = [])
+        throws(HostLocalError) -> [HostLocalAllocation]
+    {
+        let owner = try Owner(containerID: containerID, ifname: ifname)
+        guard let store = try StoreDirectory(path: directory, create: true) else {
+            throw HostLocalError(.io, path: directory, "the store directory could not be created")
+        }
+        let excluded = Set(excluding.map(goCanonical))
+        let sets = config.rangeSets.map { $0.map(\.resolved) }
+        let scan = try self.scan(store, owner: owner, readOnlyWithin: sets)
+
+        var created: [String] = []
+        var allocations: [HostLocalAllocation] = []
+        do {
+            for (setIndex, set) in sets.enumerated() {
+                if let held = scan.owned.first(where: { HostLocalConfig.Range.index(of: $0, in: set) != nil }),
+                    let range = set.first(where: { $0.contains(held) })
+                {
+                    allocations.append(allocation(held, in: range))
+                    continue
+                }
+                let (address, range, name) = try reserve(
+                    in: set, setIndex: setIndex, store: store, owner: owner, taken: scan.reserved, excluded: excluded)
+                created.append(name)
+                allocations.append(allocation(address, in: range))
+            }
+            if !created.isEmpty { try store.sync() }
+        } catch {
+            for name in created { try? store.remove(name) }
+            try? store.sync()
+            throw error
+        }
+        return allocations
+    }
+
+    /// Removes every reservation held by containerID+ifname, whichever range set or plugin wrote it; nothing held
+    /// (or no store directory) is success. Like host-local, files written by its older versions (content: the
+    /// container ID alone) are released when no file names the interface.
+    public func release(containerID: String, ifname: String) throws(HostLocalError) {
+        let owner = try Owner(containerID: containerID, ifname: ifname)
+        guard let store = try StoreDirectory(path: directory, create: false) else { return }
+        let scan = try self.scan(store, owner: owner, readOnlyWithin: nil)
+        let names = scan.ownedNames.isEmpty ? scan.legacyNames : scan.ownedNames
+        guard !names.isEmpty else { return }
+        for name in names { try store.remove(name) }
+        try store.sync()
+    }
+
+    /// Removes the reservation of `address` whoever holds it (for garbage collection of files with no usable
+    /// owner); an absent reservation is success.
+    public func release(address: IPAddress) throws(HostLocalError) {
+        guard let store = try StoreDirectory(path: directory, create: false) else { return }
+        // Either spelling of an IPv6 name: the file may come from a plugin with the other setting.
+        let plain = goText(address)
+        let escaped = String(
+            decoding: plain.utf8.map { $0 == UInt8(ascii: ":") ? UInt8(ascii: "_") : $0 }, as: UTF8.self)
+        try store.remove(plain)
+        if escaped != plain { try store.remove(escaped) }
+        try store.sync()
+    }
+
+    /// Every reserved address with its owner, sorted by address. A file written by an older host-local has an
+    /// empty `ifname`; an empty or unreadable file has an empty `containerID`.
+    public func reservations() throws(HostLocalError) -> [(address: IPAddress, containerID: String, ifname: String)] {
+        guard let store = try StoreDirectory(path: directory, create: false) else { return [] }
+        var result: [(address: IPAddress, containerID: String, ifname: String)] = []
+        for name in try store.fileNames() {
+            guard let address = StoreName.address(fromFileName: name) else { continue }
+            let content = store.read(name, limit: 4096)?.bytes ?? []
+            let owner = Owner.parse(content)
+            result.append((address, owner.containerID, owner.ifname))
+        }
+        return result.sorted { $0.address < $1.address }
+    }
+
+    /// The addresses containerID+ifname hold, in any range set, sorted (host-local's CHECK looks them up the same
+    /// way, files of its older versions included).
+    public func addresses(containerID: String, ifname: String) throws(HostLocalError) -> [IPAddress] {
+        let owner = try Owner(containerID: containerID, ifname: ifname)
+        guard let store = try StoreDirectory(path: directory, create: false) else { return [] }
+        return try scan(store, owner: owner, readOnlyWithin: nil).owned.sorted()
+    }
+
+    /// The name of the reservation file of `address`.
+    public func fileName(for address: IPAddress) -> String {
+        let text = goText(address)
+        guard escapesColonsInFileNames else { return text }
+        return String(decoding: text.utf8.map { $0 == UInt8(ascii: ":") ? UInt8(ascii: "_") : $0 }, as: UTF8.self)
+    }
+
+    /// The content of `last_reserved_ip.<rangeSet>` when it holds an address.
+    public func lastReservedAddress(rangeSet: Int) throws(HostLocalError) -> IPAddress? {
+        guard let store = try StoreDirectory(path: directory, create: false) else { return nil }
+        return lastReserved(store, rangeSet: rangeSet)
+    }
+
+    // MARK: - Internals
+
+    private func allocation(_ address: IPAddress, in range: HostLocalConfig.Range) -> HostLocalAllocation {
+        let prefix = IPPrefix(address: address, length: range.subnet.length) ?? range.subnet
+        return HostLocalAllocation(address: prefix, gateway: range.effectiveGateway)
+    }
+
+    private func lastReserved(_ store: StoreDirectory, rangeSet: Int) -> IPAddress? {
+        guard let content = store.read("last_reserved_ip.\(rangeSet)", limit: 64), !content.truncated else {
+            return nil
+        }
+        // host-local parses the content as is; surrounding whitespace is tolerated here.
+        let text = String(decoding: trimmingASCIIWhitespace(content.bytes), as: UTF8.self)
+        return IPAddress(text).map(goCanonical)
+    }
+
+    /// Walks the candidates of one range set the way host-local's `RangeIter` does and reserves the first free
+    /// one. `taken` (from the directory listing) spares a failed create for addresses known to be reserved;
+    /// O_EXCL still decides.
+    private func reserve(
+        in set: [HostLocalConfig.Range], setIndex: Int, store: StoreDirectory, owner: Owner, taken: Set<IPAddress>,
+        excluded: Set<IPAddress>
+    ) throws(HostLocalError) -> (IPAddress, HostLocalConfig.Range, String) {
+        var rangeIndex = 0
+        var current: IPAddress? = nil
+        if let last = lastReserved(store, rangeSet: setIndex),
+            let index = HostLocalConfig.Range.index(of: last, in: set)
+        {
+            rangeIndex = index
+            current = last
+        }
+        var first: IPAddress? = nil
+        while true {
+            let candidate: IPAddress
+            if let position = current {
+                if position == set[rangeIndex].lastAddress {
+                    rangeIndex = (rangeIndex + 1) % set.count
+                    candidate = set[rangeIndex].firstAddress
+                } else if let next = position.adding(1) {
+                    candidate = next
+                } else {
+                    break
+                }
+            } else {
+                candidate = set[rangeIndex].firstAddress
+            }
+            current = candidate
+            if let first {
+                if candidate == first { break }
+            } else {
+                first = candidate
+            }
+            let range = set[rangeIndex]
+            if candidate == range.effectiveGateway || candidate == range.subnet.network
+                || (candidate.isIPv4 && candidate == range.subnet.masked.lastAddress)
+                || excluded.contains(candidate) || taken.contains(candidate)
+            {
+                continue
+            }
+            let name = fileName(for: candidate)
+            guard try store.createExclusive(name, content: owner.content) else { continue }
+            do {
+                try store.overwrite("last_reserved_ip.\(setIndex)", content: Array(goText(candidate).utf8))
+            } catch {
+                try? store.remove(name)
+                throw error
+            }
+            return (candidate, range, name)
+        }
+        let ranges = set.map(\.description).joined(separator: ",")
+        throw HostLocalError(
+            .exhausted, path: config.path(ofRangeSet: setIndex),
+            "no IP addresses available in range set \(ranges) of network \(quoted(networkName))")
+    }
+
+    private struct Scan {
+        /// Every address that has a reservation file.
+        var reserved: Set<IPAddress> = []
+        /// Addresses held by the owner, in either content form (host-local's `GetByID`).
+        var owned: [IPAddress] = []
+        var ownedNames: [String] = []
+        var legacyNames: [String] = []
+    }
+
+    /// Lists the directory once and reads the reservation files whose address lies in `readOnlyWithin` (all when
+    /// nil). This is the one directory scan of an allocation: host-local's idempotency and release lookups read
+    /// every file too, and a reservation file is a few dozen bytes.
+    private func scan(_ store: StoreDirectory, owner: Owner, readOnlyWithin sets: [[HostLocalConfig.Range]]?)
+        throws(HostLocalError) -> Scan
+    {
+        var scan = Scan()
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: owner.content.count + 64, alignment: 1)
+        defer { buffer.deallocate() }
+        for name in try store.fileNames() {
+            guard let address = StoreName.address(fromFileName: name) else { continue }
+            scan.reserved.insert(address)
+            if let sets, !sets.contains(where: { HostLocalConfig.Range.index(of: address, in: $0) != nil }) {
+                continue
+            }
+            guard let count = store.read(name, into: buffer), count < buffer.count else { continue }
+            switch owner.match(UnsafeRawBufferPointer(rebasing: buffer[..<count])) {
+            case .current:
+                scan.owned.append(address)
+                scan.ownedNames.append(name)
+            case .legacy:
+                scan.owned.append(address)
+                scan.legacyNames.append(name)
+            case .none:
+                break
+            }
+        }
+        return scan
+    }
+}
+
+/// The holder of a reservation and the exact bytes host-local writes for it.
+struct Owner {
+    enum Match { case current, legacy, none }
+
+    let containerID: String
+    let ifname: String
+    /// `<containerID>\r\n<ifname>`: host-local's `LineBreak` is `\r\n` on every platform.
+    let content: [UInt8]
+    private let idLength: Int
+
+    init(containerID: String, ifname: String) throws(HostLocalError) {
+        try StoreName.check(containerID, as: .containerID)
+        try StoreName.check(ifname, as: .interfaceName)
+        self.containerID = containerID
+        self.ifname = ifname
+        self.content = Array(containerID.utf8) + [0x0D, 0x0A] + Array(ifname.utf8)
+        self.idLength = containerID.utf8.count
+    }
+
+    /// host-local compares the whitespace-trimmed file content with `<id>\r\n<ifname>`, and with `<id>` alone for
+    /// files from its versions before the interface name was stored.
+    func match(_ bytes: UnsafeRawBufferPointer) -> Match {
+        let trimmed = trimmingASCIIWhitespace(bytes)
+        // Lengths first: almost every file in a scan belongs to someone else.
+        if trimmed.count == content.count, trimmed.elementsEqual(content) { return .current }
+        if trimmed.count == idLength, trimmed.elementsEqual(containerID.utf8) { return .legacy }
+        return .none
+    }
+
+    static func parse(_ bytes: [UInt8]) -> (containerID: String, ifname: String) {
+        let trimmed = trimmingASCIIWhitespace(bytes)
+        guard let newline = trimmed.firstIndex(of: 0x0A) else {
+            return (String(decoding: trimmed, as: UTF8.self), "")
+        }
+        let id = trimmingASCIIWhitespace(trimmed[..<newline])
+        let ifname = trimmingASCIIWhitespace(trimmed[(newline + 1)...])
+        return (String(decoding: id, as: UTF8.self), String(decoding: ifname, as: UTF8.self))
+    }
+}
+
+/// Go's `strings.TrimSpace`, limited to ASCII white space (the only kind host-local's own files contain).
+func trimmingASCIIWhitespace<Bytes: BidirectionalCollection<UInt8>>(_ bytes: Bytes) -> Bytes.SubSequence {
+    func isSpace(_ byte: UInt8) -> Bool { byte == 0x20 || (byte >= 0x09 && byte <= 0x0D) }
+    var start = bytes.startIndex
+    var end = bytes.endIndex
+    while start < end, isSpace(bytes[start]) { start = bytes.index(after: start) }
+    while start < end, isSpace(bytes[bytes.index(before: end)]) { end = bytes.index(before: end) }
+    return bytes[start..<end]
+}

@@ -1,0 +1,187 @@
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
+/// One network's store directory (`<dataDir>/<network>`) opened and locked: `flock(LOCK_EX)` on its `lock` file,
+/// the same lock host-local takes (its `FileLock` uses flock on `<dir>/lock`), so wincni and the Go plugin never
+/// work on the directory at the same time. Every file operation is relative to the open directory, so a name can
+/// never reach outside it. The lock is released when the value is dropped.
+final class StoreDirectory {
+    let path: String
+    private let directory: Int32
+    private let lock: Int32
+
+    /// Opens and locks the directory; creates it (and `dataDir`) first when `create` is set, otherwise returns nil
+    /// when it does not exist.
+    init?(path: String, create: Bool) throws(HostLocalError) {
+        self.path = path
+        var directory = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        // The directory exists after the first allocation: create it only when opening it fails.
+        if directory < 0 && errno == ENOENT && create {
+            try makeDirectories(path)
+            directory = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        }
+        if directory < 0 {
+            let error = errno
+            if error == ENOENT && !create { return nil }
+            throw HostLocal.systemError("open", path, error)
+        }
+        let lock = openat(directory, "lock", O_RDONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0o600)
+        if lock < 0 {
+            let error = errno
+            close(directory)
+            throw HostLocal.systemError("open", path + "/lock", error)
+        }
+        while flock(lock, LOCK_EX) != 0 {
+            let error = errno
+            if error == EINTR { continue }
+            close(lock)
+            close(directory)
+            throw HostLocal.systemError("flock", path + "/lock", error)
+        }
+        self.directory = directory
+        self.lock = lock
+    }
+
+    deinit {
+        close(lock)
+        close(directory)
+    }
+
+    /// Creates `name` with `content` unless it exists (false then). O_EXCL makes the reservation atomic even
+    /// against a writer that ignores the lock; the fsync makes it survive a crash once the caller syncs the
+    /// directory. A file that cannot be written completely is removed again.
+    func createExclusive(_ name: String, content: [UInt8]) throws(HostLocalError) -> Bool {
+        let file = openat(directory, name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0o600)
+        if file < 0 {
+            let error = errno
+            if error == EEXIST { return false }
+            throw systemError("create", name, error)
+        }
+        var failure: HostLocalError?
+        if let error = writeAll(file, content) {
+            failure = systemError("write", name, error)
+        } else if fsync(file) != 0 {
+            failure = systemError("fsync", name, errno)
+        }
+        close(file)
+        if let failure {
+            unlinkat(directory, name, 0)
+            throw failure
+        }
+        return true
+    }
+
+    /// Replaces the content of `name` in place, as host-local's `os.WriteFile` does. Not synced: it only holds
+    /// `last_reserved_ip`, whose loss costs the round-robin position, not a reservation.
+    func overwrite(_ name: String, content: [UInt8]) throws(HostLocalError) {
+        let file = openat(directory, name, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0o600)
+        if file < 0 { throw systemError("open", name, errno) }
+        defer { close(file) }
+        if let error = writeAll(file, content) { throw systemError("write", name, error) }
+    }
+
+    /// The first `limit` bytes of `name` at most, and whether the file was longer; nil when it cannot be opened
+    /// (absent, a directory, a symbolic link).
+    func read(_ name: String, limit: Int) -> (bytes: [UInt8], truncated: Bool)? {
+        var bytes = [UInt8](repeating: 0, count: limit + 1)
+        guard let count = bytes.withUnsafeMutableBytes({ read(name, into: $0) }) else { return nil }
+        bytes.removeSubrange(min(count, limit)...)
+        return (bytes, count > limit)
+    }
+
+    /// Reads `name` into `buffer` with one `read` (a short read of a regular file means its end), returning the
+    /// byte count; a count equal to the buffer's size means the file may be longer. The scans read every
+    /// reservation file, so they reuse one buffer.
+    func read(_ name: String, into buffer: UnsafeMutableRawBufferPointer) -> Int? {
+        let file = openat(directory, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK)
+        if file < 0 { return nil }
+        defer { close(file) }
+        while true {
+            let result = systemRead(file, buffer.baseAddress, buffer.count)
+            if result >= 0 { return result }
+            if errno != EINTR { return nil }
+        }
+    }
+
+    /// Removes `name`; an absent file is not an error.
+    func remove(_ name: String) throws(HostLocalError) {
+        if unlinkat(directory, name, 0) != 0 {
+            let error = errno
+            if error != ENOENT { throw systemError("remove", name, error) }
+        }
+    }
+
+    /// Makes created and removed names durable.
+    func sync() throws(HostLocalError) {
+        if fsync(directory) != 0 { throw systemError("fsync", path, errno) }
+    }
+
+    /// The names of the entries that may be regular files (directories and symbolic links left out).
+    func fileNames() throws(HostLocalError) -> [String] {
+        let copy = dup(directory)
+        if copy < 0 { throw systemError("dup", path, errno) }
+        guard let stream = fdopendir(copy) else {
+            let error = errno
+            close(copy)
+            throw systemError("opendir", path, error)
+        }
+        defer { closedir(stream) }
+        // The duplicate shares the read position with `directory`: start from the top every time.
+        rewinddir(stream)
+        var names: [String] = []
+        while let entry = readdir(stream) {
+            let type = Int32(entry.pointee.d_type)
+            if type != Int32(DT_REG) && type != Int32(DT_UNKNOWN) { continue }
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
+            }
+            names.append(name)
+        }
+        return names
+    }
+
+    private func systemError(_ call: String, _ name: String, _ error: Int32) -> HostLocalError {
+        HostLocal.systemError(call, name.hasPrefix("/") ? name : path + "/" + name, error)
+    }
+}
+
+private func systemRead(_ file: Int32, _ buffer: UnsafeMutableRawPointer?, _ count: Int) -> Int {
+    read(file, buffer, count)
+}
+
+private func writeAll(_ file: Int32, _ content: [UInt8]) -> Int32? {
+    var written = 0
+    while written < content.count {
+        let result = content.withUnsafeBytes { buffer in
+            write(file, buffer.baseAddress.map { $0 + written }, buffer.count - written)
+        }
+        if result < 0 {
+            if errno == EINTR { continue }
+            return errno
+        }
+        written += result
+    }
+    return nil
+}
+
+func systemError(_ call: String, _ path: String, _ error: Int32) -> HostLocalError {
+    let reason = strerror(error).map { String(cString: $0) } ?? "error \(error)"
+    return HostLocalError(.io, path: path, "\(call) failed: \(reason)", errno: error)
+}
+
+/// `mkdir -p`. host-local uses `os.MkdirAll(dir, 0755)`; wincni creates what is missing with 0700, which the Go
+/// plugin (running as root like wincni) can use all the same.
+func makeDirectories(_ path: String) throws(HostLocalError) {
+    var prefix = path.hasPrefix("/") ? "/" : ""
+    for component in path.split(separator: "/", omittingEmptySubsequences: true) {
+        prefix += component
+        if mkdir(prefix, 0o700) != 0 {
+            let error = errno
+            if error != EEXIST { throw systemError("mkdir", prefix, error) }
+        }
+        prefix += "/"
+    }
+}
