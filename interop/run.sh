@@ -24,6 +24,7 @@ GO_HOST_LOCAL=/usr/lib/cni/host-local
 HOST_LOCAL_DATA=/var/lib/cni/networks # host-local's default dataDir: where flannel's delegate allocates
 VERSIONS=(0.3.1 0.4.0 1.0.0)          # what libcni 1.1.2 can drive (1.1.0 only by direct exec, below)
 POD_SUBNET=10.244.1.0/24              # the node's flannel lease in every subnet.env written here
+POD_CAPABILITIES='{"portMappings":[{"hostPort":8080,"containerPort":80,"protocol":"tcp"}],"dns":{"servers":["10.96.0.10"],"searches":["default.svc.cluster.local","svc.cluster.local"]}}'
 
 die() {
     echo "interop: $*" >&2
@@ -205,9 +206,13 @@ pod_cycle() {
     cid=$(container_id "$tag")
     ns=$(hns namespace create)
     netns=/run/netns/$ns
+    # What containerd passes: pod identity in CNI_ARGS, and the capability args that libcni turns into
+    # runtimeConfig for the capabilities the config enables (portMappings, dns).
+    local -a pod=(-args "IgnoreUnknown=1;K8S_POD_NAMESPACE=default;K8S_POD_NAME=web-${version//./-};K8S_POD_INFRA_CONTAINER_ID=$cid"
+        -cap "$POD_CAPABILITIES")
 
     begin "$tag: ADD through libcni returns a parsed $version result with a pod IP"
-    lib add "$conf" -id "$cid" -netns "$netns" -verify
+    lib add "$conf" -id "$cid" -netns "$netns" -verify "${pod[@]}"
     local raw
     raw=$(trace_stdout ADD)
     ip=$(result_ip "$OUT" 2>/dev/null || true)
@@ -226,6 +231,7 @@ pod_cycle() {
     else
         need "gateway is the network's .1" '[[ $(jq -r ".ips[0].gateway" <<<"$OUT") == 10.244.1.1 ]]'
     fi
+    need "runtimeConfig.dns reached the result" 'jq -e ".dns.nameservers == [\"10.96.0.10\"]" <<<"$OUT"'
     end
     local added=$OUT
 
@@ -233,6 +239,10 @@ pod_cycle() {
     need "one HNS endpoint has $ip" '[[ $(endpoint_count_with_ip "$ip") == 1 ]]'
     local epid
     epid=$(endpoint_id_with_ip "$ip")
+    need "runtimeConfig.portMappings became a PortMapping policy (8080 -> 80/tcp)" 'hns endpoint show "$epid" --json |
+        jq -e "any(.Policies[]?; .Type == \"PortMapping\" and .Settings.ExternalPort == 8080 and
+            .Settings.InternalPort == 80 and .Settings.Protocol == 6)"'
+    need "runtimeConfig.dns is on the endpoint" 'hns endpoint show "$epid" --json | jq -e ".Dns.ServerList == [\"10.96.0.10\"]"'
     need "the endpoint is in namespace $ns" '[[ -n $epid ]] && { hns endpoint show "$epid" --json | grep -qi "$ns" ||
         hns namespace show "$ns" --json | grep -qi "$epid"; }'
     need "host-local reservation $HOST_LOCAL_DATA/$net/$ip names the container" 'reserved "$HOST_LOCAL_DATA" "$net" "$ip" "$cid"'
@@ -251,7 +261,7 @@ pod_cycle() {
         end
     else
         begin "$tag: CHECK succeeds with the cached result as prevResult"
-        lib check "$conf" -id "$cid" -netns "$netns"
+        lib check "$conf" -id "$cid" -netns "$netns" "${pod[@]}"
         need "exit code $RC" '((RC == 0))'
         need "plugin printed nothing" '[[ -z $(trace_stdout CHECK) ]]'
         need "prevResult is the cached result" 'same_json "$(trace_stdin CHECK | jq -c .prevResult)" "$cached"'
@@ -259,7 +269,7 @@ pod_cycle() {
     fi
 
     begin "$tag: DEL removes the endpoint, the reservation, flannel's file and the cache"
-    lib del "$conf" -id "$cid" -netns "$netns"
+    lib del "$conf" -id "$cid" -netns "$netns" "${pod[@]}"
     need "exit code $RC" '((RC == 0))'
     if [[ $version == 0.3.* ]]; then
         need "no prevResult before 0.4.0" '[[ $(trace_stdin DEL | jq -c .prevResult) == null ]]'
@@ -273,7 +283,7 @@ pod_cycle() {
     end
 
     begin "$tag: a second DEL (no prevResult, nothing left) succeeds"
-    lib del "$conf" -id "$cid" -netns "$netns"
+    lib del "$conf" -id "$cid" -netns "$netns" "${pod[@]}"
     need "exit code $RC" '((RC == 0))'
     need "the plugin ran without prevResult" '[[ $(trace_count DEL) == 1 && $(trace_stdin DEL | jq -c .prevResult) == null ]]'
     end
@@ -382,6 +392,12 @@ flannel_node() {
     direct STATUS "$status"
     need "exit code $RC" '((RC == 0))'
     need "no output" '[[ -z $OUT ]]'
+    end
+
+    begin "$(basename "$SOURCE"): libcni's VERSION probe lists every spec version"
+    lib version "$SOURCE"
+    need "exit code $RC" '((RC == 0))'
+    need "flannel: 0.1.0 0.2.0 0.3.0 0.3.1 0.4.0 1.0.0 1.1.0 (got: $OUT)" '[[ $OUT == "flannel: 0.1.0 0.2.0 0.3.0 0.3.1 0.4.0 1.0.0 1.1.0" ]]'
     end
 
     local version
@@ -539,11 +555,11 @@ EOF
         cid=$(container_id "ipam fail $version")
         local before
         before=$(hns endpoint list --json | jq length)
-        begin "IPAM failure $version: the IPAM plugin's code 11 and message reach the runtime intact"
+        begin "IPAM failure $version: the IPAM plugin's code 11, message and details reach the runtime"
         lib add "$conf" -id "$cid" -netns "/run/netns/$ns"
         need "ADD failed (exit $RC)" '((RC == 1))'
         need "code 11" 'jq -e ".code == 11" <<<"$OUT"'
-        need "msg intact" 'jq -e ".msg == \"ipam-fail: no free address in pool blue\"" <<<"$OUT"'
+        need "the IPAM plugin's msg included verbatim" 'jq -e ".msg | contains(\"ipam-fail: no free address in pool blue\")" <<<"$OUT"'
         need "details intact" 'jq -e ".details == \"retry after 5s\"" <<<"$OUT"'
         need "no endpoint was left behind" '[[ $(hns endpoint list --json | jq length) == "$before" ]]'
         lib del "$conf" -id "$cid" -netns "/run/netns/$ns"
