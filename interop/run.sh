@@ -8,9 +8,12 @@
 # containernetworking-plugins (/usr/lib/cni/host-local). wincni and hnsctl come from bin/ (`make build` when
 # missing) and run against HNS simulators in a temporary directory (WINCNI_HNS=sim:DIR).
 #
-# When it can, the test runs in a private mount namespace with a tmpfs on /var/lib/cni, because flannel's
-# delegate always uses host-local's default dataDir (/var/lib/cni/networks) and the machine's own state must
-# not be touched. Prints one line per check and ends with "N passed, M failed"; exits 1 on any failure.
+# The flannel configs from conf/ run as shipped (only cniVersion, subnetFile and flannel's dataDir change), so
+# their pods' IPs land in host-local's default dataDir, /var/lib/cni/networks. To leave the machine's state
+# alone the test runs in a private mount namespace with a tmpfs on /var/lib/cni; where that is not possible it
+# points the delegate's host-local elsewhere through flannel's "ipam" object (which wincni merges into the
+# delegate's IPAM, as the Linux flannel plugin does). Prints one line per check and ends with
+# "N passed, M failed"; exits 1 on any failure.
 #
 # Environment: WINCNI_BIN (default ./bin), INTEROP_BUILD (default ./.build-interop), INTEROP_KEEP=1 keeps the
 # temporary directory for inspection.
@@ -21,7 +24,7 @@ BIN=${WINCNI_BIN:-$ROOT/bin}
 BUILD=${INTEROP_BUILD:-$ROOT/.build-interop}
 CNIRUN=$BUILD/cnirun
 GO_HOST_LOCAL=/usr/lib/cni/host-local
-HOST_LOCAL_DATA=/var/lib/cni/networks # host-local's default dataDir: where flannel's delegate allocates
+HOST_LOCAL_DATA=/var/lib/cni/networks # host-local's default dataDir, which flannel's delegate uses
 VERSIONS=(0.3.1 0.4.0 1.0.0)          # what libcni 1.1.2 can drive (1.1.0 only by direct exec, below)
 POD_SUBNET=10.244.1.0/24              # the node's flannel lease in every subnet.env written here
 POD_CAPABILITIES='{"portMappings":[{"hostPort":8080,"containerPort":80,"protocol":"tcp"}],"dns":{"servers":["10.96.0.10"],"searches":["default.svc.cluster.local","svc.cluster.local"]}}'
@@ -87,7 +90,7 @@ outer() {
         [[ -z $created ]] || rmdir /var/lib/cni 2>/dev/null || true
         exit "$rc"
     fi
-    echo "interop: no private mount namespace here: using the real $HOST_LOCAL_DATA"
+    echo "interop: no private mount namespace here: flannel's host-local gets a temporary dataDir"
     INTEROP_INNER=shared exec bash "$ROOT/interop/run.sh"
 }
 
@@ -192,8 +195,9 @@ versioned() {
     local out
     out=$T/conf/$(basename "${1%.*}")-$2.${1##*.}
     mkdir -p "$T/conf"
-    jq --arg v "$2" --arg sf "$NODE/subnet.env" --arg dd "$NODE/flannel" '
-        def local: if .type == "flannel" then .subnetFile = $sf | .dataDir = $dd else . end;
+    jq --arg v "$2" --arg sf "$NODE/subnet.env" --arg dd "$NODE/flannel" --arg ipam "$IPAM_DATA" --arg mode "$INTEROP_INNER" '
+        def local: if .type == "flannel" then .subnetFile = $sf | .dataDir = $dd
+            | if $mode == "private" then . else .ipam = ((.ipam // {}) + {dataDir: $ipam}) end else . end;
         .cniVersion = $v | if has("plugins") then .plugins |= map(local) else local end' "$1" >"$out"
     printf '%s' "$out"
 }
@@ -245,7 +249,7 @@ pod_cycle() {
     need "runtimeConfig.dns is on the endpoint" 'hns endpoint show "$epid" --json | jq -e ".Dns.ServerList == [\"10.96.0.10\"]"'
     need "the endpoint is in namespace $ns" '[[ -n $epid ]] && { hns endpoint show "$epid" --json | grep -qi "$ns" ||
         hns namespace show "$ns" --json | grep -qi "$epid"; }'
-    need "host-local reservation $HOST_LOCAL_DATA/$net/$ip names the container" 'reserved "$HOST_LOCAL_DATA" "$net" "$ip" "$cid"'
+    need "host-local reservation $IPAM_DATA/$net/$ip names the container" 'reserved "$IPAM_DATA" "$net" "$ip" "$cid"'
     need "flannel saved the delegate config $NODE/flannel/$cid" '[[ -s $NODE/flannel/$cid ]]'
     need "libcni cache file $(cache_file "$net" "$cid")" '[[ -f $(cache_file "$net" "$cid") ]]'
     lib cached "$conf" -id "$cid"
@@ -277,7 +281,7 @@ pod_cycle() {
         need "prevResult is the cached result" 'same_json "$(trace_stdin DEL | jq -c .prevResult)" "$cached"'
     fi
     need "no HNS endpoint has $ip" '[[ $(endpoint_count_with_ip "$ip") == 0 ]]'
-    need "reservation of $ip released" '[[ ! -e $HOST_LOCAL_DATA/$net/$ip ]]'
+    need "reservation of $ip released" '[[ ! -e $IPAM_DATA/$net/$ip ]]'
     need "flannel's saved config removed" '[[ ! -e $NODE/flannel/$cid ]]'
     need "libcni cache file removed" '[[ ! -e $(cache_file "$net" "$cid") ]]'
     end
@@ -308,7 +312,7 @@ pod_broken() {
     need "CHECK failed (exit $RC) with a code" '((RC == 1)) && jq -e ".code > 0 and (.msg | length > 0)" <<<"$OUT"'
     lib del "$conf" -id "$cid" -netns "/run/netns/$ns"
     need "DEL exit code $RC" '((RC == 0))'
-    need "reservation of $ip released" '[[ ! -e $HOST_LOCAL_DATA/$net/$ip ]]'
+    need "reservation of $ip released" '[[ ! -e $IPAM_DATA/$net/$ip ]]'
     need "flannel's saved config removed" '[[ ! -e $NODE/flannel/$cid ]]'
     end
     hns namespace delete "$ns" >/dev/null 2>&1 || true
@@ -335,9 +339,9 @@ gc_check() {
     direct GC "$gc"
     need "exit code $RC" '((RC == 0))'
     need "stale endpoint ($gone_ip) deleted" '[[ $(endpoint_count_with_ip "$gone_ip") == 0 ]]'
-    need "stale IP released" '[[ ! -e $HOST_LOCAL_DATA/$net/$gone_ip ]]'
+    need "stale IP released" '[[ ! -e $IPAM_DATA/$net/$gone_ip ]]'
     need "valid endpoint ($keep_ip) kept" '[[ $(endpoint_count_with_ip "$keep_ip") == 1 ]]'
-    need "valid IP kept" 'reserved "$HOST_LOCAL_DATA" "$net" "$keep_ip" "$keep"'
+    need "valid IP kept" 'reserved "$IPAM_DATA" "$net" "$keep_ip" "$keep"'
     end
 
     begin "$tag 1.1.0: after DEL of the valid pod, GC with no valid attachment succeeds and leaves nothing"
@@ -348,7 +352,7 @@ gc_check() {
     gc=$(jq -c '.cniVersion = "1.1.0" | ."cni.dev/valid-attachments" = []' "$conf")
     direct GC "$gc"
     need "GC exit code $RC" '((RC == 0))'
-    need "no reservation left" '[[ $(reservations "$HOST_LOCAL_DATA" "$net") == 0 ]]'
+    need "no reservation left" '[[ $(reservations "$IPAM_DATA" "$net") == 0 ]]'
     end
     hns namespace delete "$ns" >/dev/null 2>&1 || true
 }
@@ -366,6 +370,8 @@ flannel_node() {
     name=$(jq -r '.name' "$SOURCE")
     NODE=$T/node-$(basename "${SOURCE%.*}")
     SIM=$NODE/hns
+    IPAM_DATA=$HOST_LOCAL_DATA
+    [[ $INTEROP_INNER == private ]] || IPAM_DATA=$NODE/ipam
     CACHE=$NODE/cache
     PLUGIN_PATH=$BIN
     mkdir -p "$NODE"
@@ -409,11 +415,10 @@ flannel_node() {
 
     begin "$(basename "$SOURCE"): the node is clean afterwards"
     need "only flanneld's endpoints remain ($(endpoint_names) vs $baseline)" '[[ $(endpoint_names) == "$baseline" ]]'
-    need "no host-local reservation in $HOST_LOCAL_DATA/$name" '[[ $(reservations "$HOST_LOCAL_DATA" "$name") == 0 ]]'
+    need "no host-local reservation in $IPAM_DATA/$name" '[[ $(reservations "$IPAM_DATA" "$name") == 0 ]]'
     need "no saved flannel delegate config" '[[ -z $(ls -A "$NODE/flannel" 2>/dev/null) ]]'
     need "no libcni cache entry" '[[ -z $(ls -A "$CACHE/results" 2>/dev/null) ]]'
     end
-    [[ $INTEROP_INNER == private ]] || rm -rf "${HOST_LOCAL_DATA:?}/$name"
 }
 
 # ---------------------------------------------------------------------------------------------------------------
