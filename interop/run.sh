@@ -332,7 +332,7 @@ gc_check() {
     lib add "$conf" -id "$gone" -netns "/run/netns/$ns"
     gone_ip=$(result_ip "$OUT" 2>/dev/null || true)
 
-    begin "$tag 1.1.0: GC with cni.dev/valid-attachments removes only the stale pod's endpoint and IP"
+    begin "$tag 1.1.0: GC with cni.dev/valid-attachments removes only the stale pod's endpoint, IP and saved config"
     need "two pods added" '[[ -n $keep_ip && -n $gone_ip ]]'
     local gc
     gc=$(jq -c --arg id "$keep" '.cniVersion = "1.1.0" | ."cni.dev/valid-attachments" = [{containerID: $id, ifname: "eth0"}]' "$conf")
@@ -342,6 +342,8 @@ gc_check() {
     need "stale IP released" '[[ ! -e $IPAM_DATA/$net/$gone_ip ]]'
     need "valid endpoint ($keep_ip) kept" '[[ $(endpoint_count_with_ip "$keep_ip") == 1 ]]'
     need "valid IP kept" 'reserved "$IPAM_DATA" "$net" "$keep_ip" "$keep"'
+    need "flannel's saved config of the stale pod removed" '[[ ! -e $NODE/flannel/$gone ]]'
+    need "flannel's saved config of the valid pod kept" '[[ -s $NODE/flannel/$keep ]]'
     end
 
     begin "$tag 1.1.0: after DEL of the valid pod, GC with no valid attachment succeeds and leaves nothing"
