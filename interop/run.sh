@@ -17,6 +17,8 @@
 #
 # Environment: WINCNI_BIN (default ./bin), INTEROP_BUILD (default ./.build-interop), INTEROP_KEEP=1 keeps the
 # temporary directory for inspection.
+# Checks are shell expressions that `need` evaluates, so variables they read look unused to shellcheck.
+# shellcheck disable=SC2034,SC2016
 set -Eeuo pipefail
 
 ROOT=$PWD
@@ -57,7 +59,7 @@ build_client() {
     mkdir -p "$BUILD"
     if [[ ! -x $CNIRUN || $src/main.go -nt $CNIRUN ]]; then
         # GOPATH mode against Debian's source tree: offline, no module download.
-        (cd "$src" && GO111MODULE=off GOPATH=/usr/share/gocode GOFLAGS= GOCACHE="$BUILD/gocache" \
+        (cd "$src" && GO111MODULE=off GOPATH=/usr/share/gocode GOFLAGS='' GOCACHE="$BUILD/gocache" \
             go build -o "$CNIRUN" .)
     fi
 }
@@ -127,7 +129,7 @@ end() {
         printf '        - %s\n' "$problem"
     done
     [[ -z ${OUT:-} ]] || printf '        stdout: %.600s\n' "$(tr '\n' ' ' <<<"$OUT")"
-    [[ ! -s $T/stderr ]] || printf '        stderr: %.600s\n' "$(tr '\n' ' ' <$T/stderr)"
+    [[ ! -s $T/stderr ]] || printf '        stderr: %.600s\n' "$(tr '\n' ' ' <"$T/stderr")"
     return 0
 }
 
@@ -205,8 +207,8 @@ versioned() {
 # One pod's life through libcni: ADD, the cache, CHECK, DEL, DEL again.
 pod_cycle() {
     local conf=$1 version=$2 backend=$3 net=$4
-    local tag="$(basename "$SOURCE") $version"
-    local cid ns netns ip cached
+    local tag cid ns netns ip cached
+    tag="$(basename "$SOURCE") $version"
     cid=$(container_id "$tag")
     ns=$(hns namespace create)
     netns=/run/netns/$ns
@@ -297,8 +299,8 @@ pod_cycle() {
 # CHECK must notice an endpoint that vanished behind the plugin's back, and DEL must still clean up.
 pod_broken() {
     local conf=$1 net=$2
-    local tag="$(basename "$SOURCE") 1.0.0"
-    local cid ns ip
+    local tag cid ns ip
+    tag="$(basename "$SOURCE") 1.0.0"
     cid=$(container_id "$tag broken")
     ns=$(hns namespace create)
     lib add "$conf" -id "$cid" -netns "/run/netns/$ns"
