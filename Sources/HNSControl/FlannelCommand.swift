@@ -1,12 +1,14 @@
+import ArgumentParser
+import HCN
+import JSON
+import NetAddress
+import WinCNI
+
 #if canImport(Glibc)
     import Glibc
 #elseif canImport(Musl)
     import Musl
 #endif
-import ArgumentParser
-import HCN
-import JSON
-import NetAddress
 
 /// `hnsctl flannel up`: what flanneld does on a Windows node when it starts (research windows-cni-anchors §7):
 /// host-gw creates an L2Bridge network and the host endpoint `<name>_ep` at the lease's `.2`; vxlan creates an
@@ -30,8 +32,9 @@ struct FlannelCommand: ParsableCommand {
         @Option(help: "The VXLAN network identifier (default 4096).") var vni: Int?
 
         func execute(_ context: HNSControlContext) throws {
-            let text = try readText(subnetEnv)
-            let env = try SubnetEnv(text: text, path: subnetEnv)
+            // The same reader the flannel meta plugin uses, so hnsctl and wincni agree on what a subnet.env says.
+            let env: SubnetEnv
+            do { env = try SubnetEnv.load(path: subnetEnv) } catch { throw HNSControlError(error.description) }
             guard let lease = env.subnet else { throw HNSControlError("\(subnetEnv): FLANNEL_SUBNET is missing") }
             let subnet = lease.masked
             guard let gateway = subnet.network.adding(1), let bridge = subnet.network.adding(2) else {
@@ -44,7 +47,8 @@ struct FlannelCommand: ParsableCommand {
                 let network = try ensureNetwork(
                     client, context, name: networkName, type: "L2Bridge", subnet: subnet, gateway: gateway, vsid: nil)
                 guard let networkID = network.id else { throw HNSControlError("network \(networkName) has no ID") }
-                try ensureBridgeEndpoint(client, context, name: "\(networkName)_ep", network: networkID, address: bridge)
+                try ensureBridgeEndpoint(
+                    client, context, name: "\(networkName)_ep", network: networkID, address: bridge)
             case .vxlan:
                 let vni = vni ?? 4096
                 // flanneld refuses smaller VNIs on Windows: HNS takes VSIDs from 4096 up.
@@ -82,7 +86,8 @@ struct FlannelCommand: ParsableCommand {
                 let sameType = NetworkDocument.type(existing).lowercased() == type.lowercased()
                 if sameType, subnets.first?.prefix == subnet.description, subnets.first?.gateway == gateway.description
                 {
-                    context.print("network \(name) (\(type) \(subnet), gateway \(gateway)) exists: \(existing.text("Id"))")
+                    context.print(
+                        "network \(name) (\(type) \(subnet), gateway \(gateway)) exists: \(existing.text("Id"))")
                     return existing
                 }
                 // flanneld replaces a network whose subnet no longer matches its lease.
@@ -123,21 +128,3 @@ struct FlannelCommand: ParsableCommand {
     }
 }
 
-/// The whole text file at `path`.
-func readText(_ path: String) throws -> String {
-    let fd = open(path, O_RDONLY | O_CLOEXEC)
-    guard fd >= 0 else {
-        let text = strerror(errno).map { String(cString: $0) } ?? "cannot open"
-        throw HNSControlError("\(path): \(text)")
-    }
-    defer { close(fd) }
-    var bytes: [UInt8] = []
-    var chunk = [UInt8](repeating: 0, count: 4096)
-    while true {
-        let count = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-        if count < 0 && errno == EINTR { continue }
-        if count <= 0 { break }
-        bytes += chunk[0..<count]
-    }
-    return String(decoding: bytes, as: UTF8.self)
-}
