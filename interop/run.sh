@@ -27,7 +27,9 @@ BUILD=${INTEROP_BUILD:-$ROOT/.build-interop}
 CNIRUN=$BUILD/cnirun
 GO_HOST_LOCAL=/usr/lib/cni/host-local
 HOST_LOCAL_DATA=/var/lib/cni/networks # host-local's default dataDir, which flannel's delegate uses
-VERSIONS=(0.3.1 0.4.0 1.0.0)          # what libcni 1.1.2 can drive (1.1.0 only by direct exec, below)
+# 0.3.1, 0.4.0, 1.0.0: the result shapes of the spec (1.1.0 only by direct exec, below: libcni 1.1.2 stops at
+# 1.0.0); 0.2.0: what the sig-windows-tools flannel configs for containerd say, and flannel's default.
+VERSIONS=(0.2.0 0.3.1 0.4.0 1.0.0)
 POD_SUBNET=10.244.1.0/24              # the node's flannel lease in every subnet.env written here
 POD_CAPABILITIES='{"portMappings":[{"hostPort":8080,"containerPort":80,"protocol":"tcp"}],"dns":{"servers":["10.96.0.10"],"searches":["default.svc.cluster.local","svc.cluster.local"]}}'
 
@@ -166,7 +168,9 @@ hns() { "$BIN/hnsctl" --sim "$SIM" "$@"; }
 
 container_id() { printf '%s' "$1" | sha256sum | cut -c1-64; } # 64 hex digits, like containerd's IDs
 cache_file() { printf '%s/results/%s-%s-eth0' "$CACHE" "$1" "$2"; }
-result_ip() { jq -r '.ips[0].address | split("/")[0]' <<<"$1"; }
+first_ip() { jq -c 'if has("ips") then .ips[0] else {address: .ip4.ip, gateway: .ip4.gateway} end' <<<"$1"; } # 0.2.0: ip4
+result_ip() { first_ip "$1" | jq -r '.address | split("/")[0]'; }
+result_gateway() { first_ip "$1" | jq -r '.gateway'; }
 ip_in_pod_subnet() { [[ $1 =~ ^10\.244\.1\.([0-9]+)$ ]] && ((BASH_REMATCH[1] > 0 && BASH_REMATCH[1] < 255)); }
 endpoint_count_with_ip() { hns endpoint list --json | jq --arg ip "$1" '[.[] | select(any(.IpConfigurations[]?; .IpAddress == $ip))] | length'; }
 endpoint_id_with_ip() { hns endpoint list --json | jq -r --arg ip "$1" 'first(.[] | select(any(.IpConfigurations[]?; .IpAddress == $ip)) | .Id) // ""'; }
@@ -225,17 +229,17 @@ pod_cycle() {
     need "exit code $RC" '((RC == 0))'
     need "cniVersion is $version" '[[ $(jq -r .cniVersion <<<"$OUT") == "$version" ]]'
     need "the plugin printed cniVersion $version itself" '[[ $(jq -r .cniVersion <<<"$raw") == "$version" ]]'
-    if [[ $version == 1.* ]]; then
-        need "1.x ips[] carry no version" 'jq -e "all(.ips[]; has(\"version\") | not)" <<<"$raw"'
-    else
-        need "0.3/0.4 ips[] carry version 4" 'jq -e "all(.ips[]; .version == \"4\")" <<<"$raw"'
-    fi
+    case $version in
+    1.*) need "1.x ips[] carry no version" 'jq -e "all(.ips[]; has(\"version\") | not)" <<<"$raw"' ;;
+    0.3.* | 0.4.*) need "0.3/0.4 ips[] carry version 4" 'jq -e "all(.ips[]; .version == \"4\")" <<<"$raw"' ;;
+    *) need "0.1/0.2 result has ip4 and no ips[]" 'jq -e "has(\"ip4\") and (has(\"ips\") | not)" <<<"$raw"' ;;
+    esac
     need "IP $ip in $POD_SUBNET" 'ip_in_pod_subnet "$ip"'
     if [[ $backend == host-gw ]]; then
-        need "gateway is the .2 of flanneld's ${net}_ep" '[[ $(jq -r ".ips[0].gateway" <<<"$OUT") == 10.244.1.2 ]]'
+        need "gateway is the .2 of flanneld's ${net}_ep" '[[ $(result_gateway "$OUT") == 10.244.1.2 ]]'
         need "IP is not the .2 of ${net}_ep" '[[ $ip != 10.244.1.2 ]]'
     else
-        need "gateway is the network's .1" '[[ $(jq -r ".ips[0].gateway" <<<"$OUT") == 10.244.1.1 ]]'
+        need "gateway is the network's .1" '[[ $(result_gateway "$OUT") == 10.244.1.1 ]]'
     fi
     need "runtimeConfig.dns reached the result" 'jq -e ".dns.nameservers == [\"10.96.0.10\"]" <<<"$OUT"'
     end
@@ -259,7 +263,7 @@ pod_cycle() {
     need "the cached result equals the ADD result" 'same_json "$cached" "$added"'
     end
 
-    if [[ $version == 0.3.* ]]; then
+    if [[ $version == 0.[123].* ]]; then
         begin "$tag: CHECK is refused by libcni for $version without calling the plugin"
         lib check "$conf" -id "$cid" -netns "$netns"
         need "libcni refused (exit $RC)" '((RC == 1)) && grep -q "does not support the CHECK command" <<<"$OUT"'
@@ -277,7 +281,7 @@ pod_cycle() {
     begin "$tag: DEL removes the endpoint, the reservation, flannel's file and the cache"
     lib del "$conf" -id "$cid" -netns "$netns" "${pod[@]}"
     need "exit code $RC" '((RC == 0))'
-    if [[ $version == 0.3.* ]]; then
+    if [[ $version == 0.[123].* ]]; then
         need "no prevResult before 0.4.0" '[[ $(trace_stdin DEL | jq -c .prevResult) == null ]]'
     else
         need "prevResult is the cached result" 'same_json "$(trace_stdin DEL | jq -c .prevResult)" "$cached"'
@@ -404,13 +408,17 @@ flannel_node() {
     need "no output" '[[ -z $OUT ]]'
     end
 
-    begin "$(basename "$SOURCE"): libcni's VERSION probe lists every spec version"
+    begin "$(basename "$SOURCE"): libcni's VERSION probe lists every spec version and ValidateNetworkList passes"
     lib version "$SOURCE"
     need "exit code $RC" '((RC == 0))'
     need "flannel: 0.1.0 0.2.0 0.3.0 0.3.1 0.4.0 1.0.0 1.1.0 (got: $OUT)" '[[ $OUT == "flannel: 0.1.0 0.2.0 0.3.0 0.3.1 0.4.0 1.0.0 1.1.0" ]]'
+    local version
+    for version in "${VERSIONS[@]}"; do
+        lib validate "$(versioned "$SOURCE" "$version")"
+        need "ValidateNetworkList accepts cniVersion $version (exit $RC)" '((RC == 0))'
+    done
     end
 
-    local version
     for version in "${VERSIONS[@]}"; do
         pod_cycle "$(versioned "$SOURCE" "$version")" "$version" "$backend" "$name"
     done

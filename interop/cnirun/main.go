@@ -2,11 +2,12 @@
 // containerd, CRI-O and podman embed (here Debian's golang-github-appc-cni-dev, libcni 1.1.2, spec <= 1.0.0).
 // It is test tooling for wincni's interop test (interop/run.sh), not part of the plugin.
 //
-//	cnirun [options] add|check|del|cached|version CONFIG
+//	cnirun [options] add|check|del|cached|version|validate CONFIG
 //
 // CONFIG is a .conflist, or a single-plugin .conf/.json file, which is wrapped into a one-plugin list as
 // runtimes do. On success `add` prints the result libcni parsed (in the list's cniVersion) and `cached` prints
-// the result libcni cached for the attachment, converted to the list's version. On failure one JSON object
+// the result libcni cached for the attachment, converted to the list's version; `validate` runs libcni's
+// ValidateNetworkList (each plugin's VERSION answer must include the list's cniVersion). On failure one JSON object
 // goes to stdout — {"code":N,"msg":…,"details":…} when a plugin reported the error, {"msg":…} when libcni
 // itself refused — and the exit code is 1. Usage errors exit 2.
 package main
@@ -55,7 +56,7 @@ func main() {
 	flags.StringVar(&o.trace, "trace", "", "append one JSON line per plugin execution to this file")
 	flags.BoolVar(&o.verify, "verify", false, "add: also check the result's structure (IPs present, interface indexes valid)")
 	flags.Usage = func() {
-		fmt.Fprintln(os.Stderr, "usage: cnirun [options] add|check|del|cached|version CONFIG")
+		fmt.Fprintln(os.Stderr, "usage: cnirun [options] add|check|del|cached|version|validate CONFIG")
 		flags.PrintDefaults()
 	}
 	if err := flags.Parse(os.Args[1:]); err != nil || flags.NArg() != 2 {
@@ -121,6 +122,12 @@ func run(ctx context.Context, o *options, verb, configPath string) (string, erro
 			lines = append(lines, plugin.Network.Type+": "+strings.Join(info.SupportedVersions(), " "))
 		}
 		return strings.Join(lines, "\n"), nil
+	case "validate":
+		capabilities, err := cni.ValidateNetworkList(ctx, list)
+		if err != nil {
+			return "", err
+		}
+		return fmt.Sprintf("valid: cniVersion %s, capabilities %v", list.CNIVersion, capabilities), nil
 	}
 	return "", usageError(fmt.Sprintf("unknown command %q", verb))
 }
