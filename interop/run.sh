@@ -8,11 +8,11 @@
 # containernetworking-plugins (/usr/lib/cni/host-local). wincni and hnsctl come from bin/ (`make build` when
 # missing) and run against HNS simulators in a temporary directory (WINCNI_HNS=sim:DIR).
 #
-# The flannel configs from conf/ run as shipped (only cniVersion, subnetFile and flannel's dataDir change), so
+# The configs from conf/ run as shipped (only cniVersion, and flannel's subnetFile and dataDir change), so
 # their pods' IPs land in host-local's default dataDir, /var/lib/cni/networks. To leave the machine's state
 # alone the test runs in a private mount namespace with a tmpfs on /var/lib/cni; where that is not possible it
-# points the delegate's host-local elsewhere through flannel's "ipam" object (which wincni merges into the
-# delegate's IPAM, as the Linux flannel plugin does). Prints one line per check and ends with
+# points host-local elsewhere: `ipam.dataDir` in plain configs, flannel's "ipam" object in flannel ones (wincni
+# merges it into the delegate's IPAM, as the Linux flannel plugin does). Prints one line per check and ends with
 # "N passed, M failed"; exits 1 on any failure.
 #
 # Environment: WINCNI_BIN (default ./bin), INTEROP_BUILD (default ./.build-interop), INTEROP_KEEP=1 keeps the
@@ -185,25 +185,36 @@ trace_stdin() { jq -s -c --arg c "$1" 'map(select(.command == $c)) | last | .std
 trace_stdout() { jq -s -r --arg c "$1" 'map(select(.command == $c)) | last | .stdout' "$TRACE"; }
 
 # ---------------------------------------------------------------------------------------------------------------
-# 1. Every flannel config in conf/, on the node flanneld would have set up, through libcni
+# 1. Every config in conf/ (flannel and plain), on the node flanneld would have set up, through libcni
 
-backend_of() { # host-gw or vxlan, from the flannel config's delegate type
-    jq -r 'if has("plugins") then (.plugins[] | select(.type == "flannel")) else . end
-        | (.delegate.type // "win-bridge") as $t
+WINCNI_TYPES='["flannel", "win-bridge", "win-overlay", "sdnbridge", "sdnoverlay", "wincni"]'
+
+plugin_type() { # the config's (first wincni) plugin type
+    jq -r --argjson t "$WINCNI_TYPES" 'if has("plugins") then first(.plugins[] | select(.type as $x | $t | index($x)))
+        else . end | .type' "$1"
+}
+
+backend_of() { # host-gw or vxlan, from the plugin type (a flannel config's: its delegate's)
+    jq -r --argjson t "$WINCNI_TYPES" 'if has("plugins") then first(.plugins[] | select(.type as $x | $t | index($x)))
+        else . end
+        | (if .type == "flannel" then (.delegate.type // "win-bridge") else .type end) as $t
         | if ($t == "win-bridge" or $t == "sdnbridge") then "host-gw"
           elif ($t == "win-overlay" or $t == "sdnoverlay") then "vxlan"
-          elif $t == "wincni" then (if (.delegate.mode // "" | ascii_downcase) == "overlay" then "vxlan" else "host-gw" end)
+          elif $t == "wincni" then (if ((.delegate.mode // .mode // "") | ascii_downcase) == "overlay" then "vxlan" else "host-gw" end)
           else "unknown" end' "$1"
 }
 
-# versioned SOURCE VERSION — a temporary copy with that cniVersion and flannel's files under $NODE.
+# versioned SOURCE VERSION — a temporary copy with that cniVersion, flannel's files under $NODE, and, outside a
+# private /var/lib/cni, host-local's dataDir under $NODE too.
 versioned() {
     local out
     out=$T/conf/$(basename "${1%.*}")-$2.${1##*.}
     mkdir -p "$T/conf"
     jq --arg v "$2" --arg sf "$NODE/subnet.env" --arg dd "$NODE/flannel" --arg ipam "$IPAM_DATA" --arg mode "$INTEROP_INNER" '
         def local: if .type == "flannel" then .subnetFile = $sf | .dataDir = $dd
-            | if $mode == "private" then . else .ipam = ((.ipam // {}) + {dataDir: $ipam}) end else . end;
+                | if $mode == "private" then . else .ipam = ((.ipam // {}) + {dataDir: $ipam}) end
+            elif $mode != "private" and has("ipam") then .ipam.dataDir = $ipam
+            else . end;
         .cniVersion = $v | if has("plugins") then .plugins |= map(local) else local end' "$1" >"$out"
     printf '%s' "$out"
 }
@@ -245,7 +256,7 @@ pod_cycle() {
     end
     local added=$OUT
 
-    begin "$tag: after ADD the HNS endpoint, IP reservation, flannel state and libcni cache exist"
+    begin "$tag: after ADD the HNS endpoint, the IP reservation, ${SAVED:+$SAVED, }and the libcni cache exist"
     need "one HNS endpoint has $ip" '[[ $(endpoint_count_with_ip "$ip") == 1 ]]'
     local epid
     epid=$(endpoint_id_with_ip "$ip")
@@ -256,7 +267,7 @@ pod_cycle() {
     need "the endpoint is in namespace $ns" '[[ -n $epid ]] && { hns endpoint show "$epid" --json | grep -qi "$ns" ||
         hns namespace show "$ns" --json | grep -qi "$epid"; }'
     need "host-local reservation $IPAM_DATA/$net/$ip names the container" 'reserved "$IPAM_DATA" "$net" "$ip" "$cid"'
-    need "flannel saved the delegate config $NODE/flannel/$cid" '[[ -s $NODE/flannel/$cid ]]'
+    ((!FLANNEL)) || need "flannel saved the delegate config $NODE/flannel/$cid" '[[ -s $NODE/flannel/$cid ]]'
     need "libcni cache file $(cache_file "$net" "$cid")" '[[ -f $(cache_file "$net" "$cid") ]]'
     lib cached "$conf" -id "$cid"
     cached=$OUT
@@ -278,7 +289,7 @@ pod_cycle() {
         end
     fi
 
-    begin "$tag: DEL removes the endpoint, the reservation, flannel's file and the cache"
+    begin "$tag: DEL removes the endpoint, the IP reservation, ${SAVED:+$SAVED, }and the libcni cache"
     lib del "$conf" -id "$cid" -netns "$netns" "${pod[@]}"
     need "exit code $RC" '((RC == 0))'
     if [[ $version == 0.[123].* ]]; then
@@ -288,7 +299,7 @@ pod_cycle() {
     fi
     need "no HNS endpoint has $ip" '[[ $(endpoint_count_with_ip "$ip") == 0 ]]'
     need "reservation of $ip released" '[[ ! -e $IPAM_DATA/$net/$ip ]]'
-    need "flannel's saved config removed" '[[ ! -e $NODE/flannel/$cid ]]'
+    ((!FLANNEL)) || need "flannel's saved config removed" '[[ ! -e $NODE/flannel/$cid ]]'
     need "libcni cache file removed" '[[ ! -e $(cache_file "$net" "$cid") ]]'
     end
 
@@ -319,7 +330,7 @@ pod_broken() {
     lib del "$conf" -id "$cid" -netns "/run/netns/$ns"
     need "DEL exit code $RC" '((RC == 0))'
     need "reservation of $ip released" '[[ ! -e $IPAM_DATA/$net/$ip ]]'
-    need "flannel's saved config removed" '[[ ! -e $NODE/flannel/$cid ]]'
+    ((!FLANNEL)) || need "flannel's saved config removed" '[[ ! -e $NODE/flannel/$cid ]]'
     end
     hns namespace delete "$ns" >/dev/null 2>&1 || true
 }
@@ -338,7 +349,7 @@ gc_check() {
     lib add "$conf" -id "$gone" -netns "/run/netns/$ns"
     gone_ip=$(result_ip "$OUT" 2>/dev/null || true)
 
-    begin "$tag 1.1.0: GC with cni.dev/valid-attachments removes only the stale pod's endpoint, IP and saved config"
+    begin "$tag 1.1.0: GC with cni.dev/valid-attachments removes only the stale pod's endpoint, IP${SAVED:+ and $SAVED}"
     need "two pods added" '[[ -n $keep_ip && -n $gone_ip ]]'
     local gc
     gc=$(jq -c --arg id "$keep" '.cniVersion = "1.1.0" | ."cni.dev/valid-attachments" = [{containerID: $id, ifname: "eth0"}]' "$conf")
@@ -348,8 +359,10 @@ gc_check() {
     need "stale IP released" '[[ ! -e $IPAM_DATA/$net/$gone_ip ]]'
     need "valid endpoint ($keep_ip) kept" '[[ $(endpoint_count_with_ip "$keep_ip") == 1 ]]'
     need "valid IP kept" 'reserved "$IPAM_DATA" "$net" "$keep_ip" "$keep"'
-    need "flannel's saved config of the stale pod removed" '[[ ! -e $NODE/flannel/$gone ]]'
-    need "flannel's saved config of the valid pod kept" '[[ -s $NODE/flannel/$keep ]]'
+    if ((FLANNEL)); then
+        need "flannel's saved config of the stale pod removed" '[[ ! -e $NODE/flannel/$gone ]]'
+        need "flannel's saved config of the valid pod kept" '[[ -s $NODE/flannel/$keep ]]'
+    fi
     end
 
     begin "$tag 1.1.0: after DEL of the valid pod, GC with no valid attachment succeeds and leaves nothing"
@@ -365,13 +378,16 @@ gc_check() {
     hns namespace delete "$ns" >/dev/null 2>&1 || true
 }
 
-flannel_node() {
+node_suite() {
     SOURCE=$1
-    local backend name
+    local backend name type
+    type=$(plugin_type "$SOURCE")
+    FLANNEL=0 SAVED= # SAVED names the flannel-only state in check titles
+    [[ $type != flannel ]] || { FLANNEL=1 SAVED="flannel's saved config"; }
     backend=$(backend_of "$SOURCE")
     if [[ $backend == unknown ]]; then
-        begin "$(basename "$SOURCE"): a flannel config with a known delegate type"
-        PROBLEMS+=("delegate type $(jq -c .delegate.type "$SOURCE") is not a Windows plugin")
+        begin "$(basename "$SOURCE"): a config with a known plugin type"
+        PROBLEMS+=("$(jq -c '.delegate.type // .type' "$SOURCE") is not one of wincni's types")
         end
         return
     fi
@@ -411,7 +427,7 @@ flannel_node() {
     begin "$(basename "$SOURCE"): libcni's VERSION probe lists every spec version and ValidateNetworkList passes"
     lib version "$SOURCE"
     need "exit code $RC" '((RC == 0))'
-    need "flannel: 0.1.0 0.2.0 0.3.0 0.3.1 0.4.0 1.0.0 1.1.0 (got: $OUT)" '[[ $OUT == "flannel: 0.1.0 0.2.0 0.3.0 0.3.1 0.4.0 1.0.0 1.1.0" ]]'
+    need "$type: 0.1.0 0.2.0 0.3.0 0.3.1 0.4.0 1.0.0 1.1.0 (got: $OUT)" '[[ $OUT == "$type: 0.1.0 0.2.0 0.3.0 0.3.1 0.4.0 1.0.0 1.1.0" ]]'
     local version
     for version in "${VERSIONS[@]}"; do
         lib validate "$(versioned "$SOURCE" "$version")"
@@ -428,7 +444,7 @@ flannel_node() {
     begin "$(basename "$SOURCE"): the node is clean afterwards"
     need "only flanneld's endpoints remain ($(endpoint_names) vs $baseline)" '[[ $(endpoint_names) == "$baseline" ]]'
     need "no host-local reservation in $IPAM_DATA/$name" '[[ $(reservations "$IPAM_DATA" "$name") == 0 ]]'
-    need "no saved flannel delegate config" '[[ -z $(ls -A "$NODE/flannel" 2>/dev/null) ]]'
+    ((!FLANNEL)) || need "no saved flannel delegate config" '[[ -z $(ls -A "$NODE/flannel" 2>/dev/null) ]]'
     need "no libcni cache entry" '[[ -z $(ls -A "$CACHE/results" 2>/dev/null) ]]'
     end
 }
@@ -606,16 +622,19 @@ inner() {
     local -a configs=()
     for conf in "$ROOT"/conf/*; do
         [[ -f $conf ]] || continue
-        jq -e 'if has("plugins") then any(.plugins[]; .type == "flannel") else .type == "flannel" end' "$conf" \
-            >/dev/null 2>&1 && configs+=("$conf")
+        [[ $(plugin_type "$conf" 2>/dev/null) == @(flannel|win-bridge|win-overlay|sdnbridge|sdnoverlay|wincni) ]] &&
+            configs+=("$conf")
     done
-    if ((${#configs[@]} == 0)); then
-        begin "conf/ holds the flannel configs (host-gw and vxlan)"
-        PROBLEMS+=("no flannel config found in $ROOT/conf")
-        end
-    fi
+    begin "conf/ holds flannel configs for host-gw and vxlan"
+    local -a kinds=()
     for conf in "${configs[@]}"; do
-        flannel_node "$conf"
+        [[ $(plugin_type "$conf") != flannel ]] || kinds+=("$(backend_of "$conf")")
+    done
+    need "a flannel host-gw config" '[[ " ${kinds[*]-} " == *" host-gw "* ]]'
+    need "a flannel vxlan config" '[[ " ${kinds[*]-} " == *" vxlan "* ]]'
+    end
+    for conf in "${configs[@]}"; do
+        node_suite "$conf"
     done
     shared_datadir
     ipam_exec
