@@ -52,6 +52,11 @@ goldens: deps
 bench: build
 	bench/run.sh
 
+# Interop with a real libcni runtime (Debian's libcni 1.1.2) and the Go host-local; needs root, installs its Debian
+# packages (golang-go, golang-github-appc-cni-dev, containernetworking-plugins) when missing.
+interop: build
+	@bash interop/run.sh
+
 install: build
 	install -d $(DESTDIR)$(PREFIX)
 	install -m 0755 $(BIN)/wincni $(BIN)/hnsctl $(DESTDIR)$(PREFIX)/
