@@ -23,7 +23,7 @@ struct BadInput: CustomTestStringConvertible, Sendable {
         let pod = try node.pod("6b3c1a2f9e")
         try setup?(node)
         let before = node.snapshot()
-        let output = try node.run(binary, command, pod, config: String(decoding: stdin(node), as: UTF8.self), variables)
+        let output = try node.run(binary, command, pod, stdin: stdin(node), variables)
         let after = node.snapshot()
         #expect(output.status == 1, "exit status \(output.status); stdout: \(output.stdout) stderr: \(output.stderr)")
         guard let error = CNIErrorOutput(output) else {
@@ -147,6 +147,10 @@ let protocolBadInputs: [BadInput] = {
             name: "an escaped NUL in the network name",
             stdin: raw(#"{"cniVersion":"1.0.0","name":"cb\u0000r0","type":"win-bridge"}"#), code: 7, mentions: [#"\u0000"#]),
         BadInput(
+            name: "invalid UTF-8 in the type",
+            stdin: bytes(Array(#"{"cniVersion":"1.0.0","name":"cbr0","type":"win-"#.utf8) + [0xFF, 0xFE] + Array(#""}"#.utf8)),
+            code: 6, mentions: ["utf-8"]),
+        BadInput(
             name: "a byte-order mark before the document",
             stdin: { [0xEF, 0xBB, 0xBF] + direct()($0) }, code: 6, mentions: ["byte"]),
         BadInput(
@@ -241,10 +245,8 @@ let pluginBadInputs: [BadInput] = {
     var cases: [BadInput] = [
         BadInput(name: "an unknown type", stdin: direct(type: "bridge"), code: 7, mentions: ["bridge"]),
         BadInput(
-            name: "invalid UTF-8 in the type",
-            stdin: bytes(Array(#"{"cniVersion":"1.0.0","name":"cbr0","type":"win-"#.utf8) + [0xFF, 0xFE] + Array(#""}"#.utf8)),
-            // Go's decoder also turns invalid UTF-8 into U+FFFD; the type then names no plugin.
-            code: 7, mentions: ["win-\u{FFFD}"]),
+            name: "a lone surrogate escape in the type",
+            stdin: raw(#"{"cniVersion":"1.0.0","name":"cbr0","type":"win-\ud800"}"#), code: 7, mentions: ["win-"]),
         BadInput(name: "a type with a path", stdin: direct(type: "../win-bridge"), code: 7, mentions: ["../win-bridge"]),
         BadInput(name: "a type with .exe", stdin: direct(type: "win-bridge.exe"), code: 7, mentions: ["win-bridge.exe"]),
         BadInput(name: "type wincni without mode", stdin: direct(type: "wincni"), code: 7, mentions: ["mode"]),

@@ -120,9 +120,16 @@ final class TestNode: @unchecked Sendable {
         _ name: String, _ command: String, _ pod: Pod?, config: String, ifname: String = "eth0",
         _ changes: [String: String?] = [:]
     ) throws -> ProcessOutput {
+        try run(name, command, pod, stdin: Array(config.utf8), ifname: ifname, changes)
+    }
+
+    /// Runs the plugin with exactly `stdin` (which need not be UTF-8).
+    func run(
+        _ name: String, _ command: String, _ pod: Pod?, stdin: [UInt8], ifname: String = "eth0",
+        _ changes: [String: String?] = [:]
+    ) throws -> ProcessOutput {
         try RunningProcess.run(
-            try Binaries.path(name), environment: environment(command, pod, ifname: ifname, changes),
-            stdin: Array(config.utf8))
+            try Binaries.path(name), environment: environment(command, pod, ifname: ifname, changes), stdin: stdin)
     }
 
     func spawn(_ name: String, _ command: String, _ pod: Pod?, config: String) throws -> RunningProcess {
