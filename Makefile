@@ -39,6 +39,10 @@ test: build
 	WINCNI_WARNINGS_AS_ERRORS=1 $(SWIFT) build --build-tests
 	WINCNI_WARNINGS_AS_ERRORS=1 WINCNI_BIN=$(BIN) $(SWIFT) test --skip-build
 
+# A simulated flannel node (host-gw and vxlan): one pod's ADD, CHECK and DEL with the binaries in bin/.
+demo: build
+	@scripts/demo.sh
+
 install: build
 	install -d $(DESTDIR)$(PREFIX)
 	install -m 0755 $(BIN)/wincni $(BIN)/hnsctl $(DESTDIR)$(PREFIX)/

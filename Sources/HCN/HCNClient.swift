@@ -31,7 +31,14 @@ public final class HCNClient {
             .first
     }
 
+    /// Creates `network` after the checks hcsshim makes client-side (`HostComputeNetwork.validate()`).
     public func createNetwork(_ network: HostComputeNetwork) throws(HCNError) -> HostComputeNetwork {
+        do {
+            try network.validate()
+        } catch {
+            throw HCNError(
+                operation: "HcnCreateNetwork", code: HRESULT(0x8007_0057), hnsMessage: error.description)
+        }
         let handle = try service.create(.network, id: .zero, settings: network.json.compact(), network: nil)
         defer { service.close(handle) }
         return try query(handle, decode: HostComputeNetwork.init(json:))

@@ -1,7 +1,8 @@
 import JSON
 
-/// An HNS document that does not have the shape of the HCN schema: `path` is the JSON path of the bad value as
-/// spelled in the document (`Ipams[0].Subnets[0].Routes[1].Metric`).
+/// An HNS document that does not have the shape of the HCN schema, or holds a value HNS would reject (see the
+/// `validate()` methods): `path` is the JSON path of the bad value as spelled in the document
+/// (`Ipams[0].Subnets[0].Routes[1].Metric`).
 public struct HCNDecodingError: Error, Sendable, Equatable, CustomStringConvertible {
     public var path: String
     public var message: String

@@ -4,6 +4,7 @@ import JSON
 /// names and messages, and the generic Win32/COM codes seen from HNS. Messages are the sentence as HNS prints
 /// it, ending with a period; the error record adds one trailing space after it.
 public enum HCNErrorCatalog {
+    /// One code: its name, value and message.
     public struct Entry: Sendable, Equatable {
         public let name: String
         public let code: HRESULT
@@ -94,6 +95,9 @@ public enum HCNErrorCatalog {
         entry("ERROR_NOT_FOUND", 0x8007_0490, "Element not found."),
         entry("E_INVALIDARG", 0x8007_0057, "The parameter is incorrect."),
         entry("ERROR_ALREADY_EXISTS", 0x8007_00B7, "Cannot create a file when that file already exists."),
+        // What HNS answers for a second endpoint with an address already in use (research windows-cni-anchors §7.1).
+        entry("ERROR_OBJECT_ALREADY_EXISTS", 0x8007_1392, "The object already exists."),
+        entry("E_HANDLE", 0x8007_0006, "The handle is invalid."),
         entry("E_NOTIMPL", 0x8000_4001, "Not implemented."),
         entry("E_POINTER", 0x8000_4003, "Invalid pointer."),
         entry("E_FAIL", 0x8000_4005, "Unspecified error."),

@@ -133,7 +133,10 @@ public final class HCNFunctionTableService: HostNetworkService {
         }
         let text = takeString(&response)
         if result < 0 {
-            throw HCNError(operation: "HNSCall", code: HRESULT(UInt32(bitPattern: result)), errorRecord: text)
+            // The response, when there is one, is the v1 envelope {"Success":false,"Error":"..."}.
+            throw HCNError.fromErrorRecord(
+                operation: "HNSCall", result: HRESULT(UInt32(bitPattern: result)),
+                record: text.flatMap { $0.isEmpty ? nil : $0 })
         }
         return text ?? ""
     }

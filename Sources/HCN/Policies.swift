@@ -22,14 +22,13 @@ public enum EndpointPolicyType: String, Sendable, CaseIterable {
     case interfaceParameters = "InterfaceParameters"
     case firewall = "Firewall"
 
-    static let table = HCNEnumTable(
-        allCases.map { policyType -> (String, Int64?) in
-            let ordinals: [EndpointPolicyType: Int64] = [
-                .portMapping: 0, .acl: 1, .qos: 2, .l2Driver: 3, .outBoundNAT: 4, .sdnRoute: 5, .l4Proxy: 6,
-                .l4WfpProxy: 7, .providerAddress: 8, .portName: 9, .firewall: 18,
-            ]
-            return (policyType.rawValue, ordinals[policyType])
-        })
+    /// The integer values clients may send; only the documented order's prefix and WSL's Firewall are known.
+    static let ordinals: [EndpointPolicyType: Int64] = [
+        .portMapping: 0, .acl: 1, .qos: 2, .l2Driver: 3, .outBoundNAT: 4, .sdnRoute: 5, .l4Proxy: 6, .l4WfpProxy: 7,
+        .providerAddress: 8, .portName: 9, .firewall: 18,
+    ]
+
+    static let table = HCNEnumTable(allCases.map { ($0.rawValue, ordinals[$0]) })
 }
 
 /// Network policy type names (`NetworkPolicyType`); matched case-insensitively (the SDN PowerShell module sends

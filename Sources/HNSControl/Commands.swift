@@ -54,7 +54,9 @@ struct NetworkCommand: ParsableCommand {
                 guard let parsed = IPAddress(gateway) else { throw HNSControlError("--gateway \(gateway): not an IP") }
                 gatewayAddress = parsed
             } else {
-                guard let first = prefix.network.adding(1) else { throw HNSControlError("--subnet \(subnet): too small") }
+                guard let first = prefix.network.adding(1) else {
+                    throw HNSControlError("--subnet \(subnet): too small")
+                }
                 gatewayAddress = first
             }
             let isOverlay = type.lowercased() == "overlay"
@@ -117,7 +119,9 @@ enum NetworkDocument {
                 "DestinationPrefix": .string(gateway.isIPv4 ? "0.0.0.0/0" : "::/0"),
             ]
         ]
-        if let vsid { subnetObject["Policies"] = [["Type": "VSID", "Settings": ["IsolationId": .integer(Int64(vsid))]]] }
+        if let vsid {
+            subnetObject["Policies"] = [["Type": "VSID", "Settings": ["IsolationId": .integer(Int64(vsid))]]]
+        }
         var document: JSONObject = ["Name": .string(name), "Type": .string(type)]
         document["Ipams"] = [["Type": "Static", "Subnets": [.object(subnetObject)]]]
         if flags != 0 { document["Flags"] = .integer(Int64(flags)) }
@@ -289,7 +293,8 @@ enum EndpointDocument {
         }
         for policy in endpoint.value(goKey: "Policies")?.arrayValue ?? [] {
             lines.append(
-                "Policy:    \(policy[goKey: "Type"]?.stringValue ?? "") \(policy[goKey: "Settings"]?.compact() ?? "{}")")
+                "Policy:    \(policy[goKey: "Type"]?.stringValue ?? "") \(policy[goKey: "Settings"]?.compact() ?? "{}")"
+            )
         }
         return lines.joined(separator: "\n")
     }
@@ -329,7 +334,8 @@ struct NamespaceCommand: ParsableCommand {
 
         func execute(_ context: HNSControlContext) throws {
             let namespace = try context.client().one(.namespace, id)
-            context.print(output.json ? JSON.object(namespace).pretty() : NamespaceDocument.table([namespace]).rendered())
+            context.print(
+                output.json ? JSON.object(namespace).pretty() : NamespaceDocument.table([namespace]).rendered())
         }
     }
 
@@ -445,7 +451,9 @@ struct TextTable {
         return rows.map { row in
             var line = ""
             for (column, cell) in row.enumerated() {
-                line += column == row.count - 1 ? cell : cell + String(repeating: " ", count: widths[column] - cell.count + 3)
+                line +=
+                    column == row.count - 1
+                    ? cell : cell + String(repeating: " ", count: widths[column] - cell.count + 3)
             }
             while line.hasSuffix(" ") { line.removeLast() }
             return line

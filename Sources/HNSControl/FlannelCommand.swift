@@ -1,12 +1,13 @@
+import ArgumentParser
+import HCN
+import JSON
+import NetAddress
+
 #if canImport(Glibc)
     import Glibc
 #elseif canImport(Musl)
     import Musl
 #endif
-import ArgumentParser
-import HCN
-import JSON
-import NetAddress
 
 /// `hnsctl flannel up`: what flanneld does on a Windows node when it starts (research windows-cni-anchors §7):
 /// host-gw creates an L2Bridge network and the host endpoint `<name>_ep` at the lease's `.2`; vxlan creates an
@@ -44,7 +45,8 @@ struct FlannelCommand: ParsableCommand {
                 let network = try ensureNetwork(
                     client, context, name: networkName, type: "L2Bridge", subnet: subnet, gateway: gateway, vsid: nil)
                 guard let networkID = network.id else { throw HNSControlError("network \(networkName) has no ID") }
-                try ensureBridgeEndpoint(client, context, name: "\(networkName)_ep", network: networkID, address: bridge)
+                try ensureBridgeEndpoint(
+                    client, context, name: "\(networkName)_ep", network: networkID, address: bridge)
             case .vxlan:
                 let vni = vni ?? 4096
                 // flanneld refuses smaller VNIs on Windows: HNS takes VSIDs from 4096 up.
@@ -82,7 +84,8 @@ struct FlannelCommand: ParsableCommand {
                 let sameType = NetworkDocument.type(existing).lowercased() == type.lowercased()
                 if sameType, subnets.first?.prefix == subnet.description, subnets.first?.gateway == gateway.description
                 {
-                    context.print("network \(name) (\(type) \(subnet), gateway \(gateway)) exists: \(existing.text("Id"))")
+                    context.print(
+                        "network \(name) (\(type) \(subnet), gateway \(gateway)) exists: \(existing.text("Id"))")
                     return existing
                 }
                 // flanneld replaces a network whose subnet no longer matches its lease.

@@ -14,8 +14,12 @@ public enum HNSControl {
     }
 
     /// Runs hnsctl with `arguments` (without argv[0]). `hnsSelector` is the value of `WINCNI_HNS` (`sim:DIR`);
-    /// `--sim DIR` anywhere on the line wins over it; without either the simulator uses its default directory.
-    public static func run(arguments: [String], hnsSelector: String?) -> Output {
+    /// `--sim DIR` anywhere on the line wins over it. Without either, `platformTable` (Windows: the loaded
+    /// `computenetwork.dll`) is the real HNS; when there is none, the simulator in its default directory is used.
+    public static func run(
+        arguments: [String], hnsSelector: String?,
+        platformTable: (() throws(HCNError) -> HCNFunctionTable)? = nil
+    ) -> Output {
         var rest: [String] = []
         var simDirectory: String?
         var position = 0
@@ -40,7 +44,8 @@ public enum HNSControl {
             position += 1
         }
 
-        let directory: String
+        var directory = HNSSimulator.defaultDirectory
+        var realTable: (() throws(HCNError) -> HCNFunctionTable)?
         if let simDirectory {
             directory = simDirectory
         } else if let selector = hnsSelector, !selector.isEmpty {
@@ -49,7 +54,7 @@ public enum HNSControl {
             }
             directory = String(selector.dropFirst(4))
         } else {
-            directory = HNSSimulator.defaultDirectory
+            realTable = platformTable
         }
 
         let command: any ParsableCommand
@@ -62,9 +67,17 @@ public enum HNSControl {
             return Output(stdout: "", stderr: message + "\n", exitCode: 1)
         }
         guard let runnable = command as? any HNSControlRunnable else {
-            return Output(stdout: HNSControlCommand.helpMessage(for: type(of: command)) + "\n", stderr: "", exitCode: 0)
+            // A command group, or `help ...`: the help of the deepest command the words name.
+            var helpType: any ParsableCommand.Type = HNSControlCommand.self
+            for word in rest where !word.hasPrefix("-") && word != "help" {
+                guard let next = helpType.configuration.subcommands.first(where: { $0._commandName == word }) else {
+                    break
+                }
+                helpType = next
+            }
+            return Output(stdout: HNSControlCommand.helpMessage(for: helpType) + "\n", stderr: "", exitCode: 0)
         }
-        let context = HNSControlContext(directory: directory)
+        let context = HNSControlContext(directory: directory, realTable: realTable)
         do {
             try runnable.execute(context)
             return Output(stdout: context.output, stderr: "", exitCode: 0)
@@ -90,23 +103,35 @@ struct HNSControlError: Error, CustomStringConvertible {
 /// text it prints.
 final class HNSControlContext {
     let directory: String
+    let realTable: (() throws(HCNError) -> HCNFunctionTable)?
     private(set) var output = ""
     private var cachedService: (any HostNetworkService)?
 
-    init(directory: String) { self.directory = directory }
+    init(directory: String, realTable: (() throws(HCNError) -> HCNFunctionTable)?) {
+        self.directory = directory
+        self.realTable = realTable
+    }
 
     func print(_ line: String) { output += line + "\n" }
 
     func service() throws(HCNError) -> any HostNetworkService {
         if let cachedService { return cachedService }
-        let service = try HNSSimulator.functionTableService(directory: directory)
+        let service: any HostNetworkService
+        if let realTable {
+            service = HCNFunctionTableService(table: try realTable())
+        } else {
+            service = try HNSSimulator.functionTableService(directory: directory)
+        }
         cachedService = service
         return service
     }
 
     func client() throws(HCNError) -> HNSClient { HNSClient(service: try service()) }
 
-    func simulator() throws(HCNError) -> HNSSimulator { try HNSSimulator(directory: directory) }
+    func simulator() throws -> HNSSimulator {
+        guard realTable == nil else { throw HNSControlError("faults exist only in the simulator: use --sim DIR") }
+        return try HNSSimulator(directory: directory)
+    }
 }
 
 /// A leaf command that runs against a context.
@@ -147,7 +172,8 @@ struct HNSClient {
         for id in try ids(kind, filter: filter) {
             do {
                 result.append(try document(kind, id))
-            } catch where error.code.rawValue == 0x803B_0001 || error.code.rawValue == 0x803B_0002
+            } catch
+                where error.code.rawValue == 0x803B_0001 || error.code.rawValue == 0x803B_0002
                 || error.code.rawValue == 0x8007_0490
             {
                 continue  // deleted between the enumerate and the open by another process
@@ -176,8 +202,7 @@ struct HNSClient {
         return first
     }
 
-    func create(_ kind: HCNResourceKind, _ settings: JSONObject, network: GUID? = nil) throws(HCNError) -> JSONObject
-    {
+    func create(_ kind: HCNResourceKind, _ settings: JSONObject, network: GUID? = nil) throws(HCNError) -> JSONObject {
         var networkHandle: HCNHandle?
         if let network { networkHandle = try service.open(.network, id: network) }
         defer { if let networkHandle { service.close(networkHandle) } }

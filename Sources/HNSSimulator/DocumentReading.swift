@@ -6,6 +6,13 @@ import NetAddress
 /// is HCN_E_INVALID_JSON; keys match case-insensitively (HNS's parser, like Go's, folds case).
 struct DocumentReader {
     let operation: String
+    /// The HNS version feature checks compare against, read only when a check needs it.
+    var version: () -> (major: Int, minor: Int) = { HNSSimulator.defaultVersion }
+
+    init(operation: String, version: (() -> (major: Int, minor: Int))? = nil) {
+        self.operation = operation
+        if let version { self.version = version }
+    }
 
     func parse(_ text: String) throws(HCNError) -> JSONObject {
         guard let parsed = try? JSON.parse(text), case .object(let object) = parsed else {

@@ -1,16 +1,23 @@
+import HCN
+
 #if canImport(Glibc)
     import Glibc
 #elseif canImport(Musl)
     import Musl
 #endif
-import HCN
 
 extension HNSSimulator {
     /// A `HostNetworkService` that goes through the C function table (UTF-16 strings, GUID structs, out-parameters
     /// freed with `coTaskMemFree`) into a simulator on `directory`: the marshalling real Windows uses, run on Linux.
     public static func functionTableService(directory: String) throws(HCNError) -> any HostNetworkService {
         let simulator = try HNSSimulator(directory: directory)
-        return SimulatorBoundService(inner: SimulatorTableClient(table: functionTable), simulator: simulator)
+        return SimulatorBoundService(inner: HCNFunctionTableService(table: functionTable), simulator: simulator)
+    }
+
+    /// Runs `body` with `functionTable` bound to this simulator on the calling thread, for code that calls the C
+    /// entry points itself.
+    public func withFunctionTable<T, E: Error>(_ body: (HCNFunctionTable) throws(E) -> T) throws(E) -> T {
+        try SimulatorRegistry.shared.with(self) { () throws(E) -> T in try body(HNSSimulator.functionTable) }
     }
 
     /// The `computenetwork.dll`-shaped table whose entries are `@convention(c)` thunks into the simulator. Calls
@@ -21,7 +28,8 @@ extension HNSSimulator {
         createNetwork: { id, settings, handle, record in createThunk(.network, nil, id, settings, handle, record) },
         openNetwork: { id, handle, record in openThunk(.network, id, handle, record) },
         modifyNetwork: { handle, settings, record in modifyThunk(.network, handle, settings, record) },
-        queryNetworkProperties: { handle, query, output, record in queryThunk(.network, handle, query, output, record) },
+        queryNetworkProperties: { handle, query, output, record in queryThunk(.network, handle, query, output, record)
+        },
         deleteNetwork: { id, record in deleteThunk(.network, id, record) },
         closeNetwork: { handle in closeThunk(.network, handle) },
         enumerateEndpoints: { query, output, record in enumerateThunk(.endpoint, query, output, record) },
@@ -70,7 +78,7 @@ final class SimulatorRegistry: @unchecked Sendable {
     }
 
     /// Binds `simulator` to the calling thread for the duration of `body` (the caller keeps it alive).
-    func with<T>(_ simulator: HNSSimulator, _ body: () throws(HCNError) -> T) throws(HCNError) -> T {
+    func with<T, E: Error>(_ simulator: HNSSimulator, _ body: () throws(E) -> T) throws(E) -> T {
         let previous = pthread_getspecific(key)
         pthread_setspecific(key, Unmanaged.passUnretained(simulator).toOpaque())
         defer { pthread_setspecific(key, previous) }
@@ -87,7 +95,7 @@ final class SimulatorRegistry: @unchecked Sendable {
     }
 }
 
-/// Forwards to the table client with the simulator bound to the calling thread, so that thunks without a handle
+/// Forwards to `HCNFunctionTableService` (the client the plugin uses on Windows) with the simulator bound to the calling thread, so that thunks without a handle
 /// reach this service's simulator even when several simulators live in one process (parallel tests).
 final class SimulatorBoundService: HostNetworkService {
     let inner: any HostNetworkService

@@ -1,11 +1,12 @@
+import HCN
+import JSON
+import NetAddress
+
 #if canImport(Glibc)
     import Glibc
 #elseif canImport(Musl)
     import Musl
 #endif
-import HCN
-import JSON
-import NetAddress
 
 /// The Linux stand-in for a Windows node's Host Networking Service: HCN networks, endpoints and namespaces kept in
 /// a state directory that every process on the machine shares, checked the way HNS checks them and failing with
@@ -57,7 +58,9 @@ public final class HNSSimulator: HostNetworkService, @unchecked Sendable {
         guard SimulatorFault.operationName(fault.op) != nil else {
             throw SimulatorErrorCatalog.error(
                 "HNSSimulator", SimulatorCode.invalidParameter.hresult,
-                text: "Unknown operation \"\(fault.op)\"; expected one of \(SimulatorFault.operations.joined(separator: ", ")).")
+                text:
+                    "Unknown operation \"\(fault.op)\"; expected one of \(SimulatorFault.operations.joined(separator: ", "))."
+            )
         }
         try ioOperation("HNSSimulator") { () throws(POSIXFailure) in
             try store.locked { () throws(POSIXFailure) in
@@ -171,7 +174,7 @@ public final class HNSSimulator: HostNetworkService, @unchecked Sendable {
     {
         let operation = "HcnCreate\(kind.rawValue)"
         return try perform(operation) { () throws(HCNError) -> HCNHandle in
-            let reader = DocumentReader(operation: operation)
+            let reader = DocumentReader(operation: operation) { self.version() }
             var networkID = GUID.zero
             if kind == .endpoint {
                 guard let network, network.kind == .network else { throw .simulator(operation, .invalidHandle) }
@@ -179,7 +182,6 @@ public final class HNSSimulator: HostNetworkService, @unchecked Sendable {
             }
             let request = try reader.parse(settings)
             let newID = id.isZero ? SimulatorRandom.guid() : id
-            let version = kind == .endpoint ? self.version() : Self.defaultVersion
             try store.write(
                 { (transaction: inout SimulatorTransaction) throws(HCNError) in
                     if transaction.index.contains(kind, newID) { throw .simulator(operation, .fileExists) }
@@ -194,7 +196,7 @@ public final class HNSSimulator: HostNetworkService, @unchecked Sendable {
                         else { throw .simulator(operation, .networkNotFound) }
                         document = try StoredEndpoint.create(
                             id: newID, settings: request, networkID: networkID, network: network,
-                            index: transaction.index, version: version, reader: reader)
+                            index: transaction.index, reader: reader)
                     case .namespace:
                         document = try StoredNamespace.create(
                             id: newID, settings: request, index: transaction.index, reader: reader)
@@ -221,9 +223,11 @@ public final class HNSSimulator: HostNetworkService, @unchecked Sendable {
             let request = try reader.parseQuery(query)
             let index = try readIndex(operation)
             guard index.contains(handle.kind, id),
-                let document = try ioOperation(operation, { () throws(POSIXFailure) in
-                    try store.document(handle.kind, id)
-                })
+                let document = try ioOperation(
+                    operation,
+                    { () throws(POSIXFailure) in
+                        try store.document(handle.kind, id)
+                    })
             else { throw notFound(handle.kind, operation) }
             return Self.view(handle.kind, id: id, document: document, index: index, v1: wantsV1(request)).compact()
         }
@@ -250,7 +254,7 @@ public final class HNSSimulator: HostNetworkService, @unchecked Sendable {
         let operation = "HcnModify\(handle.kind.rawValue)"
         try perform(operation) { () throws(HCNError) in
             let id = try resolve(handle, operation)
-            let reader = DocumentReader(operation: operation)
+            let reader = DocumentReader(operation: operation) { self.version() }
             let request = try ModifyRequest(reader.parse(settings), reader: reader)
             try store.write(
                 { (transaction: inout SimulatorTransaction) throws(HCNError) in
@@ -259,7 +263,8 @@ public final class HNSSimulator: HostNetworkService, @unchecked Sendable {
                     else { throw notFound(handle.kind, operation) }
                     switch handle.kind {
                     case .network:
-                        try request.applyToNetwork(id: id, document: document, transaction: &transaction, reader: reader)
+                        try request.applyToNetwork(
+                            id: id, document: document, transaction: &transaction, reader: reader)
                     case .endpoint:
                         try request.applyToEndpoint(
                             id: id, document: document, transaction: &transaction, reader: reader)

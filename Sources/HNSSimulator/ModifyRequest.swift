@@ -4,7 +4,9 @@ import JSON
 /// A `ModifySettingRequest` (`{"ResourceType","RequestType","Settings"}`, research §2.2) and what it does to a
 /// network, an endpoint or a namespace.
 struct ModifyRequest {
-    enum RequestType: String { case add = "Add", remove = "Remove", update = "Update", refresh = "Refresh", reset = "Reset" }
+    enum RequestType: String {
+        case add = "Add", remove = "Remove", update = "Update", refresh = "Refresh", reset = "Reset"
+    }
 
     let resourceType: String
     let requestType: RequestType
@@ -81,7 +83,9 @@ struct ModifyRequest {
         try transaction.save(.network, id, updated)
     }
 
-    func applyToEndpoint(id: GUID, document: JSONObject, transaction: inout SimulatorTransaction, reader: DocumentReader)
+    func applyToEndpoint(
+        id: GUID, document: JSONObject, transaction: inout SimulatorTransaction, reader: DocumentReader
+    )
         throws(HCNError)
     {
         guard sameText(resourceType, "Policy") else { throw reader.fail(.requestUnsupported) }

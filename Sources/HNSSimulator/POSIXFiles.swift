@@ -45,6 +45,11 @@ enum POSIXFiles {
             throw POSIXFailure("open", path)
         }
         defer { close(fd) }
+        return try readAll(fd, path: path)
+    }
+
+    /// Everything from `fd` to the end of the file.
+    static func readAll(_ fd: Int32, path: String) throws(POSIXFailure) -> [UInt8] {
         var info = stat()
         guard fstat(fd, &info) == 0 else { throw POSIXFailure("fstat", path) }
         var bytes: [UInt8] = []
@@ -124,16 +129,6 @@ enum POSIXFiles {
             if name != "." && name != ".." { names.append(name) }
         }
         return names
-    }
-
-    /// Identity of the file at `path` (device, inode, size, change time), to notice when it was replaced.
-    static func identity(_ path: String) -> [Int]? {
-        var info = stat()
-        guard stat(path, &info) == 0 else { return nil }
-        return [
-            Int(info.st_dev), Int(info.st_ino), Int(info.st_size), Int(info.st_ctim.tv_sec), Int(info.st_ctim.tv_nsec),
-            Int(info.st_mtim.tv_nsec),
-        ]
     }
 
     private static func basename(_ path: String) -> String {

@@ -21,28 +21,47 @@ struct QueryFilter {
     func matching(_ kind: HCNResourceKind, index: SimulatorIndex, store: SimulatorStore, operation: String)
         throws(HCNError) -> [GUID]
     {
+        // Keys lowered once; most filters (ID, Name, VirtualNetwork) are answered from the index alone.
+        let wanted = conditions.map { (key: $0.key.lowercased(), value: $0.value) }
         switch kind {
         case .network:
             return index.networks.filter { record in
-                matches(summary: ["ID": .string(record.id.description), "Name": .string(record.name), "Type": .string(record.type)]) {
+                matches(wanted) { key in
+                    switch key {
+                    case "id": return .string(record.id.description)
+                    case "name": return .string(record.name)
+                    case "type": return .string(record.type)
+                    default: return nil
+                    }
+                } full: {
                     v1(.network, record.id, index: index, store: store)
                 }
             }.map(\.id)
         case .endpoint:
             return index.endpoints.filter { record in
-                var summary: JSONObject = [
-                    "ID": .string(record.id.description), "Name": .string(record.name),
-                    "VirtualNetwork": .string(record.network.description),
-                    "VirtualNetworkName": .string(index.network(record.network)?.name ?? ""),
-                    "MacAddress": .string(record.mac), "IsRemoteEndpoint": .bool(record.isRemote),
-                ]
-                if let first = record.ips.first(where: { !$0.contains(":") }) { summary["IPAddress"] = .string(first) }
-                return matches(summary: summary) { v1(.endpoint, record.id, index: index, store: store) }
+                matches(wanted) { key in
+                    switch key {
+                    case "id": return .string(record.id.description)
+                    case "name": return .string(record.name)
+                    case "virtualnetwork": return .string(record.network.description)
+                    case "virtualnetworkname": return .string(index.network(record.network)?.name ?? "")
+                    case "macaddress": return .string(record.mac)
+                    case "isremoteendpoint": return .bool(record.isRemote)
+                    default: return nil
+                    }
+                } full: {
+                    v1(.endpoint, record.id, index: index, store: store)
+                }
             }.map(\.id)
         case .namespace:
             return index.namespaces.filter { record in
-                matches(summary: ["ID": .string(record.id.description), "CompartmentId": .integer(Int64(record.compartment))])
-                {
+                matches(wanted) { key in
+                    switch key {
+                    case "id": return .string(record.id.description)
+                    case "compartmentid": return .integer(Int64(record.compartment))
+                    default: return nil
+                    }
+                } full: {
                     v1(.namespace, record.id, index: index, store: store)
                 }
             }.map(\.id)
@@ -54,17 +73,18 @@ struct QueryFilter {
         return HNSSimulator.view(kind, id: id, document: document, index: index, v1: true).objectValue
     }
 
-    /// Checks each condition against the summary from the index, reading the full v1 document only for keys the
-    /// summary does not have.
-    private func matches(summary: JSONObject, full: () -> JSONObject?) -> Bool {
+    /// Checks each condition against what the index knows, reading the full v1 document only for other keys.
+    private func matches(
+        _ wanted: [(key: String, value: JSON)], summary: (String) -> JSON?, full: () -> JSONObject?
+    ) -> Bool {
         var document: JSONObject?? = nil
-        for (key, wanted) in conditions {
-            var actual = summary.value(goKey: key)
+        for (key, value) in wanted {
+            var actual = summary(key)
             if actual == nil {
                 if document == nil { document = .some(full()) }
                 actual = document??.value(goKey: key)
             }
-            guard let actual, Self.equal(wanted, actual) else { return false }
+            guard let actual, Self.equal(value, actual) else { return false }
         }
         return true
     }

@@ -6,6 +6,7 @@ import JSON
 /// dies (`_exit(137)`, as a SIGKILL would leave it) just before or just after doing the operation, for the next
 /// `count` calls.
 public struct SimulatorFault: Sendable, Equatable, CustomStringConvertible {
+    /// What the fault does: fail with an HRESULT, or kill the process before or after the operation.
     public enum Kind: Sendable, Equatable {
         case hresult(HRESULT)
         case crashBefore

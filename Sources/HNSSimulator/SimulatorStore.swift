@@ -1,10 +1,11 @@
+import HCN
+import JSON
+
 #if canImport(Glibc)
     import Glibc
 #elseif canImport(Musl)
     import Musl
 #endif
-import HCN
-import JSON
 
 /// The state directory: one JSON file per object (`networks/<GUID>.json`, `endpoints/…`, `namespaces/…`), the
 /// `index`, the `lock` writers hold, `version` and `faults`. Every file is replaced atomically, so readers in
@@ -17,8 +18,10 @@ final class SimulatorStore: @unchecked Sendable {
     let faultsPath: String
     let versionPath: String
 
-    // Parsed index of the last read, reused while the file on disk is the same one (same inode, size and times).
-    private var cache: (identity: [Int], index: SimulatorIndex)?
+    // The last index read, reused while `index` on disk is still that file. The file is held open, so its inode
+    // cannot be freed and reused by a later index: same device and inode means the same, unchanged file (index
+    // files are only ever replaced by rename, never rewritten in place).
+    private var cache: (fd: Int32, device: UInt64, inode: UInt64, index: SimulatorIndex)?
     private var cacheMutex = pthread_mutex_t()
 
     init(directory: String) throws(POSIXFailure) {
@@ -37,7 +40,10 @@ final class SimulatorStore: @unchecked Sendable {
         }
     }
 
-    deinit { pthread_mutex_destroy(&cacheMutex) }
+    deinit {
+        if let cache { close(cache.fd) }
+        pthread_mutex_destroy(&cacheMutex)
+    }
 
     func folder(_ kind: HCNResourceKind) -> String {
         switch kind {
@@ -54,22 +60,47 @@ final class SimulatorStore: @unchecked Sendable {
     /// The current index, without the lock: the last committed one (or, if there is none yet, one built from the
     /// object files in memory).
     func readIndex() throws(POSIXFailure) -> SimulatorIndex {
-        guard let identity = POSIXFiles.identity(indexPath) else { return try scan() }
+        var info = stat()
+        guard stat(indexPath, &info) == 0 else {
+            if errno == ENOENT { return try scan() }
+            throw POSIXFailure("stat", indexPath)
+        }
         pthread_mutex_lock(&cacheMutex)
         let cached = cache
         pthread_mutex_unlock(&cacheMutex)
-        if let cached, cached.identity == identity { return cached.index }
-        guard let bytes = try POSIXFiles.readFile(indexPath), let index = SimulatorIndex.decode(bytes) else {
+        if let cached, cached.device == UInt64(info.st_dev), cached.inode == UInt64(info.st_ino) { return cached.index }
+        let fd = open(indexPath, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else {
+            if errno == ENOENT { return try scan() }
+            throw POSIXFailure("open", indexPath)
+        }
+        let bytes: [UInt8]
+        do {
+            bytes = try POSIXFiles.readAll(fd, path: indexPath)
+        } catch {
+            close(fd)
+            throw error
+        }
+        guard let index = SimulatorIndex.decode(bytes) else {
+            close(fd)
             return try scan()
         }
-        remember(index, identity: POSIXFiles.identity(indexPath) == identity ? identity : nil)
+        remember(index, fd: fd)
         return index
     }
 
-    private func remember(_ index: SimulatorIndex, identity: [Int]?) {
+    /// Keeps `index` as the cache, with `fd` open on the file it came from (taken over; nil fd clears the cache).
+    private func remember(_ index: SimulatorIndex, fd: Int32) {
+        var info = stat()
+        guard fd >= 0, fstat(fd, &info) == 0 else {
+            if fd >= 0 { close(fd) }
+            return
+        }
         pthread_mutex_lock(&cacheMutex)
-        cache = identity.map { ($0, index) }
+        let old = cache
+        cache = (fd, UInt64(info.st_dev), UInt64(info.st_ino), index)
         pthread_mutex_unlock(&cacheMutex)
+        if let old { close(old.fd) }
     }
 
     /// An object's stored document, nil when it does not exist (any more).
@@ -105,8 +136,7 @@ final class SimulatorStore: @unchecked Sendable {
 
     /// Runs `body` holding the writer lock, with the current index; `body` writes object files through the
     /// transaction and changes the index, which is written last (the commit point).
-    func write<T>(_ body: (inout SimulatorTransaction) throws(HCNError) -> T, operation: String) throws(HCNError) -> T
-    {
+    func write<T>(_ body: (inout SimulatorTransaction) throws(HCNError) -> T, operation: String) throws(HCNError) -> T {
         let outcome: Result<T, HCNError>
         do {
             let lock = try StateLock(path: lockPath)
@@ -123,7 +153,8 @@ final class SimulatorStore: @unchecked Sendable {
             // What the body wrote before it failed is kept: the index follows the object files.
             if transaction.changed {
                 try POSIXFiles.writeAtomically(transaction.index.encoded(), to: indexPath, directory: directory)
-                remember(transaction.index, identity: POSIXFiles.identity(indexPath))
+                // Still under the lock: the file just renamed into place is the one opened here.
+                remember(transaction.index, fd: open(indexPath, O_RDONLY | O_CLOEXEC))
             }
             try POSIXFiles.remove(dirtyPath)
         } catch {
@@ -155,7 +186,8 @@ struct SimulatorTransaction {
     }
 
     private func failure(_ failure: POSIXFailure) -> HCNError {
-        SimulatorErrorCatalog.error(operation, SimulatorCode.unspecified.hresult, text: "HNS simulator state: \(failure).")
+        SimulatorErrorCatalog.error(
+            operation, SimulatorCode.unspecified.hresult, text: "HNS simulator state: \(failure).")
     }
 
     func document(_ kind: HCNResourceKind, _ id: GUID) throws(HCNError) -> JSONObject? {

@@ -37,7 +37,7 @@ enum StoredEndpoint {
 
     static func create(
         id: GUID, settings: JSONObject, networkID: GUID, network: JSONObject, index: SimulatorIndex,
-        version: (major: Int, minor: Int), reader: DocumentReader
+        reader: DocumentReader
     ) throws(HCNError) -> JSONObject {
         let request = isV1(settings) ? fromV1(settings) : settings
         let fields = JSONFields(object: request, path: "")
@@ -51,7 +51,9 @@ enum StoredEndpoint {
 
         let subnets = StoredNetwork.subnets(network)
         var usedAddresses = Set<IPAddress>()
-        for sibling in siblings { for ip in sibling.ips { if let address = IPAddress(ip) { usedAddresses.insert(address) } } }
+        for sibling in siblings {
+            for ip in sibling.ips { if let address = IPAddress(ip) { usedAddresses.insert(address) } }
+        }
         var configurations: [JSON] = []
         var gateway: IPAddress?
         let requested = try reader.read { () throws(JSONFieldError) in try fields.objects("IpConfigurations") } ?? []
@@ -69,7 +71,7 @@ enum StoredEndpoint {
                 }
                 if isReserved(address, in: subnet) { throw reader.fail(.addressInvalidOrReserved) }
                 if let prefixLength {
-                    let full = Int(prefixLength) == address.bitWidth && supportsSlash32(version)
+                    let full = Int(prefixLength) == address.bitWidth && supportsSlash32(reader.version())
                     guard Int(prefixLength) == subnet.prefix.length || full else { throw reader.fail(.invalidPrefix) }
                 }
                 length = prefixLength.map(Int.init) ?? subnet.prefix.length
@@ -121,7 +123,9 @@ enum StoredEndpoint {
             guard let given = MACAddress(text) else { throw reader.fail(.invalidEndpoint) }
             mac = given
         } else {
-            let used = Set(index.endpoints.map(\.mac))
+            var used = Set<UInt64>()
+            used.reserveCapacity(index.endpoints.count)
+            for endpoint in index.endpoints { if let value = macValue(endpoint.mac) { used.insert(value) } }
             guard let free = firstFreeMAC(StoredNetwork.macRanges(network), used: used) else {
                 throw reader.fail(.invalidEndpoint)
             }
@@ -165,17 +169,35 @@ enum StoredEndpoint {
         return nil
     }
 
-    static func firstFreeMAC(_ ranges: [(MACAddress, MACAddress)], used: Set<String>) -> MACAddress? {
+    static func firstFreeMAC(_ ranges: [(MACAddress, MACAddress)], used: Set<UInt64>) -> MACAddress? {
         for (start, end) in ranges {
             let first = start.bytes.reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
             let last = end.bytes.reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
             guard first <= last else { continue }
-            for value in first...last {
-                let bytes = (0..<6).map { UInt8(truncatingIfNeeded: value >> (8 * (5 - UInt64($0)))) }
-                if let mac = MACAddress(bytes: bytes), !used.contains(mac.description) { return mac }
+            for value in first...last where !used.contains(value) {
+                return MACAddress(bytes: (0..<6).map { UInt8(truncatingIfNeeded: value >> (8 * (5 - UInt64($0)))) })
             }
         }
         return nil
+    }
+
+    /// The 48-bit value of a MAC in HNS's stored spelling (`00-15-5D-01-02-03`), without allocating.
+    static func macValue(_ text: String) -> UInt64? {
+        var value: UInt64 = 0
+        var digits = 0
+        for byte in text.utf8 {
+            let nibble: UInt8
+            switch byte {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): nibble = byte - UInt8(ascii: "0")
+            case UInt8(ascii: "A")...UInt8(ascii: "F"): nibble = byte - UInt8(ascii: "A") + 10
+            case UInt8(ascii: "a")...UInt8(ascii: "f"): nibble = byte - UInt8(ascii: "a") + 10
+            case UInt8(ascii: "-"), UInt8(ascii: ":"): continue
+            default: return nil
+            }
+            value = value << 4 | UInt64(nibble)
+            digits += 1
+        }
+        return digits == 12 ? value : nil
     }
 
     static func validatedPolicies(_ value: JSON?, siblings: [EndpointRecord], reader: DocumentReader)

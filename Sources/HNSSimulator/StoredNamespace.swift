@@ -26,7 +26,8 @@ enum StoredNamespace {
             try fields.integer("NamespaceId", in: 0...Int64(UInt32.max))
         }
         // Compartment 1 is the host's default compartment; HNS numbers new ones after the highest in use.
-        let compartment = given.flatMap { $0 == 0 ? nil : $0 } ?? Int64(max(1, index.namespaces.map(\.compartment).max() ?? 1) + 1)
+        let compartment =
+            given.flatMap { $0 == 0 ? nil : $0 } ?? Int64(max(1, index.namespaces.map(\.compartment).max() ?? 1) + 1)
         var document = JSONObject()
         document["Id"] = .string(id.description)
         document["NamespaceId"] = .integer(compartment)

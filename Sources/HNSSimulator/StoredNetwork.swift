@@ -24,6 +24,10 @@ enum StoredNetwork {
         "L4Proxy", "LayerConstraint", "NetworkACL", "NeighborDiscovery",
     ]
     static let subnetPolicyTypes = ["VLAN", "VSID"]
+    static let minimumVersion: [String: (Int, Int)] = [
+        "RemoteSubnetRoute": (9, 2), "HostRoute": (9, 2), "VxlanPort": (10, 3), "SetPolicy": (13, 0),
+        "L4WFPPROXY": (13, 2), "TierAcl": (14, 0), "NetworkACL": (15, 0),
+    ]
     /// VSID range HNS accepts for Overlay (research §4.3).
     static let vsidRange: ClosedRange<Int64> = 4096...16_777_214
     /// The simulated host's management address, which HNS reports as the ProviderAddress of L2Bridge and Overlay
@@ -106,6 +110,11 @@ enum StoredNetwork {
             throw reader.fail(.invalidPolicy)
         }
         guard let type = canonical(typeText, in: known) else { throw reader.fail(.invalidPolicyType) }
+        // Policy types newer than the HNS version are unknown to it (version ranges of research §6).
+        if let minimum = minimumVersion[type] {
+            let version = reader.version()
+            if (version.major, version.minor) < minimum { throw reader.fail(.invalidPolicyType) }
+        }
         let settings = object.value(goKey: "Settings") ?? .object(JSONObject())
         guard case .object = settings else { throw reader.fail(.invalidPolicy) }
         return ["Type": .string(type), "Settings": settings]
@@ -196,8 +205,9 @@ enum StoredNetwork {
             var route = JSONObject()
             route["NextHop"] = .string(hop.description)
             route["DestinationPrefix"] = .string(destination)
-            if let metric = try reader.read({ () throws(JSONFieldError) in try routeValue.integer("Metric", in: 0...65535) })
-            {
+            if let metric = try reader.read({ () throws(JSONFieldError) in
+                try routeValue.integer("Metric", in: 0...65535)
+            }) {
                 route["Metric"] = .integer(metric)
             }
             routes.append(.object(route))

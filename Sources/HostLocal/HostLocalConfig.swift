@@ -14,7 +14,9 @@ public struct HostLocalConfig: Sendable {
         public var rangeEnd: IPAddress?
         public var gateway: IPAddress?
 
-        public init(subnet: IPPrefix, rangeStart: IPAddress? = nil, rangeEnd: IPAddress? = nil, gateway: IPAddress? = nil) {
+        public init(
+            subnet: IPPrefix, rangeStart: IPAddress? = nil, rangeEnd: IPAddress? = nil, gateway: IPAddress? = nil
+        ) {
             self.subnet = subnet
             self.rangeStart = rangeStart
             self.rangeEnd = rangeEnd
@@ -194,10 +196,12 @@ public struct HostLocalConfig: Sendable {
                 try Self.validate(range, path: rangePath)
                 if rangeIndex > 0, range.subnet.isIPv4 != set[0].subnet.isIPv4 {
                     throw .config(
-                        "\(rangePath).subnet", "\(range.subnet) mixes address families with \(set[0].subnet) in one range set")
+                        "\(rangePath).subnet",
+                        "\(range.subnet) mixes address families with \(set[0].subnet) in one range set")
                 }
                 for earlier in set[..<rangeIndex] where earlier.overlaps(range) {
-                    throw .config(rangePath, "range \(range) (\(range.subnet)) overlaps range \(earlier) (\(earlier.subnet))")
+                    throw .config(
+                        rangePath, "range \(range) (\(range.subnet)) overlaps range \(earlier) (\(earlier.subnet))")
                 }
             }
             for (earlierIndex, earlierSet) in rangeSets[..<setIndex].enumerated() {
@@ -212,7 +216,8 @@ public struct HostLocalConfig: Sendable {
         }
         for (index, route) in routes.enumerated() {
             if let gateway = route.gateway, gateway.isIPv4 != route.destination.isIPv4 {
-                throw .config("\(path).routes[\(index)].gw", "\(goText(gateway)) is not in the family of \(route.destination)")
+                throw .config(
+                    "\(path).routes[\(index)].gw", "\(goText(gateway)) is not in the family of \(route.destination)")
             }
         }
     }
@@ -234,7 +239,8 @@ public struct HostLocalConfig: Sendable {
         for (key, value) in checks {
             guard let value else { continue }
             guard value.isIPv4 == subnet.isIPv4 else {
-                throw .config("\(path).\(key)", "\(quoted(goText(value))) is not the same IP family as subnet \(subnet)")
+                throw .config(
+                    "\(path).\(key)", "\(quoted(goText(value))) is not the same IP family as subnet \(subnet)")
             }
             // host-local itself does not check the gateway; wincni does, since a gateway outside the subnet
             // cannot be reached on an L2 bridge.

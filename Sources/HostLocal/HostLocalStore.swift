@@ -29,6 +29,10 @@ public struct HostLocalStore: Sendable {
     public let networkName: String
     /// `<dataDir>/<networkName>`.
     public let directory: String
+    /// Spell `:` as `_` in reservation file names, as host-local does on Windows (`GetEscapedPath`), where `:` is
+    /// not allowed in a file name. Off by default; the Windows build of the plugin turns it on. Either spelling is
+    /// read back.
+    public var escapesColonsInFileNames = false
 
     /// Checks the network name and the config; touches nothing on disk.
     public init(config: HostLocalConfig, networkName: String) throws(HostLocalError) {
@@ -96,7 +100,12 @@ public struct HostLocalStore: Sendable {
     /// owner); an absent reservation is success.
     public func release(address: IPAddress) throws(HostLocalError) {
         guard let store = try StoreDirectory(path: directory, create: false) else { return }
-        try store.remove(goText(address))
+        // Either spelling of an IPv6 name: the file may come from a plugin with the other setting.
+        let plain = goText(address)
+        let escaped = String(
+            decoding: plain.utf8.map { $0 == UInt8(ascii: ":") ? UInt8(ascii: "_") : $0 }, as: UTF8.self)
+        try store.remove(plain)
+        if escaped != plain { try store.remove(escaped) }
         try store.sync()
     }
 
@@ -114,6 +123,21 @@ public struct HostLocalStore: Sendable {
         return result.sorted { $0.address < $1.address }
     }
 
+    /// The addresses containerID+ifname hold, in any range set, sorted (host-local's CHECK looks them up the same
+    /// way, files of its older versions included).
+    public func addresses(containerID: String, ifname: String) throws(HostLocalError) -> [IPAddress] {
+        let owner = try Owner(containerID: containerID, ifname: ifname)
+        guard let store = try StoreDirectory(path: directory, create: false) else { return [] }
+        return try scan(store, owner: owner, readOnlyWithin: nil).owned.sorted()
+    }
+
+    /// The name of the reservation file of `address`.
+    public func fileName(for address: IPAddress) -> String {
+        let text = goText(address)
+        guard escapesColonsInFileNames else { return text }
+        return String(decoding: text.utf8.map { $0 == UInt8(ascii: ":") ? UInt8(ascii: "_") : $0 }, as: UTF8.self)
+    }
+
     /// The content of `last_reserved_ip.<rangeSet>` when it holds an address.
     public func lastReservedAddress(rangeSet: Int) throws(HostLocalError) -> IPAddress? {
         guard let store = try StoreDirectory(path: directory, create: false) else { return nil }
@@ -128,7 +152,9 @@ public struct HostLocalStore: Sendable {
     }
 
     private func lastReserved(_ store: StoreDirectory, rangeSet: Int) -> IPAddress? {
-        guard let content = store.read("last_reserved_ip.\(rangeSet)", limit: 64), !content.truncated else { return nil }
+        guard let content = store.read("last_reserved_ip.\(rangeSet)", limit: 64), !content.truncated else {
+            return nil
+        }
         // host-local parses the content as is; surrounding whitespace is tolerated here.
         let text = String(decoding: trimmingASCIIWhitespace(content.bytes), as: UTF8.self)
         return IPAddress(text).map(goCanonical)
@@ -177,10 +203,10 @@ public struct HostLocalStore: Sendable {
             {
                 continue
             }
-            let name = goText(candidate)
+            let name = fileName(for: candidate)
             guard try store.createExclusive(name, content: owner.content) else { continue }
             do {
-                try store.overwrite("last_reserved_ip.\(setIndex)", content: Array(name.utf8))
+                try store.overwrite("last_reserved_ip.\(setIndex)", content: Array(goText(candidate).utf8))
             } catch {
                 try? store.remove(name)
                 throw error

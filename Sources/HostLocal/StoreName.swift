@@ -48,7 +48,8 @@ enum StoreName {
     static func address(fromFileName name: String) -> IPAddress? {
         if let address = IPAddress(name) { return goCanonical(address) }
         guard name.utf8.contains(UInt8(ascii: "_")) else { return nil }
-        let unescaped = String(decoding: name.utf8.map { $0 == UInt8(ascii: "_") ? UInt8(ascii: ":") : $0 }, as: UTF8.self)
+        let unescaped = String(
+            decoding: name.utf8.map { $0 == UInt8(ascii: "_") ? UInt8(ascii: ":") : $0 }, as: UTF8.self)
         return IPAddress(unescaped).map(goCanonical)
     }
 
@@ -58,8 +59,9 @@ enum StoreName {
     }
 
     private static func printable(_ name: String) -> String {
-        String(decoding: name.utf8.flatMap { byte -> [UInt8] in
-            byte >= 0x20 && byte != 0x7F ? [byte] : Array("\\x\(String(byte, radix: 16))".utf8)
-        }, as: UTF8.self)
+        String(
+            decoding: name.utf8.flatMap { byte -> [UInt8] in
+                byte >= 0x20 && byte != 0x7F ? [byte] : Array("\\x\(String(byte, radix: 16))".utf8)
+            }, as: UTF8.self)
     }
 }

@@ -1,7 +1,8 @@
+import HNSControl
+
 #if canImport(Glibc)
     import Glibc
 #endif
-import HNSControl
 
 // Wiring only (STYLE.md rule 1): the environment in, the output out; HNSControl does the rest.
 let selector = getenv("WINCNI_HNS").map { String(cString: $0) }

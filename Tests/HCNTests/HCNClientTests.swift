@@ -273,3 +273,122 @@ struct HNSFeatureAndErrorTests {
         }
     }
 }
+
+@Suite("HCN validation")
+struct HCNValidationTests {
+    @Test(
+        "the hcsshim fixtures are valid networks",
+        arguments: [
+            "network-hcsshim-nat", "network-hcsshim-overlay", "network-hcsshim-l2bridge", "network-flannel-vxlan",
+            "network-hns-output-overlay", "network-psm1-lowercase-keys",
+        ])
+    func validNetworks(name: String) throws {
+        try HostComputeNetwork(json: JSON.parse(Fixtures.document(name + ".json"))).validate()
+    }
+
+    @Test("hcsshim's negative fixtures fail with its wording")
+    func hcsshimNegatives() {
+        let noDefault = HostComputeNetwork(
+            name: "GoTestNat", type: "NAT",
+            ipams: [
+                Ipam(subnets: [
+                    Subnet(
+                        ipAddressPrefix: "192.168.100.0/24",
+                        routes: [Route(nextHop: "192.168.100.1", destinationPrefix: "1.1.1.1/0")])
+                ])
+            ])
+        #expect(
+            throws: HCNDecodingError(
+                path: "Ipams[0].Subnets[0].Routes", message: "network create error, no default gateway")
+        ) {
+            try noDefault.validate()
+        }
+        let noGateway = HostComputeNetwork(
+            name: "GoTestNat", type: "NAT",
+            ipams: [
+                Ipam(subnets: [
+                    Subnet(ipAddressPrefix: "192.168.100.0/24", routes: [Route(nextHop: "", destinationPrefix: "")])
+                ])
+            ])
+        #expect(throws: HCNDecodingError.self) { try noGateway.validate() }
+        let hns = InMemoryHNS()
+        let error = #expect(throws: HCNError.self) { _ = try HCNClient(service: hns).createNetwork(noDefault) }
+        #expect(error?.name == "E_INVALIDARG")
+        #expect(error?.message.contains("no default gateway") == true)
+        #expect(hns.objects[.network] == nil)
+    }
+
+    @Test(
+        "bad values are named with their path",
+        arguments: [
+            (#"{"Name":"n","Type":"Bridge"}"#, "Type"),
+            (
+                #"{"Name":"n","Type":"Overlay","Ipams":[{"Subnets":[{"IpAddressPrefix":"10.0.0.0/33"}]}]}"#,
+                "Ipams[0].Subnets[0].IpAddressPrefix"
+            ),
+            (
+                #"{"Name":"n","Type":"Overlay","Ipams":[{"Subnets":[{"IpAddressPrefix":"10.0.0.0/24","Routes":[{"NextHop":"10.0.0.1","DestinationPrefix":"0.0.0.0/0"}],"Policies":[{"Type":"VSID","Settings":{"IsolationId":256}}]}]}]}"#,
+                "Ipams[0].Subnets[0].Policies[0].Settings.IsolationId"
+            ),
+        ])
+    func badNetworks(document: String, path: String) throws {
+        let network = try HostComputeNetwork(json: JSON.parse(document))
+        let error = #expect(throws: HCNDecodingError.self) { try network.validate() }
+        #expect(error?.path == path)
+    }
+
+    @Test("endpoints: addresses, MAC and DNS servers")
+    func endpoints() throws {
+        try HostComputeEndpoint(json: JSON.parse(Fixtures.document("endpoint-hns-output-attached.json"))).validate()
+        var endpoint = HostComputeEndpoint(
+            name: "e", ipConfigurations: [IpConfig(ipAddress: "10.244.1.5", prefixLength: 24)],
+            macAddress: "0E-2A-0a-f4-01-05")
+        try endpoint.validate()
+        endpoint.ipConfigurations[0].prefixLength = 33
+        #expect(throws: HCNDecodingError.self) { try endpoint.validate() }
+        endpoint.ipConfigurations[0] = IpConfig(ipAddress: "10.244.1.500")
+        #expect(throws: HCNDecodingError.self) { try endpoint.validate() }
+        endpoint.ipConfigurations = []
+        endpoint.macAddress = "0E-2A"
+        #expect(throws: HCNDecodingError(path: "MacAddress", message: #""0E-2A" is not a MAC address"#)) {
+            try endpoint.validate()
+        }
+    }
+}
+
+@Suite("Recording service")
+struct RecordingServiceTests {
+    @Test("failures are recorded with the HCN_E_* name; IDs can be rewritten for stable goldens")
+    func failuresAndRewrites() throws {
+        let hns = InMemoryHNS()
+        let recorder = RecordingHostNetworkService(forwardingTo: hns) { id in id.isZero ? "ZERO" : "ID" }
+        #expect(throws: HCNError.self) { try recorder.delete(.endpoint, id: GUID(bytes: Array(1...16))) }
+        #expect(throws: HCNError.self) { _ = try recorder.open(.network, id: GUID(bytes: Array(1...16))) }
+        let namespace = try recorder.create(.namespace, id: .zero, settings: "{}", network: nil)
+        recorder.close(namespace)
+        _ = try recorder.hnsCall(method: "GET", path: "/globals/version", request: "")
+        #expect(
+            recorder.transcript == """
+                HcnDeleteEndpoint ID -> error HCN_E_ENDPOINT_NOT_FOUND
+                HcnOpenNetwork ID -> error HCN_E_NETWORK_NOT_FOUND
+                HcnCreateNamespace ZERO {} -> #1
+                HcnCloseNamespace #1
+                HNSCall GET /globals/version
+
+                """)
+        recorder.reset()
+        #expect(recorder.transcript.isEmpty)
+    }
+
+    @Test("error records with a negative ErrorCode or none at all")
+    func errorRecordVariants() {
+        let negative = HCNError.fromErrorRecord(
+            operation: "HcnCreateEndpoint", result: nil,
+            record: #"{"Success":false,"Error":"The specified port already exists. ","ErrorCode":-2143617005}"#)
+        #expect(negative.name == "HCN_E_PORT_ALREADY_EXISTS")
+        #expect(negative.message == "The specified port already exists.")
+        let bare = HCNError.fromErrorRecord(operation: "HcnCreateEndpoint", result: nil, record: #"{"Error":""}"#)
+        #expect(bare.code == HRESULT(0x8000_4005))
+        #expect(bare.message == "Unspecified error.")
+    }
+}

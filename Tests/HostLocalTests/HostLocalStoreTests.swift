@@ -7,14 +7,16 @@ import Testing
 /// A store on a fresh data directory, for one test.
 struct Fixture {
     let temporary: TemporaryDirectory
-    let store: HostLocalStore
+    var store: HostLocalStore
     var directory: String { store.directory }
 
     init(_ ipam: String, network: String = "cbr0") throws {
         temporary = try TemporaryDirectory()
-        store = try HostLocalStore(config: try config(ipam, dataDir: temporary.path + "/networks"), networkName: network)
+        store = try HostLocalStore(
+            config: try config(ipam, dataDir: temporary.path + "/networks"), networkName: network)
     }
 
+    mutating func escapeColons() { store.escapesColonsInFileNames = true }
     func file(_ name: String) -> String? { readText(directory + "/" + name) }
     func addresses(_ allocations: [HostLocalAllocation]) -> [String] { allocations.map { "\($0.address)" } }
 }
@@ -59,7 +61,9 @@ struct HostLocalStoreTests {
         #expect(try fixture.store.reservations().count == 4)
     }
 
-    @Test("an address the Go plugin reserved for this container is returned, and the next one follows its last_reserved_ip")
+    @Test(
+        "an address the Go plugin reserved for this container is returned, and the next one follows its last_reserved_ip"
+    )
     func sharesGoState() throws {
         let fixture = try Fixture(#"{"subnet":"10.0.0.0/24"}"#)
         defer { fixture.temporary.remove() }
@@ -127,6 +131,34 @@ struct HostLocalStoreTests {
         #expect(try fixture.store.reservations().count == 3)
     }
 
+    @Test("addresses(containerID:ifname:) finds what the owner holds, for CHECK")
+    func heldAddresses() throws {
+        let fixture = try Fixture(#"{"ranges":[[{"subnet":"10.0.0.0/24"}],[{"subnet":"fd00::/64"}]]}"#)
+        defer { fixture.temporary.remove() }
+        #expect(try fixture.store.addresses(containerID: "ctrA", ifname: "eth0").isEmpty)
+        _ = try fixture.store.allocate(containerID: "other", ifname: "eth0")
+        _ = try fixture.store.allocate(containerID: "ctrA", ifname: "eth0")
+        #expect(
+            try fixture.store.addresses(containerID: "ctrA", ifname: "eth0") == [
+                IPAddress("10.0.0.3"), IPAddress("fd00::3"),
+            ])
+    }
+
+    @Test("with Windows file names, IPv6 reservations are spelled with _ and still found and released")
+    func windowsFileNames() throws {
+        var fixture = try Fixture(#"{"ranges":[[{"subnet":"fd00:1::/64"}]]}"#)
+        defer { fixture.temporary.remove() }
+        fixture.escapeColons()
+        let allocations = try fixture.store.allocate(containerID: "ctrA", ifname: "eth0")
+        #expect(fixture.addresses(allocations) == ["fd00:1::2/64"])
+        #expect(readBytes(fixture.directory + "/fd00_1__2") == Array("ctrA\r\neth0".utf8))
+        #expect(fixture.file("last_reserved_ip.0") == "fd00:1::2")
+        #expect(try fixture.store.allocate(containerID: "ctrA", ifname: "eth0") == allocations)
+        #expect(try fixture.store.reservations().map(\.address) == [IPAddress("fd00:1::2")])
+        try fixture.store.release(containerID: "ctrA", ifname: "eth0")
+        #expect(!exists(fixture.directory + "/fd00_1__2"))
+    }
+
     @Test("an excluded address (the L2Bridge .2) is never handed out")
     func excluding() throws {
         let fixture = try Fixture(#"{"subnet":"10.244.1.0/24"}"#)
@@ -139,7 +171,8 @@ struct HostLocalStoreTests {
 
     @Test("allocation goes round-robin: a released address comes back only after the range wraps")
     func roundRobin() throws {
-        let fixture = try Fixture(#"{"ranges":[[{"subnet":"10.0.0.0/24","rangeStart":"10.0.0.10","rangeEnd":"10.0.0.12"}]]}"#)
+        let fixture = try Fixture(
+            #"{"ranges":[[{"subnet":"10.0.0.0/24","rangeStart":"10.0.0.10","rangeEnd":"10.0.0.12"}]]}"#)
         defer { fixture.temporary.remove() }
         let store = fixture.store
         #expect(fixture.addresses(try store.allocate(containerID: "a", ifname: "eth0")) == ["10.0.0.10/24"])
@@ -159,7 +192,9 @@ struct HostLocalStoreTests {
             """#)
         defer { fixture.temporary.remove() }
         var got: [String] = []
-        for name in ["a", "b", "c"] { got += fixture.addresses(try fixture.store.allocate(containerID: name, ifname: "eth0")) }
+        for name in ["a", "b", "c"] {
+            got += fixture.addresses(try fixture.store.allocate(containerID: name, ifname: "eth0"))
+        }
         #expect(got == ["10.0.0.1/24", "10.0.0.3/24", "10.0.1.7/24"])
         #expect(try fixture.store.allocate(containerID: "a", ifname: "eth0")[0].gateway == IPAddress("10.0.0.2"))
         #expect(try fixture.store.allocate(containerID: "c", ifname: "eth0")[0].gateway == IPAddress("10.0.1.1"))
@@ -168,7 +203,8 @@ struct HostLocalStoreTests {
     @Test("the network and broadcast addresses are skipped even when the range includes them")
     func networkAndBroadcast() throws {
         let fixture = try Fixture(
-            #"{"ranges":[[{"subnet":"10.0.0.0/30","rangeStart":"10.0.0.0","rangeEnd":"10.0.0.3","gateway":"10.0.0.1"}]]}"#)
+            #"{"ranges":[[{"subnet":"10.0.0.0/30","rangeStart":"10.0.0.0","rangeEnd":"10.0.0.3","gateway":"10.0.0.1"}]]}"#
+        )
         defer { fixture.temporary.remove() }
         #expect(fixture.addresses(try fixture.store.allocate(containerID: "a", ifname: "eth0")) == ["10.0.0.2/30"])
         #expect(throws: HostLocalError.self) { try fixture.store.allocate(containerID: "b", ifname: "eth0") }
@@ -176,7 +212,8 @@ struct HostLocalStoreTests {
 
     @Test("an exhausted range set is an error naming the range and the network")
     func exhausted() throws {
-        let fixture = try Fixture(#"{"subnet":"10.0.0.0/24","rangeStart":"10.0.0.2","rangeEnd":"10.0.0.3"}"#, network: "cbr0")
+        let fixture = try Fixture(
+            #"{"subnet":"10.0.0.0/24","rangeStart":"10.0.0.2","rangeEnd":"10.0.0.3"}"#, network: "cbr0")
         defer { fixture.temporary.remove() }
         _ = try fixture.store.allocate(containerID: "a", ifname: "eth0")
         _ = try fixture.store.allocate(containerID: "b", ifname: "eth0")
@@ -208,7 +245,8 @@ struct HostLocalStoreTests {
     @Test("when a later range set is exhausted, the addresses this call reserved are released")
     func rollback() throws {
         let fixture = try Fixture(
-            #"{"ranges":[[{"subnet":"10.0.0.0/24"}],[{"subnet":"fd00::/64","rangeStart":"fd00::5","rangeEnd":"fd00::5"}]]}"#)
+            #"{"ranges":[[{"subnet":"10.0.0.0/24"}],[{"subnet":"fd00::/64","rangeStart":"fd00::5","rangeEnd":"fd00::5"}]]}"#
+        )
         defer { fixture.temporary.remove() }
         _ = try fixture.store.allocate(containerID: "first", ifname: "eth0")
         let error = try #require(throws: HostLocalError.self) {
@@ -217,6 +255,25 @@ struct HostLocalStoreTests {
         #expect(error.kind == .exhausted)
         #expect(error.path == "ipam.ranges[1]")
         #expect(try fixture.store.reservations().map(\.containerID) == ["first", "first"])
+    }
+
+    @Test("among 1,000 reservations of the Go plugin, allocation finds the owner's address or the first free one")
+    func manyReservations() throws {
+        let fixture = try Fixture(#"{"subnet":"10.0.0.0/20"}"#)
+        defer { fixture.temporary.remove() }
+        makeDirectory(fixture.temporary.path + "/networks")
+        makeDirectory(fixture.directory)
+        for index in 0..<1000 {
+            let address = IPAddress("10.0.0.2")!.adding(Int64(index))!
+            writeFile(fixture.directory + "/\(address)", "ctr\(index)\r\neth0")
+        }
+        #expect(
+            fixture.addresses(try fixture.store.allocate(containerID: "fresh", ifname: "eth0")) == ["10.0.3.234/20"])
+        #expect(
+            fixture.addresses(try fixture.store.allocate(containerID: "ctr500", ifname: "eth0")) == ["10.0.1.246/20"])
+        try fixture.store.release(containerID: "ctr999", ifname: "eth0")
+        #expect(!exists(fixture.directory + "/10.0.3.233"))
+        #expect(try fixture.store.reservations().count == 1000)
     }
 
     @Test("threads allocating at once all get distinct addresses")
