@@ -87,6 +87,11 @@ extension JSON {
             }
             if byte == UInt8(ascii: "\"") {
                 inString = true
+            } else if byte == UInt8(ascii: "."),
+                offset + 1 >= bytes.count || !(0x30...0x39).contains(bytes[offset + 1])
+            {
+                // json-c takes "5." as 5.0; JSON (and Go) need a digit after the decimal point.
+                throw JSONParseError(offset: offset, reason: "a decimal point must be followed by a digit")
             } else if !allowedOutsideStrings[Int(byte)] {
                 let shown =
                     byte >= 0x20 && byte < 0x7F
