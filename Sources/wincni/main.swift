@@ -1,22 +1,27 @@
-// The wincni executable only wires the process to the libraries (STYLE.md rule 1). Until the WinCNI plugin is
-// wired in, a placeholder plugin answers every command after the protocol checks with a "not implemented" error.
+// The wincni executable only wires the process to the libraries (STYLE.md rule 1): the real environment, the HNS
+// backend (the real HNS on Windows; the simulator elsewhere or with WINCNI_HNS=sim:DIR), and the dispatcher.
 import CNI
-
-#if canImport(Glibc)
-    import Glibc
-#elseif canImport(Darwin)
-    import Darwin
-#endif
+import HCN
+import HNSSimulator
+import WinCNI
 
 #if os(Windows)
+    import HCNWindows
+    import ucrt
     let platform = CNIPlatform.windows
+    let realHNS: () throws -> any HostNetworkService = { HCNFunctionTableService(table: try loadWindowsHCNFunctionTable()) }
 #else
+    import Glibc
     let platform = CNIPlatform.posix
+    let realHNS: () throws -> any HostNetworkService = { throw CNIError(.invalidEnvironment, "no Windows HNS here") }
 #endif
 
+let environment = CNIEnvironment.process(platform: platform)
+let plugin = WinCNIPlugin.selectingBackend(
+    environment: environment, isWindows: platform == .windows, windows: realHNS,
+    simulator: { directory in try HNSSimulator.functionTableService(directory: directory) })
 let output = CNIDispatcher.run(
-    NotImplementedPlugin(name: "wincni"),
-    environment: .process(platform: platform),
-    about: "wincni: a CNI plugin for Kubernetes Windows nodes (win-bridge, win-overlay, flannel) on HNS")
+    plugin, environment: environment,
+    about: "wincni: a CNI plugin for Kubernetes Windows nodes (win-bridge, win-overlay, sdnbridge, sdnoverlay, flannel) on HNS")
 output.writeToStandardOutput()
 exit(output.exitCode)

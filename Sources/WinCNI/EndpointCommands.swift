@@ -1,0 +1,432 @@
+import CNI
+import HCN
+import JSON
+import NetAddress
+
+/// ADD, DEL, CHECK, GC and STATUS of the endpoint plugins (L2Bridge and Overlay), on HCN v2.
+struct EndpointCommands {
+    let client: HCNClient
+
+    /// How many same-named endpoints one call clears before giving up (HNS does not keep names unique).
+    private static let maximumStaleEndpoints = 8
+
+    // MARK: ADD
+
+    func add(_ config: BridgeOverlayConfig, _ invocation: Invocation) throws(WinCNIError) -> CNIResult {
+        let request = invocation.request
+        let containerID = request.containerID ?? ""
+        let ifname = request.ifname ?? "eth0"
+        guard let netns = request.netns, let namespace = EndpointNaming.namespaceID(netns: netns) else {
+            throw .invalidNamespace(request.netns ?? "")
+        }
+        let network = try requireNetwork(config)
+        let name = EndpointNaming.endpointName(containerID: containerID, netns: netns, network: config.name)
+
+        // A retried ADD finds its endpoint already attached: answer from it and create nothing (sdnbridge does
+        // this; win-bridge v2 re-adds it to the namespace and, when HNS refuses, releases the IP it still uses).
+        if let existing = try reusableEndpoint(name, network: network, namespace: namespace, invocation) {
+            invocation.log("wincni: endpoint \(quoted(name)) already in namespace \(namespace): reusing it")
+            return result(existing, network: network, config: config, invocation: invocation)
+        }
+
+        let ipam = try IPAMBackend(config: config, invocation: invocation)
+        var undo: [(String, () throws -> Void)] = []
+        do throws(WinCNIError) {
+            let addresses = try ipam.allocate(containerID: containerID, ifname: ifname, mode: config.mode)
+            undo.append(("release the IP addresses", { try ipam.release(containerID: containerID, ifname: ifname) }))
+
+            let document = try endpointDocument(
+                name: name, config: config, network: network, addresses: addresses, invocation: invocation)
+            let endpoint: HostComputeEndpoint
+            do {
+                endpoint = try HostComputeEndpoint(json: document.json)
+            } catch {
+                throw .internalFailure("the endpoint document for \(quoted(name)) does not decode: \(error)")
+            }
+            let created = try hns("create endpoint \(quoted(name)) on network \(quoted(network.name))") {
+                try client.createEndpoint(endpoint, networkID: network.id)
+            }
+            undo.append(("delete endpoint \(quoted(name))", { try client.deleteEndpoint(id: created.id) }))
+            try hns("add endpoint \(quoted(name)) to namespace \(namespace)") {
+                try client.addEndpoint(created.id, toNamespace: namespace.description)
+            }
+            // `created` is HNS's own view after the create (the MAC from the pool on L2Bridge, the IP when there is
+            // no IPAM), so the result needs no further query.
+            return result(created, network: network, config: config, invocation: invocation)
+        } catch {
+            // Undo exactly what this call did, newest first, so a failed ADD leaves HNS and IPAM as they were.
+            for (what, step) in undo.reversed() {
+                do { try step() } catch { invocation.log("wincni: ADD failed and could not \(what): \(error)") }
+            }
+            throw error
+        }
+    }
+
+    /// The endpoint named `name` if it is already on `network` in `namespace`; stale same-named endpoints (on
+    /// another network, as pkg/hns also deletes, or on this one but left outside any namespace or in another one by
+    /// an interrupted ADD) are removed first.
+    private func reusableEndpoint(
+        _ name: String, network: HostComputeNetwork, namespace: GUID, _ invocation: Invocation
+    ) throws(WinCNIError) -> HostComputeEndpoint? {
+        for _ in 0..<Self.maximumStaleEndpoints {
+            guard let endpoint = try hns("look up endpoint \(quoted(name))", { try client.endpoint(named: name) })
+            else { return nil }
+            let sameNetwork = sameID(endpoint.hostComputeNetwork, network.id)
+            let inNamespace = endpoint.hostComputeNamespace.flatMap { GUID($0) } == namespace
+            if sameNetwork && inNamespace { return endpoint }
+            invocation.log(
+                "wincni: removing stale endpoint \(quoted(name)) (network \(endpoint.hostComputeNetwork), namespace "
+                    + "\(endpoint.hostComputeNamespace ?? "none"))")
+            try remove(endpoint)
+        }
+        throw .internalFailure("endpoint \(quoted(name)) keeps reappearing after being deleted")
+    }
+
+    /// The HCN endpoint for this pod, with the modes' gateway/MAC rules and every policy.
+    func endpointDocument(
+        name: String, config: BridgeOverlayConfig, network: HostComputeNetwork, addresses: [IPAMAddress],
+        invocation: Invocation
+    ) throws(WinCNIError) -> EndpointDocument {
+        let sorted = addresses.filter { $0.address.isIPv4 } + addresses.filter { !$0.address.isIPv4 }
+        let gateways = try self.gateways(config: config, network: network, addresses: sorted, invocation: invocation)
+
+        var policies = EndpointPolicyList(config.policies)
+        switch config.mode {
+        case .overlay:
+            // win-overlay: the host's provider address from the network, and with ipMasq no SNAT inside the
+            // node's pod subnet.
+            if let address = Self.providerAddress(of: network) { policies.addProviderAddress(address) }
+            if config.ipMasq, let subnet = Self.nodeSubnet(of: network, containing: sorted.first?.address.address) {
+                policies.addOutboundNATException(subnet)
+            }
+        case .l2bridge:
+            if let cidr = config.ipMasqNetwork { policies.addOutboundNATException(cidr) }
+        }
+        let dualStack = sorted.contains { $0.address.isIPv4 } && sorted.contains { !$0.address.isIPv4 }
+        policies.addPortMappings(
+            config.portMappings, localRoutedVIP: config.optionalFlags.localRoutedPortMapping,
+            allowACL: config.optionalFlags.allowAclPortMapping, dualStack: dualStack)
+        if config.loopbackDSR {
+            if sorted.isEmpty {
+                invocation.log("wincni: loopbackDSR needs the pod IP before the endpoint exists; add an ipam section")
+            } else if try hns("query the HNS version", { try client.supports(.dsr) }) {
+                for address in sorted { policies.addLoopbackDSR(address.address.address) }
+            } else {
+                // win-bridge skips silently and sdnbridge fails the pod; wincni skips and says so.
+                invocation.log("wincni: loopbackDSR ignored: this HNS version has no DSR support (needs 9.3+ or 10.2+)")
+            }
+        }
+        var mac: MACAddress?
+        if config.mode == .overlay, let first = sorted.first, first.address.isIPv4 {
+            mac = EndpointAddressing.overlayMAC(prefix: config.endpointMacPrefix, address: first.address.address)
+        }
+        return EndpointDocument(
+            name: name, networkID: network.id, addresses: sorted.map(\.address), gateways: gateways, mac: mac,
+            dns: Self.podDNS(config, invocation), policies: policies)
+    }
+
+    /// sdnbridge/sdnoverlay put the pod's namespace in front of the config's first search suffix
+    /// (`svc.cluster.local` → `default.svc.cluster.local`, from `K8S_POD_NAMESPACE` in CNI_ARGS); win-bridge and
+    /// win-overlay do not. A search list from the runtime is used as given.
+    static func podDNS(_ config: BridgeOverlayConfig, _ invocation: Invocation) -> DNSSettings {
+        var dns = config.dns
+        guard PluginKind.isSDNType(config.type), !config.searchFromRuntime, let first = dns.search.first,
+            let namespace = invocation.request.args.last(where: { $0.key == "K8S_POD_NAMESPACE" })?.value,
+            !namespace.isEmpty
+        else { return dns }
+        dns.search[0] = "\(namespace).\(first)"
+        return dns
+    }
+
+    /// One default gateway per family. L2Bridge: the subnet's network address + 2 (flanneld's `<network>_ep`),
+    /// whatever IPAM says. Overlay: the HNS network's gateway for that subnet, else IPAM's, else the first address.
+    private func gateways(
+        config: BridgeOverlayConfig, network: HostComputeNetwork, addresses: [IPAMAddress], invocation: Invocation
+    ) throws(WinCNIError) -> [IPAddress] {
+        var prefixes: [(prefix: IPPrefix, ipamGateway: IPAddress?)] = addresses.map { ($0.address, $0.gateway) }
+        if prefixes.isEmpty {
+            // HNS allocates: take the network's subnets, one per family.
+            let subnets = network.subnets.compactMap { IPPrefix($0.ipAddressPrefix) }
+            if let v4 = subnets.first(where: \.isIPv4) { prefixes.append((v4, nil)) }
+            if let v6 = subnets.first(where: { !$0.isIPv4 }) { prefixes.append((v6, nil)) }
+        }
+        var result: [IPAddress] = []
+        for (prefix, ipamGateway) in prefixes where !result.contains(where: { $0.isIPv4 == prefix.isIPv4 }) {
+            switch config.mode {
+            case .l2bridge:
+                guard let gateway = EndpointAddressing.bridgeGateway(for: prefix) else {
+                    throw .invalidConfig(
+                        path: invocation.configPath.isEmpty ? "ipam" : "\(invocation.configPath).ipam",
+                        message: "subnet \(prefix.masked) has no room for the L2Bridge gateway (network address + 2)")
+                }
+                result.append(gateway)
+            case .overlay:
+                if let gateway = Self.networkGateway(of: network, for: prefix.address) ?? ipamGateway
+                    ?? prefix.network.adding(1)
+                {
+                    result.append(gateway)
+                }
+            }
+        }
+        return result
+    }
+
+    // MARK: DEL
+
+    func del(_ config: BridgeOverlayConfig, _ invocation: Invocation) throws(WinCNIError) {
+        let request = invocation.request
+        let containerID = request.containerID ?? ""
+        let name = EndpointNaming.endpointName(containerID: containerID, netns: request.netns, network: config.name)
+        // The endpoint goes first: releasing the IP while HNS still holds it could hand it to another pod. win-bridge
+        // releases first and leaves the endpoint behind when IPAM fails.
+        for _ in 0..<Self.maximumStaleEndpoints {
+            guard let endpoint = try hns("look up endpoint \(quoted(name))", { try client.endpoint(named: name) })
+            else {
+                try IPAMBackend(config: config, invocation: invocation).release(
+                    containerID: containerID, ifname: request.ifname ?? "eth0")
+                return
+            }
+            try remove(endpoint)
+        }
+        throw .internalFailure("endpoint \(quoted(name)) keeps reappearing after being deleted")
+    }
+
+    /// Detaches `endpoint` from its namespace and deletes it; what is already gone counts as done.
+    func remove(_ endpoint: HostComputeEndpoint) throws(WinCNIError) {
+        if let namespace = endpoint.hostComputeNamespace {
+            try hnsIgnoringNotFound("remove endpoint \(quoted(endpoint.name)) from namespace \(namespace)") {
+                try client.removeEndpoint(endpoint.id, fromNamespace: namespace)
+            }
+        }
+        try hnsIgnoringNotFound("delete endpoint \(quoted(endpoint.name))") {
+            try client.deleteEndpoint(id: endpoint.id)
+        }
+    }
+
+    // MARK: CHECK
+
+    /// Compares HNS with what the runtime was told (win-bridge, win-overlay and flannel return success without
+    /// looking).
+    func check(_ config: BridgeOverlayConfig, _ invocation: Invocation) throws(WinCNIError) {
+        let request = invocation.request
+        let containerID = request.containerID ?? ""
+        let ifname = request.ifname ?? "eth0"
+        let network = try requireNetwork(config)
+        let name = EndpointNaming.endpointName(containerID: containerID, netns: request.netns, network: config.name)
+        guard let endpoint = try hns("look up endpoint \(quoted(name))", { try client.endpoint(named: name) }),
+            sameID(endpoint.hostComputeNetwork, network.id)
+        else { throw .endpointMissing(name: name, network: config.name) }
+
+        if let netns = request.netns {
+            guard let namespace = EndpointNaming.namespaceID(netns: netns) else { throw .invalidNamespace(netns) }
+            let actual = endpoint.hostComputeNamespace.flatMap { GUID($0) }
+            guard actual == namespace else {
+                throw .endpointMismatch(
+                    "endpoint \(quoted(name)) is in namespace \(endpoint.hostComputeNamespace ?? "none"), "
+                        + "CNI_NETNS is \(netns)")
+            }
+        }
+        let actualIPs = endpoint.ipConfigurations.compactMap { IPAddress($0.ipAddress) }
+        if let reserved = try IPAMBackend(config: config, invocation: invocation).reservedAddresses(
+            containerID: containerID, ifname: ifname)
+        {
+            for address in actualIPs where !reserved.contains(address) {
+                throw .endpointMismatch(
+                    "endpoint \(quoted(name)) has IP \(address), which host-local does not hold for container "
+                        + "\(quoted(containerID)) interface \(quoted(ifname))")
+            }
+        }
+        guard let previous = request.config.prevResult else { return }
+
+        let expectedIPs = previous.ips.map(\.address.address)
+        for expected in expectedIPs where !actualIPs.contains(expected) {
+            let same = actualIPs.first { $0.isIPv4 == expected.isIPv4 }
+            throw .endpointMismatch(
+                "endpoint \(quoted(name)) has IP \(same.map(\.description) ?? "none"), prevResult says \(expected)")
+        }
+        for actual in actualIPs where !expectedIPs.contains(actual) {
+            throw .endpointMismatch("endpoint \(quoted(name)) has IP \(actual), which prevResult does not list")
+        }
+        let routes = Self.defaultGateways(of: endpoint)
+        for ip in previous.ips {
+            guard let gateway = ip.gateway else { continue }
+            let actual = routes.first { $0.isIPv4 == gateway.isIPv4 }
+            guard actual == gateway else {
+                throw .endpointMismatch(
+                    "endpoint \(quoted(name)) routes through \(actual.map(\.description) ?? "no gateway"), "
+                        + "prevResult says gateway \(gateway)")
+            }
+        }
+        let interface =
+            previous.interfaces.first { $0.sandbox != nil && $0.sandbox == request.netns }
+            ?? previous.interfaces.first { $0.name == ifname }
+        if let expected = interface?.mac, let mac = MACAddress(expected) {
+            guard let actualText = endpoint.macAddress, MACAddress(actualText) == mac else {
+                throw .endpointMismatch(
+                    "endpoint \(quoted(name)) has MAC \(endpoint.macAddress ?? "none"), prevResult says \(expected)")
+            }
+        }
+        let servers = endpoint.dns?.serverList ?? []
+        if !previous.dns.nameservers.isEmpty && previous.dns.nameservers != servers {
+            throw .endpointMismatch(
+                "endpoint \(quoted(name)) has DNS servers [\(servers.joined(separator: ", "))], prevResult says "
+                    + "[\(previous.dns.nameservers.joined(separator: ", "))]")
+        }
+        let search = endpoint.dns?.search ?? []
+        if !previous.dns.search.isEmpty && previous.dns.search != search {
+            throw .endpointMismatch(
+                "endpoint \(quoted(name)) has DNS search [\(search.joined(separator: ", "))], prevResult says "
+                    + "[\(previous.dns.search.joined(separator: ", "))]")
+        }
+    }
+
+    // MARK: GC and STATUS
+
+    /// Deletes this network's pod endpoints and host-local reservations that no valid attachment owns. Endpoints
+    /// wincni did not create (flanneld's `<network>_ep`, kube-proxy's `source_vip`, remote endpoints, names not
+    /// ending in `_<network>`) are left alone. win-bridge and win-overlay have no GC.
+    func gc(_ config: BridgeOverlayConfig, _ invocation: Invocation) throws(WinCNIError) {
+        let valid = Set(invocation.request.config.validAttachments ?? [])
+        let validOwners = Set(valid.map(\.containerID))
+        var failures: [WinCNIError] = []
+        if let network = try hns("look up network \(quoted(config.name))", { try client.network(named: config.name) }) {
+            let endpoints = try hns("list the endpoints of network \(quoted(config.name))") {
+                try client.endpoints(networkID: network.id)
+            }
+            for endpoint in endpoints where sameID(endpoint.hostComputeNetwork, network.id) {
+                if endpoint.isRemote || EndpointNaming.isForeign(endpoint.name, network: config.name) { continue }
+                let owner = String(endpoint.name.dropLast(config.name.count + 1))
+                if validOwners.contains(owner) { continue }
+                invocation.log("wincni: GC removes endpoint \(quoted(endpoint.name))")
+                do { try remove(endpoint) } catch { failures.append(error) }
+            }
+        }
+        do {
+            let released = try IPAMBackend(config: config, invocation: invocation).collectGarbage(
+                valid: valid, command: .gc)
+            if released > 0 { invocation.log("wincni: GC released \(released) host-local reservations") }
+        } catch {
+            failures.append(error)
+        }
+        if let first = failures.first { throw first }
+    }
+
+    /// Ready when HNS answers and the network exists (flanneld has created it).
+    func status(_ config: BridgeOverlayConfig, _ invocation: Invocation) throws(WinCNIError) {
+        _ = try requireNetwork(config)
+        try IPAMBackend(config: config, invocation: invocation).status()
+    }
+
+    // MARK: Helpers
+
+    func requireNetwork(_ config: BridgeOverlayConfig) throws(WinCNIError) -> HostComputeNetwork {
+        guard
+            let network = try hns("look up network \(quoted(config.name))", { try client.network(named: config.name) })
+        else { throw .networkNotFound(name: config.name) }
+        guard config.mode.accepts(networkType: network.type) else {
+            throw .networkTypeMismatch(name: config.name, found: network.type, expected: config.mode.rawValue)
+        }
+        return network
+    }
+
+    /// The CNI result for an endpoint as HNS holds it: `interfaces[0]` is CNI_IFNAME with the endpoint's MAC in
+    /// the sandbox CNI_NETNS (win-bridge names it after the endpoint and sets no sandbox), the IPs with their
+    /// gateways and `interface: 0`, and the DNS. A prevResult (chained plugins) keeps its entries in front.
+    func result(
+        _ endpoint: HostComputeEndpoint, network: HostComputeNetwork, config: BridgeOverlayConfig,
+        invocation: Invocation
+    ) -> CNIResult {
+        let request = invocation.request
+        var result = request.config.prevResult ?? CNIResult()
+        result.cniVersion = CNIVersion.current
+        let index = result.interfaces.count
+        result.interfaces.append(
+            CNIResult.Interface(name: request.ifname ?? "eth0", mac: endpoint.macAddress, sandbox: request.netns))
+        let gateways = Self.defaultGateways(of: endpoint)
+        let configurations = endpoint.ipConfigurations.compactMap { configuration -> (IPAddress, Int)? in
+            guard let address = IPAddress(configuration.ipAddress) else { return nil }
+            return (address, Int(configuration.prefixLength))
+        }
+        for (address, length) in configurations.sorted(by: { $0.0.isIPv4 && !$1.0.isIPv4 }) {
+            var prefixLength = length
+            if prefixLength == 0 {
+                prefixLength =
+                    network.subnets.compactMap { IPPrefix($0.ipAddressPrefix) }.first { $0.contains(address) }?.length
+                    ?? address.bitWidth
+            }
+            guard let prefix = IPPrefix(address: address, length: prefixLength) else { continue }
+            result.ips.append(
+                CNIResult.IPConfig(
+                    address: prefix, gateway: gateways.first { $0.isIPv4 == address.isIPv4 }, interface: index))
+        }
+        let dns = endpoint.dns
+        let ours = DNS(
+            nameservers: dns?.serverList ?? config.dns.nameservers,
+            domain: (dns?.domain ?? config.dns.domain).isEmpty ? nil : (dns?.domain ?? config.dns.domain),
+            search: dns?.search ?? config.dns.search, options: dns?.options ?? config.dns.options)
+        if !ours.isEmpty { result.dns = ours }
+        return result
+    }
+
+    static func defaultGateways(of endpoint: HostComputeEndpoint) -> [IPAddress] {
+        endpoint.routes.filter { $0.destinationPrefix == "0.0.0.0/0" || $0.destinationPrefix == "::/0" }
+            .compactMap { IPAddress($0.nextHop) }
+    }
+
+    /// The `ProviderAddress` network policy HNS adds to Overlay networks (the host's management IP).
+    static func providerAddress(of network: HostComputeNetwork) -> IPAddress? {
+        for policy in network.policies where policy.type.lowercased() == "provideraddress" {
+            if let text = policy.settings[goKey: "ProviderAddress"]?.stringValue, let address = IPAddress(text) {
+                return address
+            }
+        }
+        return nil
+    }
+
+    /// The network's subnet holding `address` (the first subnet when unknown).
+    static func nodeSubnet(of network: HostComputeNetwork, containing address: IPAddress?) -> IPPrefix? {
+        let subnets = network.subnets.compactMap { IPPrefix($0.ipAddressPrefix) }
+        if let address, let subnet = subnets.first(where: { $0.contains(address) }) { return subnet.masked }
+        return subnets.first?.masked
+    }
+
+    /// The default route's next hop of the network subnet holding `address` (flanneld vxlan sets `.1`).
+    static func networkGateway(of network: HostComputeNetwork, for address: IPAddress) -> IPAddress? {
+        for subnet in network.subnets {
+            guard let prefix = IPPrefix(subnet.ipAddressPrefix), prefix.contains(address) else { continue }
+            for route in subnet.routes where route.destinationPrefix == "0.0.0.0/0" || route.destinationPrefix == "::/0"
+            {
+                if let hop = IPAddress(route.nextHop) { return hop }
+            }
+        }
+        return nil
+    }
+
+    func hns<T>(_ action: String, _ body: () throws -> T) throws(WinCNIError) -> T {
+        do {
+            return try body()
+        } catch let error as HCNError {
+            throw .hns(error, action: action)
+        } catch {
+            throw .internalFailure("cannot \(action): \(error)")
+        }
+    }
+
+    func hnsIgnoringNotFound(_ action: String, _ body: () throws -> Void) throws(WinCNIError) {
+        do {
+            try body()
+        } catch let error as HCNError where error.isNotFound {
+            return
+        } catch let error as HCNError {
+            throw .hns(error, action: action)
+        } catch {
+            throw .internalFailure("cannot \(action): \(error)")
+        }
+    }
+}
+
+/// HNS IDs are GUIDs printed in either case.
+func sameID(_ left: String, _ right: String) -> Bool {
+    if let l = GUID(left), let r = GUID(right) { return l == r }
+    return left.lowercased() == right.lowercased()
+}

@@ -1,0 +1,135 @@
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Musl)
+    import Musl
+#elseif canImport(Darwin)
+    import Darwin
+#elseif canImport(ucrt)
+    import ucrt
+#endif
+
+/// A failed file operation: the path, `errno` and its text.
+struct FileSystemError: Error, Sendable {
+    var path: String
+    var code: Int32
+    var message: String
+
+    init(path: String, code: Int32, doing action: String) {
+        self.path = path
+        self.code = code
+        self.message = "cannot \(action): \(String(cString: strerror(code)))"
+    }
+
+    var isNotFound: Bool { code == ENOENT }
+}
+
+/// The few file operations the flannel meta plugin and the log file need, on the C library (no Foundation).
+enum FileSystem {
+    static func readFile(_ path: String) throws(FileSystemError) -> [UInt8] {
+        let descriptor = open(path, O_RDONLY)
+        guard descriptor >= 0 else { throw FileSystemError(path: path, code: errno, doing: "open") }
+        defer { _ = close(descriptor) }
+        var result: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 16384)
+        while true {
+            let count = buffer.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
+            if count < 0 {
+                if errno == EINTR { continue }
+                throw FileSystemError(path: path, code: errno, doing: "read")
+            }
+            if count == 0 { return result }
+            result += buffer[0..<count]
+        }
+    }
+
+    static func exists(_ path: String) -> Bool { access(path, F_OK) == 0 }
+
+    /// `mkdir -p` with `mode` for the directories it creates.
+    static func makeDirectories(_ path: String, mode: mode_t) throws(FileSystemError) {
+        var current = path.hasPrefix("/") ? "/" : ""
+        for component in path.split(separator: "/") {
+            current += current.isEmpty || current.hasSuffix("/") ? String(component) : "/" + component
+            if mkdir(current, mode) != 0 && errno != EEXIST {
+                throw FileSystemError(path: current, code: errno, doing: "create directory")
+            }
+        }
+    }
+
+    /// Writes `bytes` to a temporary file beside `path`, fsyncs it and renames it over `path`, then fsyncs the
+    /// directory: a crash leaves the old file or the new one, never a short one (flannel-io/cni-plugin#43 saw
+    /// zero-byte files after a reboot).
+    static func writeAtomically(_ path: String, _ bytes: [UInt8], mode: mode_t) throws(FileSystemError) {
+        let temporary = path + ".tmp\(getpid())"
+        let descriptor = open(temporary, O_WRONLY | O_CREAT | O_TRUNC, mode)
+        guard descriptor >= 0 else { throw FileSystemError(path: temporary, code: errno, doing: "create") }
+        var offset = 0
+        while offset < bytes.count {
+            let written = bytes.withUnsafeBytes {
+                write(descriptor, $0.baseAddress?.advanced(by: offset), $0.count - offset)
+            }
+            if written < 0 {
+                if errno == EINTR { continue }
+                let code = errno
+                _ = close(descriptor)
+                _ = unlink(temporary)
+                throw FileSystemError(path: temporary, code: code, doing: "write")
+            }
+            offset += written
+        }
+        if fsync(descriptor) != 0 {
+            let code = errno
+            _ = close(descriptor)
+            _ = unlink(temporary)
+            throw FileSystemError(path: temporary, code: code, doing: "fsync")
+        }
+        _ = close(descriptor)
+        if rename(temporary, path) != 0 {
+            let code = errno
+            _ = unlink(temporary)
+            throw FileSystemError(path: path, code: code, doing: "rename into place")
+        }
+        syncDirectory(of: path)
+    }
+
+    /// Removes `path`; a missing file is success.
+    static func remove(_ path: String) throws(FileSystemError) {
+        if unlink(path) != 0 && errno != ENOENT { throw FileSystemError(path: path, code: errno, doing: "remove") }
+        syncDirectory(of: path)
+    }
+
+    /// The names in `directory` (without `.` and `..`); a missing directory has none.
+    static func list(_ directory: String) throws(FileSystemError) -> [String] {
+        guard let handle = opendir(directory) else {
+            if errno == ENOENT { return [] }
+            throw FileSystemError(path: directory, code: errno, doing: "list")
+        }
+        defer { _ = closedir(handle) }
+        var names: [String] = []
+        while let entry = readdir(handle) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
+            }
+            if name != "." && name != ".." { names.append(name) }
+        }
+        return names
+    }
+
+    /// Appends one line (O_APPEND keeps concurrent plugin runs from interleaving within a line).
+    static func appendLine(_ path: String, _ line: String) throws(FileSystemError) {
+        let descriptor = open(path, O_WRONLY | O_CREAT | O_APPEND, 0o600)
+        guard descriptor >= 0 else { throw FileSystemError(path: path, code: errno, doing: "open") }
+        defer { _ = close(descriptor) }
+        let bytes = Array((line + "\n").utf8)
+        let written = bytes.withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
+        if written < 0 { throw FileSystemError(path: path, code: errno, doing: "append") }
+    }
+
+    private static func syncDirectory(of path: String) {
+        let directory = path.lastIndex(of: "/").map { String(path[..<$0]) } ?? "."
+        let descriptor = open(directory.isEmpty ? "/" : directory, O_RDONLY)
+        if descriptor >= 0 {
+            _ = fsync(descriptor)
+            _ = close(descriptor)
+        }
+    }
+}

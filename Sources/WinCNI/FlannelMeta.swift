@@ -1,0 +1,177 @@
+import CNI
+import HCN
+import JSON
+
+/// The flannel meta plugin on Windows: reads flanneld's `subnet.env`, builds the node's plugin config from the
+/// `delegate` object, keeps it under `dataDir/<sandboxID>` for DEL, and runs the delegate — inside this process
+/// when it is one of wincni's own types, else exec'd from `CNI_PATH`.
+///
+/// Deliberate differences from flannel-io/cni-plugin: the saved file is removed when ADD fails (it leaked,
+/// containernetworking/plugins#426); DEL without a saved file rebuilds the delegate config instead of silently
+/// deleting nothing; an unreadable saved file is rebuilt too (flannel-io/flannel#1662); CHECK and GC reach the
+/// delegate.
+struct FlannelMeta {
+    let client: HCNClient
+
+    func add(_ invocation: Invocation) throws(WinCNIError) -> CNIResult {
+        let config = try FlannelConfig(invocation.request.config.raw)
+        let env = try SubnetEnv.load(path: config.subnetFile)
+        let document = try config.delegateDocument(env)
+        let path = try savedConfigPath(config, invocation)
+        let existed = FileSystem.exists(path)
+        do {
+            try FileSystem.makeDirectories(config.dataDir, mode: 0o700)
+            try FileSystem.writeAtomically(path, document.compactBytes(), mode: 0o600)
+        } catch {
+            throw .io(path: error.path, message: error.message)
+        }
+        do throws(WinCNIError) {
+            guard let result = try runDelegate(document, command: .add, invocation) else {
+                throw .internalFailure("delegate \(quoted(config.delegateType)) returned no result")
+            }
+            return result
+        } catch {
+            if !existed {
+                do { try FileSystem.remove(path) } catch {
+                    invocation.log("flannel: ADD failed and \(error.path) could not be removed: \(error.message)")
+                }
+            }
+            throw error
+        }
+    }
+
+    func del(_ invocation: Invocation) throws(WinCNIError) {
+        let config = try FlannelConfig(invocation.request.config.raw)
+        let path = try savedConfigPath(config, invocation)
+        var document = try savedDocument(path, invocation)
+        let saved = document != nil
+        if document == nil {
+            // flannel returns success here without calling the delegate, so an endpoint whose file was lost
+            // stays in HNS forever. Rebuild what ADD would have sent.
+            invocation.log("flannel: no usable delegate config at \(path); rebuilding it from the current config")
+            document = try config.delegateDocument(try subnetEnvIfPresent(config, invocation))
+        }
+        guard let document else { return }
+        _ = try runDelegate(document, command: .del, invocation)
+        if saved {
+            do { try FileSystem.remove(path) } catch { throw .io(path: error.path, message: error.message) }
+        }
+    }
+
+    func check(_ invocation: Invocation) throws(WinCNIError) {
+        let config = try FlannelConfig(invocation.request.config.raw)
+        let path = try savedConfigPath(config, invocation)
+        guard var document = try savedDocument(path, invocation)?.objectValue else {
+            throw .noSavedDelegate(path: path)
+        }
+        if let previous = invocation.request.config.raw.value(goKey: "prevResult") {
+            document["prevResult"] = previous
+        }
+        _ = try runDelegate(.object(document), command: .check, invocation)
+    }
+
+    func gc(_ invocation: Invocation) throws(WinCNIError) {
+        let config = try FlannelConfig(invocation.request.config.raw)
+        guard var document = try config.delegateDocument(try subnetEnvIfPresent(config, invocation)).objectValue else {
+            return
+        }
+        for key in ["cni.dev/valid-attachments", "cni.dev/attachments"] {
+            if let value = invocation.request.config.raw[key] { document[key] = value }
+        }
+        _ = try runDelegate(.object(document), command: .gc, invocation)
+        // Saved configs of containers the runtime no longer has.
+        let valid = Set((invocation.request.config.validAttachments ?? []).map(\.containerID))
+        let names: [String]
+        do { names = try FileSystem.list(config.dataDir) } catch { throw .io(path: error.path, message: error.message) }
+        for name in names where !valid.contains(name) && !name.contains(".tmp") {
+            do { try FileSystem.remove("\(config.dataDir)/\(name)") } catch {
+                invocation.log("flannel: GC could not remove \(error.path): \(error.message)")
+            }
+        }
+    }
+
+    func status(_ invocation: Invocation) throws(WinCNIError) {
+        let config = try FlannelConfig(invocation.request.config.raw)
+        let env = try SubnetEnv.load(path: config.subnetFile)
+        _ = try runDelegate(try config.delegateDocument(env), command: .status, invocation)
+    }
+
+    // MARK: Helpers
+
+    /// `dataDir/<sandboxID>`; an ID that could leave `dataDir` is refused.
+    func savedConfigPath(_ config: FlannelConfig, _ invocation: Invocation) throws(WinCNIError) -> String {
+        let sandbox = EndpointNaming.sandboxID(
+            containerID: invocation.request.containerID ?? "", netns: invocation.request.netns)
+        if sandbox.isEmpty || sandbox.contains("/") || sandbox.contains("\\") || sandbox.contains("..")
+            || sandbox.utf8.contains(0)
+        {
+            throw .unsafeContainerID(sandbox)
+        }
+        let directory = config.dataDir.hasSuffix("/") ? String(config.dataDir.dropLast()) : config.dataDir
+        return "\(directory)/\(sandbox)"
+    }
+
+    /// The saved delegate config, or nil when there is none or it cannot be parsed (a zero-byte file after a
+    /// crash, flannel-io/cni-plugin#43).
+    private func savedDocument(_ path: String, _ invocation: Invocation) throws(WinCNIError) -> JSON? {
+        let bytes: [UInt8]
+        do {
+            bytes = try FileSystem.readFile(path)
+        } catch {
+            if error.isNotFound { return nil }
+            throw .io(path: error.path, message: error.message)
+        }
+        guard let document = try? JSON.parse(bytes), document.objectValue != nil else {
+            invocation.log("flannel: \(path) is not a JSON object (\(bytes.count) bytes); ignoring it")
+            return nil
+        }
+        return document
+    }
+
+    private func subnetEnvIfPresent(_ config: FlannelConfig, _ invocation: Invocation) throws(WinCNIError)
+        -> SubnetEnv?
+    {
+        do {
+            return try SubnetEnv.load(path: config.subnetFile)
+        } catch {
+            guard case .subnetEnvMissing = error else { throw error }
+            invocation.log("flannel: \(config.subnetFile) is missing; the delegate runs without IPAM")
+            return nil
+        }
+    }
+
+    /// Runs the delegate for `command` with `document` as its stdin.
+    private func runDelegate(_ document: JSON, command: CNICommand, _ invocation: Invocation) throws(WinCNIError)
+        -> CNIResult?
+    {
+        let bytes = document.compactBytes()
+        let type = document[goKey: "type"]?.stringValue ?? "win-bridge"
+        guard PluginKind.inProcessTypes.contains(type) else {
+            do {
+                return try invocation.delegator.delegate(type, command: command, stdin: bytes)
+            } catch {
+                throw .delegated(error, plugin: "delegate plugin \(quoted(type))")
+            }
+        }
+        let delegateConfig: NetworkConfig
+        do {
+            delegateConfig = try NetworkConfig.decode(bytes)
+        } catch {
+            throw .delegated(error, plugin: "delegate config")
+        }
+        var request = invocation.request
+        request.config = delegateConfig
+        let inner = Invocation(request: request, environment: invocation.environment, configPath: "delegate")
+        let config = try BridgeOverlayConfig(delegateConfig.raw, path: "delegate")
+        let commands = EndpointCommands(client: client)
+        switch command {
+        case .add: return try commands.add(config, inner)
+        case .del: try commands.del(config, inner)
+        case .check: try commands.check(config, inner)
+        case .gc: try commands.gc(config, inner)
+        case .status: try commands.status(config, inner)
+        case .version: break
+        }
+        return nil
+    }
+}

@@ -1,0 +1,142 @@
+import CNI
+import HostLocal
+import JSON
+import NetAddress
+
+/// An address IPAM handed out: the address with its prefix length and IPAM's gateway, if any.
+struct IPAMAddress: Sendable, Equatable {
+    var address: IPPrefix
+    var gateway: IPAddress?
+}
+
+/// Where a pod's addresses come from: host-local inside this process (same on-disk store as the Go plugin), an
+/// IPAM plugin exec'd from `CNI_PATH`, or HNS itself when the config has no `ipam` (win-bridge: "HNS can provide
+/// IP/GW").
+enum IPAMBackend {
+    case hostLocal(HostLocalStore)
+    case delegated(type: String, delegator: PluginDelegator, stdin: [UInt8])
+    case hns
+
+    init(config: BridgeOverlayConfig, invocation: Invocation) throws(WinCNIError) {
+        guard let ipam = config.ipam, let type = config.ipamType else {
+            self = .hns
+            return
+        }
+        if type == "host-local" {
+            let ipamPath = invocation.configPath.isEmpty ? "ipam" : "\(invocation.configPath).ipam"
+            do {
+                let hostLocal = try HostLocalConfig.decode(ipam, path: ipamPath)
+                self = .hostLocal(try HostLocalStore(config: hostLocal, networkName: config.name))
+            } catch {
+                throw Self.mapped(error)
+            }
+        } else {
+            self = .delegated(type: type, delegator: invocation.delegator, stdin: invocation.request.config.bytes)
+        }
+    }
+
+    /// One address per family (or per host-local range set). `excluding` is the L2Bridge `.2`, which flanneld's
+    /// `<network>_ep` holds: Go host-local hands it out first and HNS then fails the first pod with 0x1392.
+    func allocate(containerID: String, ifname: String, mode: NetworkMode) throws(WinCNIError) -> [IPAMAddress] {
+        switch self {
+        case .hns: return []
+        case .hostLocal(let store):
+            var excluded = Set<IPAddress>()
+            if mode == .l2bridge {
+                for range in store.config.rangeSets.joined() {
+                    if let gateway = EndpointAddressing.bridgeGateway(for: range.subnet) { excluded.insert(gateway) }
+                }
+            }
+            do {
+                return try store.allocate(containerID: containerID, ifname: ifname, excluding: excluded).map {
+                    IPAMAddress(address: $0.address, gateway: $0.gateway)
+                }
+            } catch {
+                throw Self.mapped(error)
+            }
+        case .delegated(let type, let delegator, let stdin):
+            let result: CNIResult?
+            do {
+                result = try delegator.delegate(type, command: .add, stdin: stdin)
+            } catch {
+                throw .delegated(error, plugin: "IPAM plugin \(quoted(type))")
+            }
+            guard let result, !result.ips.isEmpty else {
+                throw .ipam(message: "IPAM plugin \(quoted(type)) returned no IP address", code: nil)
+            }
+            return result.ips.map { IPAMAddress(address: $0.address, gateway: $0.gateway) }
+        }
+    }
+
+    /// Gives the container's addresses back; nothing held is success.
+    func release(containerID: String, ifname: String) throws(WinCNIError) {
+        switch self {
+        case .hns: return
+        case .hostLocal(let store):
+            do { try store.release(containerID: containerID, ifname: ifname) } catch { throw Self.mapped(error) }
+        case .delegated(let type, let delegator, let stdin):
+            do {
+                _ = try delegator.delegate(type, command: .del, stdin: stdin)
+            } catch {
+                throw .delegated(error, plugin: "IPAM plugin \(quoted(type))")
+            }
+        }
+    }
+
+    /// The addresses host-local holds for this container, to compare in CHECK (nil: not host-local).
+    func reservedAddresses(containerID: String, ifname: String) throws(WinCNIError) -> Set<IPAddress>? {
+        guard case .hostLocal(let store) = self else { return nil }
+        do {
+            return Set(
+                try store.reservations().filter { $0.containerID == containerID && $0.ifname == ifname }.map(\.address))
+        } catch {
+            throw Self.mapped(error)
+        }
+    }
+
+    /// Releases every reservation whose container/interface is not in `valid`; returns how many.
+    func collectGarbage(valid: Set<GCAttachment>, command: CNICommand) throws(WinCNIError) -> Int {
+        switch self {
+        case .hns: return 0
+        case .hostLocal(let store):
+            do {
+                var released = Set<GCAttachment>()
+                for reservation in try store.reservations() {
+                    let owner = GCAttachment(containerID: reservation.containerID, ifname: reservation.ifname)
+                    if valid.contains(owner) || released.contains(owner) { continue }
+                    try store.release(containerID: owner.containerID, ifname: owner.ifname)
+                    released.insert(owner)
+                }
+                return released.count
+            } catch {
+                throw Self.mapped(error)
+            }
+        case .delegated(let type, let delegator, let stdin):
+            do {
+                _ = try delegator.delegate(type, command: command, stdin: stdin)
+            } catch {
+                throw .delegated(error, plugin: "IPAM plugin \(quoted(type))")
+            }
+            return 0
+        }
+    }
+
+    /// STATUS of an exec'd IPAM plugin (host-local and HNS need nothing).
+    func status() throws(WinCNIError) {
+        guard case .delegated(let type, let delegator, let stdin) = self else { return }
+        do {
+            _ = try delegator.delegate(type, command: .status, stdin: stdin)
+        } catch {
+            throw .delegated(error, plugin: "IPAM plugin \(quoted(type))")
+        }
+    }
+
+    static func mapped(_ error: HostLocalError) -> WinCNIError {
+        switch error.kind {
+        case .invalidConfig: return .invalidConfig(path: error.path, message: error.message)
+        case .invalidName: return .ipam(message: "host-local: \(error.description)", code: 4)
+        case .exhausted: return .ipam(message: "host-local: \(error.description)", code: 999)
+        case .io: return .ipam(message: "host-local: \(error.description)", code: 5)
+        }
+    }
+}
