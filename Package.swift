@@ -82,7 +82,7 @@ let package = Package(
         // The fuzz entry point (Fuzz/README.md): a plain library here; scripts/fuzz.sh links it into a libFuzzer
         // binary with -sanitize=fuzzer, so `swift build` never needs libFuzzer.
         .target(
-            name: "WinCNIFuzz", dependencies: ["CNI", "HostLocal", "JSON", "NetAddress"],
+            name: "WinCNIFuzz", dependencies: ["CNI", "HostLocal", "JSON", "NetAddress", "WinCNI"],
             path: "Fuzz/Sources/WinCNIFuzz", swiftSettings: strict),
     ]
 )

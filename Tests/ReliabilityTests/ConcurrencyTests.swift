@@ -1,18 +1,20 @@
+import JSON
+import Testing
+
 #if canImport(Glibc)
     import Glibc
 #elseif canImport(Darwin)
     import Darwin
 #endif
-import JSON
-import Testing
 
 /// Many plugin processes at once on one node, as kubelet starts and stops pods in bursts.
 @Suite("Bursts of pods: 100 ADDs, 100 DELs and a mixed storm at once")
 struct ConcurrencyTests {
     static let burst = 100
 
-    @Test("100 ADDs at once all succeed with distinct IPs and endpoints; 100 DELs at once leave the node empty",
-          .enabled(if: PluginAvailability.isWired))
+    @Test(
+        "100 ADDs at once all succeed with distinct IPs and endpoints; 100 DELs at once leave the node empty",
+        .enabled(if: PluginAvailability.isWired))
     func burstOfPods() throws {
         let node = try TestNode()
         let pods = try (0..<Self.burst).map { try node.pod("burst\($0)") }
@@ -54,8 +56,9 @@ struct ConcurrencyTests {
         var result: String?
     }
 
-    @Test("a storm of ADD, DEL and CHECK with repeated container IDs ends as each pod's last operation says",
-          .enabled(if: PluginAvailability.isWired))
+    @Test(
+        "a storm of ADD, DEL and CHECK with repeated container IDs ends as each pod's last operation says",
+        .enabled(if: PluginAvailability.isWired))
     func storm() throws {
         let node = try TestNode()
         let podCount = 25
@@ -148,14 +151,17 @@ struct ConcurrencyTests {
         #expect(endpoints.count == states.filter { $0.address != nil }.count)
     }
 
-    @Test("ADDs of the same container racing each other leave one endpoint whose IP stays reserved",
-          .enabled(if: PluginAvailability.isWired))
+    @Test(
+        "ADDs of the same container racing each other leave one endpoint whose IP stays reserved",
+        .enabled(if: PluginAvailability.isWired))
     func sameContainerRace() throws {
         let node = try TestNode()
         let pods = try (0..<10).map { try node.pod("race\($0)") }
         let config = node.directConfig()
         let binary = node.backend.delegateType
-        let processes = try pods.flatMap { pod in try (0..<3).map { _ in (pod, try node.spawn(binary, "ADD", pod, config: config)) } }
+        let processes = try pods.flatMap { pod in
+            try (0..<3).map { _ in (pod, try node.spawn(binary, "ADD", pod, config: config)) }
+        }
         var succeeded: [String: Set<String>] = [:]
         for (pod, process) in processes {
             let output = try process.wait()
@@ -172,9 +178,12 @@ struct ConcurrencyTests {
             let mine = endpoints.filter { $0.name == name }
             let held = Set(reservations.filter { $0.value == pod.containerID }.map(\.key))
             #expect(mine.count <= 1, "\(pod.containerID) has \(mine.count) endpoints")
-            #expect((succeeded[pod.containerID] ?? []).count <= 1, "racing ADDs of \(pod.containerID) got different IPs")
+            #expect(
+                (succeeded[pod.containerID] ?? []).count <= 1, "racing ADDs of \(pod.containerID) got different IPs")
             if let endpoint = mine.first {
-                #expect(held == [endpoint.ip], "\(pod.containerID)'s endpoint uses \(endpoint.ip), host-local holds \(held)")
+                #expect(
+                    held == [endpoint.ip], "\(pod.containerID)'s endpoint uses \(endpoint.ip), host-local holds \(held)"
+                )
             } else {
                 #expect(held.isEmpty, "\(pod.containerID) has no endpoint but holds \(held)")
             }

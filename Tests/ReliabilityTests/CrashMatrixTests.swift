@@ -27,13 +27,15 @@ struct CrashPoint: CustomTestStringConvertible, Sendable {
                 for operation in Operations.add + Operations.closes {
                     for after in [false, true] {
                         points.append(
-                            CrashPoint(flavor: flavor, command: "ADD", operation: operation, after: after, recovery: recovery))
+                            CrashPoint(
+                                flavor: flavor, command: "ADD", operation: operation, after: after, recovery: recovery))
                     }
                 }
                 for operation in Operations.del + Operations.delCloses {
                     for after in [false, true] {
                         points.append(
-                            CrashPoint(flavor: flavor, command: "DEL", operation: operation, after: after, recovery: recovery))
+                            CrashPoint(
+                                flavor: flavor, command: "DEL", operation: operation, after: after, recovery: recovery))
                     }
                 }
             }
@@ -62,7 +64,8 @@ struct CrashMatrixTests {
             #expect(node.traces(of: pod).contains { $0.contains("reservation") })
         }
 
-        let recovered = point.recovery == "DEL" ? try node.run(point.flavor, "DEL", pod) : try node.gc(point.flavor, keeping: [])
+        let recovered =
+            point.recovery == "DEL" ? try node.run(point.flavor, "DEL", pod) : try node.gc(point.flavor, keeping: [])
         #expect(recovered.status == 0, "\(point.recovery) after the crash failed: \(recovered.stdout)")
         #expect(node.leftovers().isEmpty, "left after \(point.recovery): \(node.leftovers())")
         if point.recovery == "GC" {

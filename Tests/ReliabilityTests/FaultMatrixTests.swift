@@ -4,13 +4,13 @@ import Testing
 /// The HCN operations each command makes (HCNClient over the function table), found by reading EndpointCommands
 /// and checked by `OperationCoverageTests`: a fault on any other operation leaves the command untouched.
 enum Operations {
-    /// ADD of a new pod: find the network, look for an endpoint of the same name, create the endpoint, attach it to
-    /// the namespace, read it back. `HcnClose*` failures are ignored by design (closing a handle cannot be undone),
-    /// so they are in the crash matrix but not in the HRESULT one.
+    /// ADD of a new pod: find the network, look for an endpoint of the same name, create the endpoint (and read
+    /// what HNS made of it), attach it to the namespace. `HcnClose*` failures are ignored by design (closing a
+    /// handle cannot be undone), so they are in the crash matrix but not in the HRESULT one.
     static let add = [
         "HcnEnumerateNetworks", "HcnOpenNetwork", "HcnQueryNetworkProperties", "HcnEnumerateEndpoints",
         "HcnCreateEndpoint", "HcnQueryEndpointProperties", "HcnOpenNamespace", "HcnModifyNamespace",
-        "HcnQueryNamespaceProperties", "HcnOpenEndpoint",
+        "HcnQueryNamespaceProperties",
     ]
     static let closes = ["HcnCloseNetwork", "HcnCloseEndpoint", "HcnCloseNamespace"]
     /// DEL of an attached pod: find the endpoint, detach it, delete it, look again, release the IP.
@@ -44,7 +44,9 @@ struct FaultCase: CustomTestStringConvertible, Sendable {
     var hresult: String
     var testDescription: String { "\(flavor.rawValue) \(operation) fails with \(hresult)" }
 
-    static func cases(_ operations: [String], flavors: [Flavor] = Flavor.allCases, hresults: [String] = [stoppingHRESULT])
+    static func cases(
+        _ operations: [String], flavors: [Flavor] = Flavor.allCases, hresults: [String] = [stoppingHRESULT]
+    )
         -> [FaultCase]
     {
         flavors.flatMap { flavor in
@@ -55,17 +57,16 @@ struct FaultCase: CustomTestStringConvertible, Sendable {
 
 /// The simulator's fault bookkeeping: rewritten when a fault is used, so left out of before/after comparisons.
 private func isFaultFile(_ path: String) -> Bool { path.hasSuffix("/faults.json") }
-private func isCursorFile(_ path: String) -> Bool { path.split(separator: "/").last?.hasPrefix("last_reserved_ip.") == true }
+private func isCursorFile(_ path: String) -> Bool {
+    path.split(separator: "/").last?.hasPrefix("last_reserved_ip.") == true
+}
 
 @Suite("HNS failures: ADD fails once and leaves the node as it was; DEL, CHECK and GC report and recover")
 struct FaultMatrixTests {
     @Test(
         "ADD with a failing HCN operation returns one error and changes nothing",
         .enabled(if: PluginAvailability.isWired),
-        arguments: FaultCase.cases(Operations.add)
-            // A "not found" from opening the endpoint ADD just created reads as "it vanished", and ADD answers
-            // from what HcnCreateEndpoint returned: not a failure, so not in this list.
-            + FaultCase.cases(Operations.add.filter { $0 != "HcnOpenEndpoint" }, hresults: [networkNotFoundHRESULT]))
+        arguments: FaultCase.cases(Operations.add, hresults: [stoppingHRESULT, networkNotFoundHRESULT]))
     func add(_ fault: FaultCase) throws {
         let node = try TestNode()
         // A node in service: one pod already running.

@@ -4,8 +4,9 @@ import Testing
 /// still cleans up when its saved delegate config is gone or damaged (the Go plugins' known leaks).
 @Suite("DEL always converges: repeated, without a namespace, without or with a damaged saved delegate config")
 struct RecoveryTests {
-    @Test("DEL of a pod that was never added succeeds and changes nothing", .enabled(if: PluginAvailability.isWired),
-          arguments: Flavor.allCases)
+    @Test(
+        "DEL of a pod that was never added succeeds and changes nothing", .enabled(if: PluginAvailability.isWired),
+        arguments: Flavor.allCases)
     func delOfNothing(_ flavor: Flavor) throws {
         let node = try TestNode()
         let pod = try node.pod("never")
@@ -15,7 +16,9 @@ struct RecoveryTests {
         #expect(before.differences(to: node.snapshot()).isEmpty, "\(before.differences(to: node.snapshot()))")
     }
 
-    @Test("DEL twice succeeds twice and leaves nothing", .enabled(if: PluginAvailability.isWired), arguments: Flavor.allCases)
+    @Test(
+        "DEL twice succeeds twice and leaves nothing", .enabled(if: PluginAvailability.isWired),
+        arguments: Flavor.allCases)
     func delTwice(_ flavor: Flavor) throws {
         let node = try TestNode()
         let pod = try node.pod("twice")
@@ -25,8 +28,9 @@ struct RecoveryTests {
         #expect(node.leftovers().isEmpty, "\(node.leftovers())")
     }
 
-    @Test("DEL without CNI_NETNS removes the endpoint and releases the IP", .enabled(if: PluginAvailability.isWired),
-          arguments: Flavor.allCases)
+    @Test(
+        "DEL without CNI_NETNS removes the endpoint and releases the IP", .enabled(if: PluginAvailability.isWired),
+        arguments: Flavor.allCases)
     func delWithoutNamespace(_ flavor: Flavor) throws {
         let node = try TestNode()
         let pod = try node.pod("nonetns")
@@ -36,8 +40,9 @@ struct RecoveryTests {
         #expect(node.leftovers().isEmpty, "\(node.leftovers())")
     }
 
-    @Test("DEL after the namespace is gone still cleans up", .enabled(if: PluginAvailability.isWired),
-          arguments: Flavor.allCases)
+    @Test(
+        "DEL after the namespace is gone still cleans up", .enabled(if: PluginAvailability.isWired),
+        arguments: Flavor.allCases)
     func delAfterNamespaceDeleted(_ flavor: Flavor) throws {
         let node = try TestNode()
         let pod = try node.pod("nsgone")
@@ -68,8 +73,9 @@ struct RecoveryTests {
         #expect(node.leftovers().isEmpty, "\(node.leftovers())")
     }
 
-    @Test("a pod re-added after DEL gets a working endpoint, and CHECK agrees with ADD's result",
-          .enabled(if: PluginAvailability.isWired), arguments: Flavor.allCases)
+    @Test(
+        "a pod re-added after DEL gets a working endpoint, and CHECK agrees with ADD's result",
+        .enabled(if: PluginAvailability.isWired), arguments: Flavor.allCases)
     func readd(_ flavor: Flavor) throws {
         let node = try TestNode()
         let pod = try node.pod("readd")

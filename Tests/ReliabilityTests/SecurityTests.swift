@@ -1,9 +1,10 @@
+import Testing
+
 #if canImport(Glibc)
     import Glibc
 #elseif canImport(Darwin)
     import Darwin
 #endif
-import Testing
 
 /// The plugin runs as SYSTEM/root with values a pod spec or a runtime controls: nothing it does may reach outside
 /// its directories, leave readable state, run anything but the named plugin from CNI_PATH, or log secrets.
@@ -21,7 +22,8 @@ struct SecurityTests {
         .enabled(if: PluginAvailability.isWired),
         arguments: [
             ("CNI_CONTAINERID", "../victim"), ("CNI_CONTAINERID", "..%2Fvictim/.."), ("CNI_CONTAINERID", #"..\victim"#),
-            ("CNI_CONTAINERID", "C:victim"), ("CNI_NETNS", "container:../victim"), ("CNI_NETNS", #"container:..\victim"#),
+            ("CNI_CONTAINERID", "C:victim"), ("CNI_NETNS", "container:../victim"),
+            ("CNI_NETNS", #"container:..\victim"#),
             ("CNI_NETNS", "container:/etc/passwd"), ("CNI_NETNS", "container:.."), ("CNI_NETNS", "container:C:victim"),
         ])
     func traversal(_ variable: String, _ value: String) throws {
@@ -71,7 +73,8 @@ struct SecurityTests {
         // Another node: two host-local stores on one network would hand out the same address.
         let other = try TestNode()
         let direct = try other.run(
-            "win-bridge", "ADD", try other.pod("direct"), config: other.directConfig(extra: #""logFile":"\#(logFile)""#))
+            "win-bridge", "ADD", try other.pod("direct"), config: other.directConfig(extra: #""logFile":"\#(logFile)""#)
+        )
         #expect(direct.status == 0, "\(direct.stdout)")
 
         var checked = 0
@@ -104,8 +107,9 @@ struct SecurityTests {
         chmod(directory + "/fake-ipam", 0o755)
     }
 
-    @Test("an IPAM plugin is exec'd from CNI_PATH, by its absolute path, with no arguments and no shell",
-          .enabled(if: PluginAvailability.isWired))
+    @Test(
+        "an IPAM plugin is exec'd from CNI_PATH, by its absolute path, with no arguments and no shell",
+        .enabled(if: PluginAvailability.isWired))
     func delegation() throws {
         let node = try TestNode()
         let plugins = node.root + "/plugins"
@@ -114,7 +118,8 @@ struct SecurityTests {
         try fakeIPAM(in: plugins, record: record)
         let pod = try node.pod("delegated")
         let config = node.directConfig().replacingAll(
-            #"{"type":"host-local","subnet":"10.244.1.0/24","dataDir":"\#(node.ipamDataDir)"}"#, #"{"type":"fake-ipam"}"#)
+            #"{"type":"host-local","subnet":"10.244.1.0/24","dataDir":"\#(node.ipamDataDir)"}"#,
+            #"{"type":"fake-ipam"}"#)
         let path = "/nonexistent:" + plugins + ":" + (Binaries.directory ?? "")
 
         let added = try node.run("win-bridge", "ADD", pod, config: config, ["CNI_PATH": path])
@@ -127,9 +132,12 @@ struct SecurityTests {
         #expect(node.leftovers().isEmpty)
     }
 
-    @Test("a plugin on PATH but not in CNI_PATH, or a type with shell syntax, is never run",
-          .enabled(if: PluginAvailability.isWired),
-          arguments: ["fake-ipam", "fake-ipam;touch PWNED", "$(touch PWNED)", "fake-ipam && touch PWNED", "`touch PWNED`"])
+    @Test(
+        "a plugin on PATH but not in CNI_PATH, or a type with shell syntax, is never run",
+        .enabled(if: PluginAvailability.isWired),
+        arguments: [
+            "fake-ipam", "fake-ipam;touch PWNED", "$(touch PWNED)", "fake-ipam && touch PWNED", "`touch PWNED`",
+        ])
     func noShell(_ type: String) throws {
         let node = try TestNode()
         let plugins = node.root + "/plugins"
@@ -138,7 +146,8 @@ struct SecurityTests {
         try fakeIPAM(in: plugins, record: record)
         let pod = try node.pod("shell")
         let config = node.directConfig().replacingAll(
-            #"{"type":"host-local","subnet":"10.244.1.0/24","dataDir":"\#(node.ipamDataDir)"}"#, #"{"type":"\#(type)"}"#)
+            #"{"type":"host-local","subnet":"10.244.1.0/24","dataDir":"\#(node.ipamDataDir)"}"#, #"{"type":"\#(type)"}"#
+        )
         // The fake plugin is on PATH only; the working directory is where PWNED would appear.
         let output = try node.run(
             "win-bridge", "ADD", pod, config: config,
@@ -149,8 +158,9 @@ struct SecurityTests {
         #expect(node.leftovers().isEmpty)
     }
 
-    @Test("secrets and the whole config stay out of stderr and the log file at the default level",
-          .enabled(if: PluginAvailability.isWired))
+    @Test(
+        "secrets and the whole config stay out of stderr and the log file at the default level",
+        .enabled(if: PluginAvailability.isWired))
     func noSecretsInLogs() throws {
         let node = try TestNode()
         let logFile = node.root + "/wincni.log"
@@ -161,7 +171,8 @@ struct SecurityTests {
         let pod = try node.pod("secrets")
         var outputs: [ProcessOutput] = []
         for flavor in Flavor.allCases {
-            let config = flavor == .direct
+            let config =
+                flavor == .direct
                 ? node.directConfig(version: "1.1.0", extra: extra)
                 : node.flannelConfig(version: "1.1.0", delegateExtra: #""token":"\#(secret)""#, extra: extra)
             let binary = flavor.binary(node)

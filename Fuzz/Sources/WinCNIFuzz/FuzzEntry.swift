@@ -38,7 +38,8 @@ public enum FuzzEntry {
         guard let value = try? JSON.parse(bytes) else { return }
         let compact = value.compactBytes()
         guard let again = try? JSON.parse(compact) else {
-            broken.append("JSON printed by compact() does not parse: \(String(decoding: compact.prefix(200), as: UTF8.self))")
+            broken.append(
+                "JSON printed by compact() does not parse: \(String(decoding: compact.prefix(200), as: UTF8.self))")
             return
         }
         if !equivalent(again, value) {

@@ -12,7 +12,9 @@ enum FileTree {
         defer { close(fd) }
         var offset = 0
         while offset < bytes.count {
-            let written = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress?.advanced(by: offset), $0.count - offset) }
+            let written = bytes.withUnsafeBytes {
+                Glibc.write(fd, $0.baseAddress?.advanced(by: offset), $0.count - offset)
+            }
             guard written > 0 else { throw HarnessError("cannot write \(path): errno \(errno)") }
             offset += written
         }

@@ -24,7 +24,9 @@ extension TestNode {
     /// GC keeping only `valid` pods.
     func gc(_ flavor: Flavor, keeping valid: [Pod]) throws -> ProcessOutput {
         let list = valid.map { #"{"containerID":"\#($0.containerID)","ifname":"eth0"}"# }.joined(separator: ",")
-        return try run(flavor.binary(self), "GC", nil, config: flavor.config(self, extra: #""cni.dev/valid-attachments":[\#(list)]"#))
+        return try run(
+            flavor.binary(self), "GC", nil,
+            config: flavor.config(self, extra: #""cni.dev/valid-attachments":[\#(list)]"#))
     }
 
     /// CHECK with the result of the pod's ADD as prevResult.

@@ -23,7 +23,8 @@ enum Binaries {
         var candidates: [String] = []
         if let value = getenv("WINCNI_BIN").map({ String(cString: $0) }), !value.isEmpty { candidates.append(value) }
         candidates += ["bin", ".build/debug"]
-        for candidate in candidates where access(candidate + "/wincni", X_OK) == 0 && access(candidate + "/hnsctl", X_OK) == 0 {
+        for candidate in candidates
+        where access(candidate + "/wincni", X_OK) == 0 && access(candidate + "/hnsctl", X_OK) == 0 {
             return absolute(candidate)
         }
         return nil

@@ -1,11 +1,12 @@
+import HCN
+import HNSSimulator
+import JSON
+
 #if canImport(Glibc)
     import Glibc
 #elseif canImport(Darwin)
     import Darwin
 #endif
-import HCN
-import HNSSimulator
-import JSON
 
 /// The flanneld backend a node was set up with: host-gw makes an L2Bridge network (win-bridge), vxlan an Overlay
 /// network (win-overlay).
@@ -64,7 +65,9 @@ final class TestNode: @unchecked Sendable {
         simulator = try HNSSimulator(directory: root + "/hns")
         try FileTree.write(subnetEnvPath, subnetEnv)
         if up {
-            let output = try hnsctl(["flannel", "up", "--subnet-env", subnetEnvPath, "--backend", backend.rawValue, "--name", network])
+            let output = try hnsctl([
+                "flannel", "up", "--subnet-env", subnetEnvPath, "--backend", backend.rawValue, "--name", network,
+            ])
             guard output.status == 0 else { throw HarnessError("hnsctl flannel up failed: \(output.stderr)") }
         }
     }
