@@ -596,6 +596,33 @@ struct BadInputTests {
         #expect(node.leftovers().isEmpty, "\(node.leftovers())")
     }
 
+    @Test("a config padded to exactly 1 MiB is still read", .enabled(if: PluginAvailability.isWired))
+    func exactlyOneMiB() throws {
+        let node = try TestNode()
+        let pod = try node.pod("big")
+        let document = Array(node.directConfig().utf8)
+        let stdin = document + [UInt8](repeating: 0x20, count: (1 << 20) - document.count)
+        let added = try node.run(node.backend.delegateType, "ADD", pod, stdin: stdin)
+        #expect(added.status == 0, "\(added.stdout)")
+        #expect(try node.run(node.backend.delegateType, "DEL", pod, stdin: stdin).status == 0)
+        #expect(node.leftovers().isEmpty)
+    }
+
+    @Test(
+        "a logFile that cannot be written is reported on stderr and fails nothing",
+        .enabled(if: PluginAvailability.isWired))
+    func unwritableLogFile() throws {
+        let node = try TestNode()
+        try FileTree.write(node.root + "/file", "in the way")
+        let config = node.directConfig(extra: #""logFile":"\#(node.root)/file/wincni.log""#)
+        let pod = try node.pod("nolog")
+        let added = try node.run(node.backend.delegateType, "ADD", pod, config: config)
+        #expect(added.status == 0, "\(added.stdout)")
+        #expect(added.stderr.contains("logFile"), "\(added.stderr)")
+        #expect(try node.run(node.backend.delegateType, "DEL", pod, config: config).status == 0)
+        #expect(node.leftovers().isEmpty)
+    }
+
     @Test("there are at least 80 bad-input cases")
     func count() {
         #expect(protocolBadInputs.count + pluginBadInputs.count >= 80)

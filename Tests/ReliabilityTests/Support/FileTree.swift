@@ -13,7 +13,7 @@ enum FileTree {
         var offset = 0
         while offset < bytes.count {
             let written = bytes.withUnsafeBytes {
-                Glibc.write(fd, $0.baseAddress?.advanced(by: offset), $0.count - offset)
+                posixWrite(fd, $0.baseAddress?.advanced(by: offset), $0.count - offset)
             }
             guard written > 0 else { throw HarnessError("cannot write \(path): errno \(errno)") }
             offset += written
@@ -35,7 +35,7 @@ enum FileTree {
         var data: [UInt8] = []
         var buffer = [UInt8](repeating: 0, count: 65536)
         while true {
-            let count = buffer.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
+            let count = buffer.withUnsafeMutableBytes { posixRead(fd, $0.baseAddress, $0.count) }
             if count < 0 {
                 if errno == EINTR { continue }
                 throw HarnessError("cannot read \(path): errno \(errno)")
@@ -150,3 +150,7 @@ struct Snapshot: Equatable, CustomStringConvertible {
 
     var description: String { entries.keys.sorted().joined(separator: "\n") }
 }
+
+// The C library's read and write, reachable from inside `FileTree` (whose own `read`/`write` hide them).
+private func posixWrite(_ fd: Int32, _ buffer: UnsafeRawPointer?, _ count: Int) -> Int { write(fd, buffer, count) }
+private func posixRead(_ fd: Int32, _ buffer: UnsafeMutableRawPointer?, _ count: Int) -> Int { read(fd, buffer, count) }
