@@ -43,6 +43,11 @@ test: build
 demo: build
 	@scripts/demo.sh
 
+# Regenerates the plugin's golden fixtures from what the code does now. Read `git diff Tests/` before committing.
+goldens: deps
+	WINCNI_UPDATE_GOLDENS=1 $(SWIFT) test --filter WinCNITests.GoldenTests
+	@git --no-pager diff --stat -- Tests/WinCNITests/Fixtures || true
+
 install: build
 	install -d $(DESTDIR)$(PREFIX)
 	install -m 0755 $(BIN)/wincni $(BIN)/hnsctl $(DESTDIR)$(PREFIX)/

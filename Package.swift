@@ -33,7 +33,7 @@ let package = Package(
         .target(
             name: "HNSControl",
             dependencies: [
-                "HCN", "HNSSimulator", "JSON", "NetAddress",
+                "HCN", "HNSSimulator", "JSON", "NetAddress", "WinCNI",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict

@@ -120,25 +120,3 @@ public enum CNIDispatcher {
         return request
     }
 }
-
-/// A plugin for a binary whose real plugin is not wired in yet: every command fails, after all the protocol
-/// checks, with a code-999 error that says so.
-public struct NotImplementedPlugin: CNIPlugin {
-    public var name: String
-
-    public init(name: String) { self.name = name }
-
-    private func failure(_ request: CNIRequest) -> CNIError {
-        CNIError(
-            .internalError, "\(name): \(request.command.rawValue) is not implemented yet",
-            details: "this build of \(name) only validates its input; install a build with the plugin wired in")
-    }
-
-    public func add(_ request: CNIRequest, environment: CNIEnvironment) throws(CNIError) -> CNIResult {
-        throw failure(request)
-    }
-    public func del(_ request: CNIRequest, environment: CNIEnvironment) throws(CNIError) { throw failure(request) }
-    public func check(_ request: CNIRequest, environment: CNIEnvironment) throws(CNIError) { throw failure(request) }
-    public func gc(_ request: CNIRequest, environment: CNIEnvironment) throws(CNIError) { throw failure(request) }
-    public func status(_ request: CNIRequest, environment: CNIEnvironment) throws(CNIError) { throw failure(request) }
-}

@@ -2,6 +2,7 @@ import ArgumentParser
 import HCN
 import JSON
 import NetAddress
+import WinCNI
 
 #if canImport(Glibc)
     import Glibc
@@ -31,8 +32,9 @@ struct FlannelCommand: ParsableCommand {
         @Option(help: "The VXLAN network identifier (default 4096).") var vni: Int?
 
         func execute(_ context: HNSControlContext) throws {
-            let text = try readText(subnetEnv)
-            let env = try SubnetEnv(text: text, path: subnetEnv)
+            // The same reader the flannel meta plugin uses, so hnsctl and wincni agree on what a subnet.env says.
+            let env: SubnetEnv
+            do { env = try SubnetEnv.load(path: subnetEnv) } catch { throw HNSControlError(error.description) }
             guard let lease = env.subnet else { throw HNSControlError("\(subnetEnv): FLANNEL_SUBNET is missing") }
             let subnet = lease.masked
             guard let gateway = subnet.network.adding(1), let bridge = subnet.network.adding(2) else {
@@ -126,21 +128,3 @@ struct FlannelCommand: ParsableCommand {
     }
 }
 
-/// The whole text file at `path`.
-func readText(_ path: String) throws -> String {
-    let fd = open(path, O_RDONLY | O_CLOEXEC)
-    guard fd >= 0 else {
-        let text = strerror(errno).map { String(cString: $0) } ?? "cannot open"
-        throw HNSControlError("\(path): \(text)")
-    }
-    defer { close(fd) }
-    var bytes: [UInt8] = []
-    var chunk = [UInt8](repeating: 0, count: 4096)
-    while true {
-        let count = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-        if count < 0 && errno == EINTR { continue }
-        if count <= 0 { break }
-        bytes += chunk[0..<count]
-    }
-    return String(decoding: bytes, as: UTF8.self)
-}

@@ -68,12 +68,17 @@ extension JSON {
         return convert(root)
     }
 
-    /// json-c's strict mode still takes single-quoted strings and comments; Go's decoder does not. Outside string
-    /// literals only JSON's punctuation, numbers and the three literals may appear, and NUL may appear nowhere.
+    /// json-c's strict mode still takes single-quoted strings, comments and `5.`, turns `1e999` into infinity and
+    /// clamps integers beyond 64 bits; Go's decoder does none of that. So before json-c sees the bytes: outside
+    /// string literals only JSON's punctuation, numbers and the three literals may appear, NUL may appear nowhere,
+    /// and every number token must be RFC 8259's grammar with a value JSON can hold (a finite double; an integer
+    /// from Int64.min to UInt64.max — wincni reads no field where a larger integer could be meant).
     private static func checkLexicalSubset(_ bytes: UnsafeBufferPointer<UInt8>) throws(JSONParseError) {
         var inString = false
         var escaped = false
-        for (offset, byte) in bytes.enumerated() {
+        var offset = 0
+        while offset < bytes.count {
+            let byte = bytes[offset]
             if byte == 0 { throw JSONParseError(offset: offset, reason: "NUL byte in the input") }
             if inString {
                 if escaped {
@@ -83,27 +88,77 @@ extension JSON {
                 } else if byte == UInt8(ascii: "\"") {
                     inString = false
                 }
+                offset += 1
                 continue
             }
             if byte == UInt8(ascii: "\"") {
                 inString = true
-            } else if byte == UInt8(ascii: "."),
-                offset + 1 >= bytes.count || !(0x30...0x39).contains(bytes[offset + 1])
-            {
-                // json-c takes "5." as 5.0; JSON (and Go) need a digit after the decimal point.
-                throw JSONParseError(offset: offset, reason: "a decimal point must be followed by a digit")
+            } else if byte == UInt8(ascii: "-") || (byte >= 0x30 && byte <= 0x39) {
+                var end = offset + 1
+                while end < bytes.count, isNumberByte(bytes[end]) { end += 1 }
+                try checkNumber(bytes[offset..<end], at: offset)
+                offset = end
+                continue
             } else if !allowedOutsideStrings[Int(byte)] {
                 let shown =
                     byte >= 0x20 && byte < 0x7F
                     ? "'\(Character(Unicode.Scalar(byte)))'" : "byte 0x\(String(byte, radix: 16))"
                 throw JSONParseError(offset: offset, reason: "unexpected character \(shown) outside a string")
             }
+            offset += 1
+        }
+    }
+
+    private static func isNumberByte(_ byte: UInt8) -> Bool {
+        (byte >= 0x30 && byte <= 0x39) || byte == UInt8(ascii: ".") || byte == UInt8(ascii: "e")
+            || byte == UInt8(ascii: "E") || byte == UInt8(ascii: "+") || byte == UInt8(ascii: "-")
+    }
+
+    /// One number token: `-? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)?`, within range.
+    private static func checkNumber(_ token: Slice<UnsafeBufferPointer<UInt8>>, at start: Int) throws(JSONParseError) {
+        let text = String(decoding: token, as: UTF8.self)
+        func fail(_ reason: String) -> JSONParseError {
+            JSONParseError(offset: start, reason: "number \(text) \(reason)")
+        }
+        var index = token.startIndex
+        let negative = token[index] == UInt8(ascii: "-")
+        if negative { index += 1 }
+        func digits() -> Int {
+            let first = index
+            while index < token.endIndex, token[index] >= 0x30, token[index] <= 0x39 { index += 1 }
+            return index - first
+        }
+        let integerStart = index
+        let integerDigits = digits()
+        guard integerDigits > 0 else { throw fail("has no digits") }
+        guard integerDigits == 1 || token[integerStart] != 0x30 else { throw fail("has a leading zero") }
+        var isInteger = true
+        if index < token.endIndex, token[index] == UInt8(ascii: ".") {
+            index += 1
+            isInteger = false
+            guard digits() > 0 else { throw fail("needs a digit after the decimal point") }
+        }
+        if index < token.endIndex, token[index] == UInt8(ascii: "e") || token[index] == UInt8(ascii: "E") {
+            index += 1
+            isInteger = false
+            if index < token.endIndex, token[index] == UInt8(ascii: "+") || token[index] == UInt8(ascii: "-") {
+                index += 1
+            }
+            guard digits() > 0 else { throw fail("needs digits in its exponent") }
+        }
+        guard index == token.endIndex else { throw fail("is malformed") }
+        if isInteger {
+            let magnitude = String(decoding: token[integerStart...], as: UTF8.self)
+            let fits = negative ? Int64(text) != nil : UInt64(magnitude) != nil
+            guard fits else { throw fail("does not fit in 64 bits") }
+        } else {
+            guard let value = Double(text), value.isFinite else { throw fail("is too large for a double") }
         }
     }
 
     private static let allowedOutsideStrings: [Bool] = {
         var table = [Bool](repeating: false, count: 256)
-        for byte in " \t\r\n{}[]:,-+.0123456789eEtrufalsn".utf8 { table[Int(byte)] = true }
+        for byte in " \t\r\n{}[]:,truefalsn".utf8 { table[Int(byte)] = true }
         return table
     }()
 

@@ -118,3 +118,25 @@ func address(_ text: String) -> IPAddress {
     guard let value = IPAddress(text) else { fatalError("not an IP address in the test: \(text)") }
     return value
 }
+
+/// A stand-in plugin for protocol tests: every command fails, after all the dispatcher's checks, with a code-999
+/// error, so a test sees exactly what the protocol layer let through.
+struct NotImplementedPlugin: CNIPlugin {
+    var name: String
+
+    init(name: String) { self.name = name }
+
+    private func failure(_ request: CNIRequest) -> CNIError {
+        CNIError(
+            .internalError, "\(name): \(request.command.rawValue) is not implemented yet",
+            details: "this build of \(name) only validates its input; install a build with the plugin wired in")
+    }
+
+    func add(_ request: CNIRequest, environment: CNIEnvironment) throws(CNIError) -> CNIResult {
+        throw failure(request)
+    }
+    func del(_ request: CNIRequest, environment: CNIEnvironment) throws(CNIError) { throw failure(request) }
+    func check(_ request: CNIRequest, environment: CNIEnvironment) throws(CNIError) { throw failure(request) }
+    func gc(_ request: CNIRequest, environment: CNIEnvironment) throws(CNIError) { throw failure(request) }
+    func status(_ request: CNIRequest, environment: CNIEnvironment) throws(CNIError) { throw failure(request) }
+}

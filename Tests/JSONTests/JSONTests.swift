@@ -184,3 +184,30 @@ struct JSONFieldsTests {
         }
     }
 }
+
+@Suite("JSON numbers")
+struct JSONNumberTests {
+    @Test(
+        "numbers Go's decoder refuses are refused, with the offset of the number",
+        arguments: [
+            ("5.", 0), ("[5.]", 1), (#"{"mtu":1450.}"#, 7), ("-1.e5", 0), ("0.", 0), ("01", 0), ("-", 0), ("1e", 0),
+            ("1e+", 0), ("[-01]", 1), ("1.5.5", 0), ("1e999", 0), ("[-1e999]", 1), ("18446744073709551616", 0),
+            ("-9223372036854775809", 0), ("99999999999999999999999", 0), ("1-2", 0), ("+1", 0), (".5", 0),
+        ])
+    func refused(_ text: String, _ offset: Int) {
+        #expect(throws: JSONParseError.self) { try JSON.parse(text) }
+        do { _ = try JSON.parse(text) } catch { #expect(error.offset == offset, "\(error)") }
+    }
+
+    @Test(
+        "every number form Go takes parses to its value",
+        arguments: [
+            ("5.0", JSON.double(5)), ("-0.5e-3", .double(-0.0005)), ("1E+2", .double(100)), ("0", .integer(0)),
+            ("-0", .integer(0)), ("1.5", .double(1.5)), ("18446744073709551615", .unsigned(UInt64.max)),
+            ("-9223372036854775808", .integer(Int64.min)), ("1e308", .double(1e308)),
+            ("[1,-2]", JSON.array([.integer(1), .integer(-2)])),
+        ])
+    func accepted(_ text: String, _ expected: JSON) throws {
+        #expect(try JSON.parse(text) == expected)
+    }
+}
