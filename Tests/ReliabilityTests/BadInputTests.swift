@@ -301,7 +301,10 @@ let protocolBadInputs: [BadInput] = {
                 mentions: ["CNI_IFNAME"]))
     }
     for cut in [1, 2, 17, 40, 63, 90, 120] {
-        cases.append(BadInput(name: "the config cut after \(cut) bytes", stdin: truncated(cut), code: 6, mentions: []))
+        cases.append(
+            BadInput(
+                name: "the config cut after \(cut) bytes", stdin: truncated(cut), code: 6,
+                mentions: ["byte \(cut)", "end of input"]))
     }
     return cases
 }()
