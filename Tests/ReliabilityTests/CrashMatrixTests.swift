@@ -21,9 +21,7 @@ struct CrashPoint: CustomTestStringConvertible, Sendable {
     static let all: [CrashPoint] = {
         var points: [CrashPoint] = []
         for flavor in Flavor.allCases {
-            // flannel is recovered by DEL only: its GC runs the same delegate GC as the direct case.
-            let recoveries = flavor == .direct ? ["DEL", "GC"] : ["DEL"]
-            for recovery in recoveries {
+            for recovery in ["DEL", "GC"] {
                 for operation in Operations.add + Operations.closes {
                     for after in [false, true] {
                         points.append(
