@@ -48,6 +48,10 @@ goldens: deps
 	WINCNI_UPDATE_GOLDENS=1 $(SWIFT) test --filter WinCNITests.GoldenTests
 	@git --no-pager diff --stat -- Tests/WinCNITests/Fixtures || true
 
+# Per-pod latency against a static C no-op and the Go host-local, scale, throughput; writes bench/latest.md.
+bench: build
+	bench/run.sh
+
 install: build
 	install -d $(DESTDIR)$(PREFIX)
 	install -m 0755 $(BIN)/wincni $(BIN)/hnsctl $(DESTDIR)$(PREFIX)/
