@@ -57,6 +57,12 @@ bench: build
 interop: build
 	@bash interop/run.sh
 
+# libFuzzer over config decoding, validation, policy translation and subnet.env parsing (Fuzz/README.md); a separate
+# -sanitize=fuzzer,address build in .build-fuzz, seeded from Fuzz/seeds.
+FUZZ_SECONDS ?= 60
+fuzz:
+	scripts/fuzz.sh $(FUZZ_SECONDS)
+
 install: build
 	install -d $(DESTDIR)$(PREFIX)
 	install -m 0755 $(BIN)/wincni $(BIN)/hnsctl $(DESTDIR)$(PREFIX)/

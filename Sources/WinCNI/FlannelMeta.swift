@@ -48,7 +48,7 @@ struct FlannelMeta {
         let config = try FlannelConfig(invocation.request.config.raw)
         let path = try savedConfigPath(config, invocation)
         var document = try savedDocument(path, invocation)
-        let saved = document != nil
+        let saved = FileSystem.exists(path)  // also a damaged file, which the successful DEL then removes
         if document == nil {
             // flannel returns success here without calling the delegate, so an endpoint whose file was lost
             // stays in HNS forever. Rebuild what ADD would have sent.
@@ -107,7 +107,7 @@ struct FlannelMeta {
         let sandbox = EndpointNaming.sandboxID(
             containerID: invocation.request.containerID ?? "", netns: invocation.request.netns)
         if sandbox.isEmpty || sandbox.contains("/") || sandbox.contains("\\") || sandbox.contains("..")
-            || sandbox.utf8.contains(0)
+            || sandbox.contains(":") || sandbox.utf8.contains(0)
         {
             throw .unsafeContainerID(sandbox)
         }
