@@ -48,6 +48,21 @@ goldens: deps
 	WINCNI_UPDATE_GOLDENS=1 $(SWIFT) test --filter WinCNITests.GoldenTests
 	@git --no-pager diff --stat -- Tests/WinCNITests/Fixtures || true
 
+# Per-pod latency against a static C no-op and the Go host-local, scale, throughput; writes bench/latest.md.
+bench: build
+	bench/run.sh
+
+# Interop with a real libcni runtime (Debian's libcni 1.1.2) and the Go host-local; needs root, installs its Debian
+# packages (golang-go, golang-github-appc-cni-dev, containernetworking-plugins) when missing.
+interop: build
+	@bash interop/run.sh
+
+# libFuzzer over config decoding, validation, policy translation and subnet.env parsing (Fuzz/README.md); a separate
+# -sanitize=fuzzer,address build in .build-fuzz, seeded from Fuzz/seeds.
+FUZZ_SECONDS ?= 60
+fuzz:
+	scripts/fuzz.sh $(FUZZ_SECONDS)
+
 install: build
 	install -d $(DESTDIR)$(PREFIX)
 	install -m 0755 $(BIN)/wincni $(BIN)/hnsctl $(DESTDIR)$(PREFIX)/

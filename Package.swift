@@ -72,5 +72,17 @@ let package = Package(
             swiftSettings: strict
         ),
         .testTarget(name: "EndToEndTests", dependencies: ["JSON"], swiftSettings: strict),
+        // Bad input, HNS faults, crashes, concurrency and security, through the built binaries (issue 5).
+        .testTarget(
+            name: "ReliabilityTests",
+            dependencies: ["JSON", "CNI", "HCN", "HNSSimulator", "NetAddress", "WinCNIFuzz"],
+            exclude: ["Fixtures"],
+            swiftSettings: strict
+        ),
+        // The fuzz entry point (Fuzz/README.md): a plain library here; scripts/fuzz.sh links it into a libFuzzer
+        // binary with -sanitize=fuzzer, so `swift build` never needs libFuzzer.
+        .target(
+            name: "WinCNIFuzz", dependencies: ["CNI", "HostLocal", "JSON", "NetAddress", "WinCNI"],
+            path: "Fuzz/Sources/WinCNIFuzz", swiftSettings: strict),
     ]
 )

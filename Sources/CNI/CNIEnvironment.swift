@@ -42,6 +42,8 @@ public struct CNIEnvironment: Sendable {
     /// One line of diagnostics; the real environment writes it to stderr.
     public var log: @Sendable (String) -> Void
     public var monotonicSeconds: @Sendable () -> Double
+    /// Seconds since the Unix epoch (UTC), for timestamps in logs.
+    public var wallClockSeconds: @Sendable () -> Double
     public var platform: CNIPlatform
 
     public init(
@@ -50,6 +52,7 @@ public struct CNIEnvironment: Sendable {
         runner: any ProcessRunner,
         log: @escaping @Sendable (String) -> Void = { _ in },
         monotonicSeconds: @escaping @Sendable () -> Double = { 0 },
+        wallClockSeconds: @escaping @Sendable () -> Double = { 0 },
         platform: CNIPlatform = .posix
     ) {
         self.variables = variables
@@ -57,6 +60,7 @@ public struct CNIEnvironment: Sendable {
         self.runner = runner
         self.log = log
         self.monotonicSeconds = monotonicSeconds
+        self.wallClockSeconds = wallClockSeconds
         self.platform = platform
     }
 
@@ -100,7 +104,8 @@ public struct CNIEnvironment: Sendable {
             readStdin: { () throws(CNIError) -> [UInt8] in try readAll(fileDescriptor: 0, limit: maximumStdinSize) },
             runner: PosixProcessRunner(),
             log: { line in writeAll(fileDescriptor: 2, Array((line + "\n").utf8)) },
-            monotonicSeconds: { monotonicNow() },
+            monotonicSeconds: { clockSeconds(CLOCK_MONOTONIC) },
+            wallClockSeconds: { clockSeconds(CLOCK_REALTIME) },
             platform: platform)
     }
 
@@ -153,9 +158,9 @@ func writeAll(fileDescriptor: Int32, _ bytes: [UInt8]) {
     }
 }
 
-func monotonicNow() -> Double {
+func clockSeconds(_ clock: clockid_t) -> Double {
     var now = timespec()
-    clock_gettime(CLOCK_MONOTONIC, &now)
+    clock_gettime(clock, &now)
     return Double(now.tv_sec) + Double(now.tv_nsec) / 1e9
 }
 

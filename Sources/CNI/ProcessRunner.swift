@@ -76,10 +76,10 @@ public struct PosixProcessRunner: ProcessRunner {
         pipes[2].read = -1
         defer { io.closeAll() }
 
-        let deadline = monotonicNow() + Double(max(timeoutSeconds, 0))
+        let deadline = clockSeconds(CLOCK_MONOTONIC) + Double(max(timeoutSeconds, 0))
         var status: Int32? = nil
         while status == nil {
-            let remaining = deadline - monotonicNow()
+            let remaining = deadline - clockSeconds(CLOCK_MONOTONIC)
             if remaining <= 0 { break }
             let sliceMilliseconds = Int32(min(remaining * 1000, 50).rounded(.up))
             if io.isOpen {

@@ -94,7 +94,26 @@ public final class HCNClient {
         defer { service.close(network) }
         let handle = try service.create(.endpoint, id: .zero, settings: endpoint.json.compact(), network: network)
         defer { service.close(handle) }
-        return try query(handle, decode: HostComputeEndpoint.init(json:))
+        do {
+            return try query(handle, decode: HostComputeEndpoint.init(json:))
+        } catch {
+            // HNS made the endpoint but it cannot be read back, so the caller never learns its ID and cannot undo
+            // it: remove it here (found by name on this network, still outside any namespace) before failing.
+            removeUnreadableEndpoint(named: endpoint.name, networkID: networkID)
+            throw error
+        }
+    }
+
+    private func removeUnreadableEndpoint(named name: String, networkID: String) {
+        guard let network = GUID(networkID),
+            let candidates = try? list(
+                .endpoint, query: HostComputeQuery(filter: ["Name": .string(name)]),
+                decode: HostComputeEndpoint.init(json:))
+        else { return }
+        for candidate in candidates
+        where GUID(candidate.hostComputeNetwork) == network && candidate.hostComputeNamespace == nil {
+            if let id = GUID(candidate.id) { try? service.delete(.endpoint, id: id) }
+        }
     }
 
     public func deleteEndpoint(id: String) throws(HCNError) {

@@ -33,7 +33,22 @@ struct EndpointCommands {
         var undo: [(String, () throws -> Void)] = []
         do throws(WinCNIError) {
             let addresses = try ipam.allocate(containerID: containerID, ifname: ifname, mode: config.mode)
-            undo.append(("release the IP addresses", { try ipam.release(containerID: containerID, ifname: ifname) }))
+            undo.append(
+                (
+                    "release the IP addresses",
+                    {
+                        // host-local hands one pod the same addresses on every ADD, so when two ADDs of this pod
+                        // race, the loser's addresses are the winner's: if an endpoint of this pod now exists on
+                        // the network, they are in use and not this call's to give back.
+                        if let winner = try? client.endpoint(named: name),
+                            sameID(winner.hostComputeNetwork, network.id)
+                        {
+                            invocation.log("wincni: endpoint \(quoted(name)) exists: keeping its IP reservation")
+                            return
+                        }
+                        try ipam.release(containerID: containerID, ifname: ifname)
+                    }
+                ))
 
             let document = try endpointDocument(
                 name: name, config: config, network: network, addresses: addresses, invocation: invocation)
@@ -227,9 +242,9 @@ struct EndpointCommands {
             }
         }
         let actualIPs = endpoint.ipConfigurations.compactMap { IPAddress($0.ipAddress) }
-        if let reserved = try IPAMBackend(config: config, invocation: invocation).reservedAddresses(
-            containerID: containerID, ifname: ifname)
-        {
+        let ipam = try IPAMBackend(config: config, invocation: invocation)
+        try ipam.check()
+        if let reserved = try ipam.reservedAddresses(containerID: containerID, ifname: ifname) {
             for address in actualIPs where !reserved.contains(address) {
                 throw .endpointMismatch(
                     "endpoint \(quoted(name)) has IP \(address), which host-local does not hold for container "

@@ -45,14 +45,25 @@ enum FileSystem {
     static func exists(_ path: String) -> Bool { access(path, F_OK) == 0 }
 
     /// `mkdir -p` with `mode` for the directories it creates.
-    static func makeDirectories(_ path: String, mode: mode_t) throws(FileSystemError) {
+    /// Returns the directories it created, outermost first, so a caller that fails later can take them away again.
+    @discardableResult
+    static func makeDirectories(_ path: String, mode: mode_t) throws(FileSystemError) -> [String] {
         var current = path.hasPrefix("/") ? "/" : ""
+        var created: [String] = []
         for component in path.split(separator: "/") {
             current += current.isEmpty || current.hasSuffix("/") ? String(component) : "/" + component
-            if mkdir(current, mode) != 0 && errno != EEXIST {
+            if mkdir(current, mode) == 0 {
+                created.append(current)
+            } else if errno != EEXIST {
                 throw FileSystemError(path: current, code: errno, doing: "create directory")
             }
         }
+        return created
+    }
+
+    /// Removes `directories` innermost first, each only if it is empty (rmdir); what cannot go stays.
+    static func removeEmptyDirectories(_ directories: [String]) {
+        for directory in directories.reversed() where rmdir(directory) != 0 { return }
     }
 
     /// Writes `bytes` to a temporary file beside `path`, fsyncs it and renames it over `path`, then fsyncs the

@@ -19,10 +19,12 @@ struct FlannelMeta {
         let document = try config.delegateDocument(env)
         let path = try savedConfigPath(config, invocation)
         let existed = FileSystem.exists(path)
+        var createdDirectories: [String] = []
         do {
-            try FileSystem.makeDirectories(config.dataDir, mode: 0o700)
+            createdDirectories = try FileSystem.makeDirectories(config.dataDir, mode: 0o700)
             try FileSystem.writeAtomically(path, document.compactBytes(), mode: 0o600)
         } catch {
+            FileSystem.removeEmptyDirectories(createdDirectories)
             throw .io(path: error.path, message: error.message)
         }
         do throws(WinCNIError) {
@@ -31,10 +33,12 @@ struct FlannelMeta {
             }
             return result
         } catch {
+            // A failed ADD leaves flannel's dataDir as it found it: no saved config, no directory it created.
             if !existed {
                 do { try FileSystem.remove(path) } catch {
                     invocation.log("flannel: ADD failed and \(error.path) could not be removed: \(error.message)")
                 }
+                FileSystem.removeEmptyDirectories(createdDirectories)
             }
             throw error
         }
@@ -44,7 +48,7 @@ struct FlannelMeta {
         let config = try FlannelConfig(invocation.request.config.raw)
         let path = try savedConfigPath(config, invocation)
         var document = try savedDocument(path, invocation)
-        let saved = document != nil
+        let saved = FileSystem.exists(path)  // also a damaged file, which the successful DEL then removes
         if document == nil {
             // flannel returns success here without calling the delegate, so an endpoint whose file was lost
             // stays in HNS forever. Rebuild what ADD would have sent.
@@ -103,7 +107,7 @@ struct FlannelMeta {
         let sandbox = EndpointNaming.sandboxID(
             containerID: invocation.request.containerID ?? "", netns: invocation.request.netns)
         if sandbox.isEmpty || sandbox.contains("/") || sandbox.contains("\\") || sandbox.contains("..")
-            || sandbox.utf8.contains(0)
+            || sandbox.contains(":") || sandbox.utf8.contains(0)
         {
             throw .unsafeContainerID(sandbox)
         }

@@ -121,6 +121,17 @@ enum IPAMBackend {
         }
     }
 
+    /// CHECK of an exec'd IPAM plugin, which the spec requires a plugin to pass on (host-local is compared with HNS
+    /// by the caller; HNS needs nothing).
+    func check() throws(WinCNIError) {
+        guard case .delegated(let type, let delegator, let stdin) = self else { return }
+        do {
+            _ = try delegator.delegate(type, command: .check, stdin: stdin)
+        } catch {
+            throw .delegated(error, plugin: "IPAM plugin \(quoted(type))")
+        }
+    }
+
     /// STATUS of an exec'd IPAM plugin (host-local and HNS need nothing).
     func status() throws(WinCNIError) {
         guard case .delegated(let type, let delegator, let stdin) = self else { return }

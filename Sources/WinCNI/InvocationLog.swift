@@ -11,6 +11,7 @@ enum InvocationLog {
             ?? raw.value(goKey: "delegate")?.objectValue?.value(goKey: "logFile")?.stringValue
         guard let path, !path.isEmpty else { return }
         var line: JSONObject = [
+            "time": .string(timestamp(environment.wallClockSeconds())),
             "command": .string(request.command.rawValue),
             "network": .string(request.config.name),
             "type": .string(request.config.type),
@@ -32,5 +33,29 @@ enum InvocationLog {
         } catch {
             environment.log("wincni: cannot write logFile: \(error.path): \(error.message)")
         }
+    }
+
+    /// RFC 3339 UTC with milliseconds (`2026-11-28T18:50:01.123Z`), from seconds since the epoch; plain calendar
+    /// arithmetic (days to civil date), so it needs no C time functions on either platform.
+    static func timestamp(_ seconds: Double) -> String {
+        let milliseconds = Int64((max(0, seconds) * 1000).rounded(.down))
+        let days = milliseconds / 86_400_000
+        let inDay = milliseconds % 86_400_000
+        // Civil date from days since 1970-01-01 (proleptic Gregorian), by 400-year eras starting in March.
+        let shifted = days + 719_468
+        let era = shifted / 146_097
+        let dayOfEra = shifted - era * 146_097
+        let yearOfEra = (dayOfEra - dayOfEra / 1460 + dayOfEra / 36524 - dayOfEra / 146_096) / 365
+        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
+        let monthIndex = (5 * dayOfYear + 2) / 153
+        let day = dayOfYear - (153 * monthIndex + 2) / 5 + 1
+        let month = monthIndex < 10 ? monthIndex + 3 : monthIndex - 9
+        let year = yearOfEra + era * 400 + (month <= 2 ? 1 : 0)
+        func pad(_ value: Int64, _ width: Int) -> String {
+            let text = String(value)
+            return String(repeating: "0", count: max(0, width - text.count)) + text
+        }
+        return "\(pad(year, 4))-\(pad(month, 2))-\(pad(day, 2))T\(pad(inDay / 3_600_000, 2)):"
+            + "\(pad(inDay / 60000 % 60, 2)):\(pad(inDay / 1000 % 60, 2)).\(pad(inDay % 1000, 3))Z"
     }
 }

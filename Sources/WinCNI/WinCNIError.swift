@@ -64,7 +64,7 @@ public enum WinCNIError: Error, Sendable, Equatable, CustomStringConvertible {
         case .delegated(let error, let plugin): return "\(plugin): \(error.msg)"
         case .unsafeContainerID(let id):
             return
-                "container ID \(quoted(id)) cannot name a file in the flannel data directory (it has /, \\, .. or NUL)"
+                "container ID \(quoted(id)) cannot name a file in the flannel data directory (/, \\, :, .. or NUL)"
         case .noSavedDelegate(let path):
             return "no flannel delegate config saved at \(quoted(path)): the container was never added, or was deleted"
         case .endpointMissing(let name, let network):

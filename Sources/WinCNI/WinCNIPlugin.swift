@@ -102,6 +102,8 @@ public struct WinCNIPlugin: CNIPlugin {
             return result
         } catch {
             let failure = Self.cniError(error, command: request.command)
+            // The runtime gets the CNI error; stderr also says where it came from (e.g. which delegated plugin).
+            invocation.log("wincni: \(request.command.rawValue) failed: \(error.description)")
             InvocationLog.write(request, environment: environment, started: started, error: failure)
             throw failure
         }
@@ -124,7 +126,9 @@ public struct WinCNIPlugin: CNIPlugin {
         case .io: return CNIError(.ioFailure, message)
         case .cni(let inner): return inner
         case .ipam(_, let code): return CNIError(code: code ?? CNIErrorCode.internalError.rawValue, msg: message)
-        case .delegated(let inner, _): return CNIError(code: inner.code, msg: message, details: inner.details)
+        // The delegated plugin's error reaches the runtime exactly as that plugin printed it (code, msg, details), as
+        // libcni's own delegation does; which plugin it was goes to the log.
+        case .delegated(let inner, _): return inner
         case .hns(let hcnError, _):
             let code: CNIErrorCode =
                 command == .status ? .pluginNotAvailable : (isTransient(hcnError) ? .tryAgainLater : .internalError)

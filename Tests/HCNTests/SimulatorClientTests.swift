@@ -107,4 +107,21 @@ struct SimulatorClientTests {
         }
         #expect(missingNamespace?.isNotFound == true)
     }
+
+    @Test("an endpoint HNS created but could not read back is removed, not leaked")
+    func unreadableEndpointIsRemoved() throws {
+        let directory = try TemporaryDirectory()
+        let simulator = try HNSSimulator(directory: directory.path + "/hns")
+        let client = HCNClient(service: try HNSSimulator.functionTableService(directory: directory.path + "/hns"))
+        let network = try client.createNetwork(
+            try HostComputeNetwork(json: JSON.parse(Fixtures.document("network-hcsshim-l2bridge.json"))))
+        try simulator.addFault(
+            SimulatorFault(op: "HcnQueryEndpointProperties", kind: .hresult(HRESULT(0x803B_0020)), count: 1))
+
+        let failure = #expect(throws: HCNError.self) {
+            _ = try client.createEndpoint(HostComputeEndpoint(name: "pod1_net"), networkID: network.id)
+        }
+        #expect(failure?.operation == "HcnQueryEndpointProperties")
+        #expect(try client.endpoints(networkID: network.id).isEmpty)
+    }
 }

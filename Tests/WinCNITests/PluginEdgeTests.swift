@@ -36,7 +36,47 @@ struct PluginEdgeTests {
         #expect(runner.calls.all == ["\(path)/fake-ipam ADD \(config)", "\(path)/fake-ipam DEL \(config)"])
     }
 
-    @Test("an exec'd IPAM error keeps its code, and the ADD leaves nothing")
+    @Test("CHECK is passed on to an exec'd IPAM plugin, and its error fails the CHECK with the plugin's code")
+    func execIPAMCheck() throws {
+        let node = try TestNode()
+        try node.flannelUp(.hostGW)
+        let netns = try node.makeNamespace()
+        let path = try Self.installFakePlugin(node, "fake-ipam")
+        let runner = FakeRunner { _, command, _ in
+            switch command {
+            case "ADD":
+                let result = #"{"cniVersion":"1.0.0","ips":[{"address":"10.244.1.77/24"}]}"#
+                return ProcessOutput(status: 0, stdout: Array(result.utf8), stderr: [])
+            case "CHECK":
+                let failure = #"{"cniVersion":"1.0.0","code":999,"msg":"address 10.244.1.77 is not reserved"}"#
+                return ProcessOutput(status: 1, stdout: Array(failure.utf8), stderr: [])
+            default:
+                return ProcessOutput(status: 0, stdout: [], stderr: [])
+            }
+        }
+        let config = #"{"cniVersion":"1.0.0","name":"cbr0","type":"win-bridge","ipam":{"type":"fake-ipam"}}"#
+        let added = node.run(.add, stdin: config, netns: netns, runner: runner, cniPath: path)
+        #expect(added.code == 0, "\(added.text)")
+        let checked = node.run(.check, stdin: config, netns: netns, runner: runner, cniPath: path)
+        #expect(checked.json?["code"] == 999)
+        #expect(checked.json?["msg"]?.stringValue == "address 10.244.1.77 is not reserved")
+        #expect(runner.calls.all.contains("\(path)/fake-ipam CHECK \(config)"))
+    }
+
+    @Test("a flannel ADD that fails leaves flannel's dataDir as it found it: no saved config, no new directory")
+    func failedFlannelAddLeavesNoDataDir() throws {
+        let node = try TestNode()
+        try node.flannelUp(.hostGW)
+        // A delegate type wincni does not implement and CNI_PATH does not hold: the delegate cannot run.
+        let config = node.flannelConfig(.hostGW, cniVersion: "1.0.0").replacingOccurrences(
+            of: #""type": "win-bridge""#, with: #""type": "no-such-plugin""#)
+        let added = node.run(.add, stdin: config, netns: try node.makeNamespace())
+        #expect(added.code == 1, "\(added.text)")
+        #expect(!FileSystem.exists(node.flannelDirectory))
+        #expect(try node.endpoints().map(\.name) == ["cbr0_ep"])
+    }
+
+    @Test("an exec'd IPAM error reaches the runtime intact (code and message), and the ADD leaves nothing")
     func execIPAMFailure() throws {
         let node = try TestNode()
         try node.flannelUp(.hostGW)
@@ -47,7 +87,7 @@ struct PluginEdgeTests {
         let config = #"{"cniVersion":"1.0.0","name":"cbr0","type":"win-bridge","ipam":{"type":"fake-ipam"}}"#
         let added = node.run(.add, stdin: config, netns: try node.makeNamespace(), runner: runner, cniPath: path)
         #expect(added.json?["code"] == 11)
-        #expect(added.json?["msg"]?.stringValue == #"IPAM plugin "fake-ipam": pool busy"#)
+        #expect(added.json?["msg"]?.stringValue == "pool busy")
         #expect(try node.endpoints().map(\.name) == ["cbr0_ep"])
     }
 

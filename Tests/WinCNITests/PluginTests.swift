@@ -339,6 +339,19 @@ struct PluginLifecycleTests {
         let lines = try readText(path).split(separator: "\n").map { try JSON.parse(String($0)) }
         #expect(lines.map { $0["command"]?.stringValue } == ["ADD", "DEL"])
         #expect(lines.allSatisfy { $0["code"] == 0 })
+        // The test environment's wall clock stands at the epoch.
+        #expect(lines.allSatisfy { $0["time"]?.stringValue == "1970-01-01T00:00:00.000Z" })
+    }
+
+    @Test(
+        "log timestamps are RFC 3339 UTC with milliseconds",
+        arguments: [
+            (0.0, "1970-01-01T00:00:00.000Z"), (951_782_400.5, "2000-02-29T00:00:00.500Z"),
+            (1_709_164_800, "2024-02-29T00:00:00.000Z"), (1_796_062_201.123, "2026-11-30T18:10:01.123Z"),
+            (4_102_444_799.999, "2099-12-31T23:59:59.999Z"),
+        ])
+    func timestamps(_ seconds: Double, _ expected: String) {
+        #expect(InvocationLog.timestamp(seconds) == expected)
     }
 }
 
