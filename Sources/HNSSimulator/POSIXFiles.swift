@@ -1,3 +1,5 @@
+import HCN
+
 #if canImport(Glibc)
     import Glibc
 #elseif canImport(Musl)
@@ -24,17 +26,63 @@ struct POSIXFailure: Error, Sendable, CustomStringConvertible {
 
 /// The few file operations the state directory needs, on Glibc directly (no Foundation in the plugin's modules).
 enum POSIXFiles {
-    /// Creates `path` and missing parents with `mode`; an existing directory is kept as it is.
+    /// Creates `path` and missing parents with `mode`; an existing directory is kept as it is. The leaf is tried
+    /// first: it usually exists or only it is missing.
     static func makeDirectory(_ path: String, mode: mode_t) throws(POSIXFailure) {
-        var prefix = path.hasPrefix("/") ? "/" : ""
-        for component in path.split(separator: "/") {
-            prefix += component
-            if mkdir(prefix, mode) != 0 && errno != EEXIST { throw POSIXFailure("mkdir", prefix) }
-            prefix += "/"
+        if mkdir(path, mode) == 0 { return }
+        if errno == ENOENT {
+            var prefix = path.hasPrefix("/") ? "/" : ""
+            for component in path.split(separator: "/") {
+                prefix += component
+                if mkdir(prefix, mode) != 0 && errno != EEXIST { throw POSIXFailure("mkdir", prefix) }
+                prefix += "/"
+            }
+        } else if errno != EEXIST {
+            throw POSIXFailure("mkdir", path)
         }
         var info = stat()
         guard stat(path, &info) == 0 else { throw POSIXFailure("stat", path) }
         guard info.st_mode & S_IFMT == S_IFDIR else { throw POSIXFailure("mkdir", path, ENOTDIR) }
+    }
+
+    /// Creates `path` holding `content` unless it exists (false then).
+    @discardableResult
+    static func createFile(_ path: String, _ content: String) throws(POSIXFailure) -> Bool {
+        let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+        if fd < 0 {
+            if errno == EEXIST { return false }
+            throw POSIXFailure("open", path)
+        }
+        defer { close(fd) }
+        let bytes = Array(content.utf8)
+        var written = 0
+        while written < bytes.count {
+            let count = bytes.withUnsafeBytes { write(fd, $0.baseAddress?.advanced(by: written), $0.count - written) }
+            if count < 0 {
+                if errno == EINTR { continue }
+                throw POSIXFailure("write", path)
+            }
+            written += count
+        }
+        return true
+    }
+
+    /// Removes `path` when it holds `owner`'s GUID (a claim another object took over stays); true when removed.
+    @discardableResult
+    static func remove(_ path: String, ifHolding owner: GUID) throws(POSIXFailure) -> Bool {
+        guard let bytes = try readFile(path), GUID(String(decoding: bytes, as: UTF8.self)) == owner else {
+            return false
+        }
+        try remove(path)
+        return true
+    }
+
+    /// Removes `path` and everything under it; a missing path is fine.
+    static func removeTree(_ path: String) throws(POSIXFailure) {
+        if unlink(path) == 0 || errno == ENOENT { return }
+        guard errno == EISDIR || errno == EPERM else { throw POSIXFailure("unlink", path) }
+        for name in try list(path) { try removeTree(path + "/" + name) }
+        if rmdir(path) != 0 && errno != ENOENT { throw POSIXFailure("rmdir", path) }
     }
 
     /// The whole file, or nil when it does not exist.
@@ -68,7 +116,9 @@ enum POSIXFiles {
     }
 
     /// Writes `bytes` to `path` so that a reader (or a process killed half-way) sees the old or the new file,
-    /// never a part: temp file, fsync, rename over, fsync the directory.
+    /// never a part: temp file, then rename over.
+    // No fsync: the crash faults model a killed process, which rename alone covers; the simulator stands in for
+    // HNS, whose durability across a power loss is not the plugin's to prove.
     static func writeAtomically(_ bytes: [UInt8], to path: String, directory: String) throws(POSIXFailure) {
         let temporary = "\(directory)/.tmp.\(getpid()).\(basename(path))"
         let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
@@ -85,26 +135,12 @@ enum POSIXFiles {
             }
             written += count
         }
-        if fsync(fd) != 0 {
-            let failure = POSIXFailure("fsync", temporary)
-            close(fd)
-            unlink(temporary)
-            throw failure
-        }
         close(fd)
         guard rename(temporary, path) == 0 else {
             let failure = POSIXFailure("rename", path)
             unlink(temporary)
             throw failure
         }
-        try syncDirectory(directory)
-    }
-
-    static func syncDirectory(_ directory: String) throws(POSIXFailure) {
-        let fd = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        guard fd >= 0 else { throw POSIXFailure("open", directory) }
-        defer { close(fd) }
-        if fsync(fd) != 0 { throw POSIXFailure("fsync", directory) }
     }
 
     /// Removes `path`; a missing file is fine.
@@ -129,6 +165,19 @@ enum POSIXFiles {
             if name != "." && name != ".." { names.append(name) }
         }
         return names
+    }
+
+    /// The names in a directory, oldest first (by change time, which never moves for files that are created
+    /// empty and never written; the name breaks ties).
+    static func listByAge(_ directory: String) throws(POSIXFailure) -> [String] {
+        var entries: [(seconds: Int, nanoseconds: Int, name: String)] = []
+        for name in try list(directory) {
+            var info = stat()
+            guard stat(directory + "/" + name, &info) == 0 else { continue }
+            entries.append((Int(info.st_ctim.tv_sec), Int(info.st_ctim.tv_nsec), name))
+        }
+        entries.sort { ($0.seconds, $0.nanoseconds, $0.name) < ($1.seconds, $1.nanoseconds, $1.name) }
+        return entries.map(\.name)
     }
 
     private static func basename(_ path: String) -> String {

@@ -43,7 +43,7 @@ enum StoredNetwork {
 
     // MARK: - Create
 
-    static func create(id: GUID, settings: JSONObject, index: SimulatorIndex, reader: DocumentReader)
+    static func create(id: GUID, settings: JSONObject, catalog: SimulatorCatalog, reader: DocumentReader)
         throws(HCNError) -> JSONObject
     {
         let request = isV1(settings) ? try fromV1(settings, reader: reader) : settings
@@ -51,7 +51,10 @@ enum StoredNetwork {
         let name = try reader.read { () throws(JSONFieldError) in try fields.string("Name") } ?? ""
         let typeText = try reader.read { () throws(JSONFieldError) in try fields.string("Type") } ?? "NAT"
         guard let type = canonical(typeText, in: types) else { throw reader.fail(.invalidNetworkType) }
-        if !name.isEmpty && index.networks.contains(where: { sameText($0.name, name) }) {
+        let sameName = try simulatorIO(reader.operation) { () throws(POSIXFailure) in
+            try catalog.ids(.network, named: name)
+        }
+        if !name.isEmpty && !sameName.isEmpty {
             throw reader.fail(.networkAlreadyExists)
         }
 

@@ -23,7 +23,7 @@ public struct HostLocalAllocation: Sendable, Equatable {
 /// Allocation follows host-local's order: the address after the set's `last_reserved_ip`, round-robin through the
 /// set's ranges, skipping the gateway. Where wincni differs, it is on the safe side: a repeated allocation for the same
 /// container and interface returns the address it already holds (host-local fails), the network and IPv4 broadcast
-/// addresses and the `excluding` addresses are never handed out, and new files are fsynced.
+/// addresses and the `excluding` addresses are never handed out.
 public struct HostLocalStore: Sendable {
     public let config: HostLocalConfig
     public let networkName: String
@@ -74,10 +74,8 @@ public struct HostLocalStore: Sendable {
                 created.append(name)
                 allocations.append(allocation(address, in: range))
             }
-            if !created.isEmpty { try store.sync() }
         } catch {
             for name in created { try? store.remove(name) }
-            try? store.sync()
             throw error
         }
         return allocations
@@ -93,7 +91,6 @@ public struct HostLocalStore: Sendable {
         let names = scan.ownedNames.isEmpty ? scan.legacyNames : scan.ownedNames
         guard !names.isEmpty else { return }
         for name in names { try store.remove(name) }
-        try store.sync()
     }
 
     /// Removes the reservation of `address` whoever holds it (for garbage collection of files with no usable
@@ -106,7 +103,6 @@ public struct HostLocalStore: Sendable {
             decoding: plain.utf8.map { $0 == UInt8(ascii: ":") ? UInt8(ascii: "_") : $0 }, as: UTF8.self)
         try store.remove(plain)
         if escaped != plain { try store.remove(escaped) }
-        try store.sync()
     }
 
     /// Every reserved address with its owner, sorted by address. A file written by an older host-local has an
