@@ -24,7 +24,8 @@ struct EndpointCommands {
 
         // A retried ADD finds its endpoint already attached: answer from it and create nothing (sdnbridge does
         // this; win-bridge v2 re-adds it to the namespace and, when HNS refuses, releases the IP it still uses).
-        if let existing = try reusableEndpoint(name, network: network, namespace: namespace, invocation) {
+        let (existing, sawEndpoint) = try reusableEndpoint(name, network: network, namespace: namespace, invocation)
+        if let existing {
             invocation.log("wincni: endpoint \(quoted(name)) already in namespace \(namespace): reusing it")
             return result(existing, network: network, config: config, invocation: invocation)
         }
@@ -32,7 +33,9 @@ struct EndpointCommands {
         let ipam = try IPAMBackend(config: config, invocation: invocation)
         var undo: [(String, () throws -> Void)] = []
         do throws(WinCNIError) {
-            let addresses = try ipam.allocate(containerID: containerID, ifname: ifname, mode: config.mode)
+            // No endpoint for this pod (the normal case): host-local need not look for addresses it already holds.
+            let addresses = try ipam.allocate(
+                containerID: containerID, ifname: ifname, mode: config.mode, knownNew: !sawEndpoint)
             undo.append(("release the IP addresses", { try ipam.release(containerID: containerID, ifname: ifname) }))
 
             let document = try endpointDocument(
@@ -64,16 +67,16 @@ struct EndpointCommands {
 
     /// The endpoint named `name` if it is already on `network` in `namespace`; stale same-named endpoints (on
     /// another network, as pkg/hns also deletes, or on this one but left outside any namespace or in another one by
-    /// an interrupted ADD) are removed first.
+    /// an interrupted ADD) are removed first. `sawEndpoint` says whether any endpoint had the name.
     private func reusableEndpoint(
         _ name: String, network: HostComputeNetwork, namespace: GUID, _ invocation: Invocation
-    ) throws(WinCNIError) -> HostComputeEndpoint? {
-        for _ in 0..<Self.maximumStaleEndpoints {
+    ) throws(WinCNIError) -> (endpoint: HostComputeEndpoint?, sawEndpoint: Bool) {
+        for attempt in 0..<Self.maximumStaleEndpoints {
             guard let endpoint = try hns("look up endpoint \(quoted(name))", { try client.endpoint(named: name) })
-            else { return nil }
+            else { return (nil, attempt > 0) }
             let sameNetwork = sameID(endpoint.hostComputeNetwork, network.id)
             let inNamespace = endpoint.hostComputeNamespace.flatMap { GUID($0) } == namespace
-            if sameNetwork && inNamespace { return endpoint }
+            if sameNetwork && inNamespace { return (endpoint, true) }
             invocation.log(
                 "wincni: removing stale endpoint \(quoted(name)) (network \(endpoint.hostComputeNetwork), namespace "
                     + "\(endpoint.hostComputeNamespace ?? "none"))")
@@ -179,14 +182,17 @@ struct EndpointCommands {
         let name = EndpointNaming.endpointName(containerID: containerID, netns: request.netns, network: config.name)
         // The endpoint goes first: releasing the IP while HNS still holds it could hand it to another pod. win-bridge
         // releases first and leaves the endpoint behind when IPAM fails.
+        var addresses: [IPAddress] = []
         for _ in 0..<Self.maximumStaleEndpoints {
             guard let endpoint = try hns("look up endpoint \(quoted(name))", { try client.endpoint(named: name) })
             else {
+                // The endpoint named the pod's addresses: host-local opens those files instead of scanning.
                 try IPAMBackend(config: config, invocation: invocation).release(
-                    containerID: containerID, ifname: request.ifname ?? "eth0")
+                    containerID: containerID, ifname: request.ifname ?? "eth0", addresses: addresses)
                 return
             }
             try remove(endpoint)
+            addresses += endpoint.ipConfigurations.compactMap { IPAddress($0.ipAddress) }
         }
         throw .internalFailure("endpoint \(quoted(name)) keeps reappearing after being deleted")
     }
