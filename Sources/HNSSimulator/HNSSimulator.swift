@@ -195,7 +195,7 @@ public final class HNSSimulator: HostNetworkService, @unchecked Sendable {
                         document = try StoredNamespace.create(
                             id: newID, settings: request, catalog: transaction.catalog, reader: reader)
                     }
-                    try transaction.save(kind, newID, document)
+                    try transaction.save(kind, newID, document, old: nil)
                 }, operation: operation)
             return makeHandle(kind, newID)
         }
@@ -298,9 +298,10 @@ public final class HNSSimulator: HostNetworkService, @unchecked Sendable {
                             try transaction.catalog.members(ofNamespace: id)
                         }
                         for member in members {
-                            guard var endpoint = try transaction.document(.endpoint, member) else { continue }
+                            guard let stored = try transaction.document(.endpoint, member) else { continue }
+                            var endpoint = stored
                             endpoint["HostComputeNamespace"] = nil
-                            try transaction.save(.endpoint, member, endpoint)
+                            try transaction.save(.endpoint, member, endpoint, old: stored)
                         }
                     case .endpoint:
                         break

@@ -80,7 +80,7 @@ struct ModifyRequest {
         default:
             throw reader.fail(.requestUnsupported)
         }
-        try transaction.save(.network, id, updated)
+        try transaction.save(.network, id, updated, old: document)
     }
 
     func applyToEndpoint(
@@ -111,16 +111,17 @@ struct ModifyRequest {
         } else {
             updated = updated.inserting("Policies", .array(result), before: "IpConfigurations")
         }
-        try transaction.save(.endpoint, id, updated)
+        try transaction.save(.endpoint, id, updated, old: document)
     }
 
     func applyToNamespace(id: GUID, transaction: inout SimulatorTransaction, reader: DocumentReader) throws(HCNError) {
         guard sameText(resourceType, "Endpoint") else { throw reader.fail(.requestUnsupported) }
         guard let text = settings[goKey: "EndpointId"]?.stringValue else { throw reader.fail(.invalidJSON) }
         guard let endpointID = GUID(text) else { throw reader.fail(.guidConversionFailure) }
-        guard var endpoint = try transaction.document(.endpoint, endpointID) else {
+        guard let stored = try transaction.document(.endpoint, endpointID) else {
             throw reader.fail(.endpointNotFound)
         }
+        var endpoint = stored
         let record = StoredEndpoint.record(id: endpointID, document: endpoint)
         switch requestType {
         case .add:
@@ -134,6 +135,6 @@ struct ModifyRequest {
         default:
             throw reader.fail(.requestUnsupported)
         }
-        try transaction.save(.endpoint, endpointID, endpoint)
+        try transaction.save(.endpoint, endpointID, endpoint, old: stored)
     }
 }

@@ -15,7 +15,6 @@ import NetAddress
 final class SimulatorStore: @unchecked Sendable {
     let directory: String
     private let lockPath: String
-    private let dirtyPath: String
     let faultsPath: String
     let versionPath: String
 
@@ -24,7 +23,6 @@ final class SimulatorStore: @unchecked Sendable {
         while trimmed.count > 1 && trimmed.hasSuffix("/") { trimmed.removeLast() }
         self.directory = trimmed
         lockPath = trimmed + "/lock"
-        dirtyPath = trimmed + "/dirty"
         faultsPath = trimmed + "/faults.json"
         versionPath = trimmed + "/version.json"
         // The folders exist after the first use: one stat instead of a walk from `/` for each.
@@ -41,7 +39,7 @@ final class SimulatorStore: @unchecked Sendable {
             try POSIXFiles.makeDirectory(trimmed + "/born/" + kind.rawValue, mode: 0o700)
         }
         // A directory from before the catalog (or a new one): the next writer builds the catalog.
-        _ = try POSIXFiles.createFile(dirtyPath, "")
+        try StateLock(path: lockPath).setMarker(true)
         try POSIXFiles.makeDirectory(trimmed + "/compartments", mode: 0o700)
     }
 
@@ -69,27 +67,22 @@ final class SimulatorStore: @unchecked Sendable {
     // MARK: - Writing
 
     /// Runs `body` holding the writer lock; `body` writes object files and catalog entries through the
-    /// transaction. A writer that died half-way leaves `dirty` behind, and the next writer rebuilds the catalog.
+    /// transaction. A writer that died half-way leaves its mark in the lock file (first byte `1`, see `StateLock`),
+    /// and the next writer rebuilds the catalog.
     func write<T>(_ body: (inout SimulatorTransaction) throws(HCNError) -> T, operation: String) throws(HCNError) -> T {
         let outcome: Result<T, HCNError>
         do {
             let lock = try StateLock(path: lockPath)
             defer { lock.release() }
-            let marker = open(dirtyPath, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
-            if marker >= 0 {
-                close(marker)
-            } else if errno == EEXIST {
-                try repair()
-            } else {
-                throw POSIXFailure("open", dirtyPath)
-            }
+            if try lock.marker() { try repair() }
+            try lock.setMarker(true)
             var transaction = SimulatorTransaction(store: self, operation: operation)
             do throws(HCNError) {
                 outcome = .success(try body(&transaction))
             } catch {
                 outcome = .failure(error)
             }
-            try POSIXFiles.remove(dirtyPath)
+            try lock.setMarker(false)
         } catch {
             throw SimulatorErrorCatalog.error(
                 operation, SimulatorCode.unspecified.hresult, text: "HNS simulator state: \(error).")
@@ -150,9 +143,9 @@ struct SimulatorTransaction {
 
     /// Writes the object: its new catalog entries first, then the file (the commit point), then the removal of
     /// entries it no longer has.
-    mutating func save(_ kind: HCNResourceKind, _ id: GUID, _ document: JSONObject) throws(HCNError) {
+    /// `old` is the stored document the caller read in this transaction (nil for a new object).
+    mutating func save(_ kind: HCNResourceKind, _ id: GUID, _ document: JSONObject, old: JSONObject?) throws(HCNError) {
         try io { () throws(POSIXFailure) in
-            let old = try store.document(kind, id)
             try Self.addEntries(kind, id, document, old: old, catalog: catalog)
             try POSIXFiles.writeAtomically(
                 JSON.object(document).compactBytes(), to: store.path(kind, id), directory: store.folder(kind))
@@ -240,8 +233,9 @@ struct SimulatorTransaction {
                 try POSIXFiles.remove(catalog.memberFolder(before.network) + "/\(id)")
             }
             for ip in before.ips where !(after?.ips.contains(ip) ?? false) {
+                // The address was this endpoint's alone on the network: the claim is its own.
                 guard let address = IPAddress(ip) else { continue }
-                try POSIXFiles.remove(catalog.claimPath(before.network, address), ifHolding: id)
+                try POSIXFiles.remove(catalog.claimPath(before.network, address))
             }
             for port in before.ports where !(after?.ports.contains(port) ?? false) {
                 try POSIXFiles.remove(

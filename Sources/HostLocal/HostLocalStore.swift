@@ -50,8 +50,9 @@ public struct HostLocalStore: Sendable {
     /// addresses this call reserved are released again.
     ///
     /// `knownNew` is for a caller that knows the container holds nothing yet (the plugin, when HNS has no
-    /// endpoint for it): the free addresses then come from the directory listing alone, with no file opened, as
-    /// the Go host-local allocates. Whatever an interrupted earlier call left is released by DEL's owner scan or GC.
+    /// endpoint for it): then nothing is listed or read, and O_EXCL creates from after `last_reserved_ip` find the
+    /// free address (round-robin makes the first try succeed almost always). Whatever an interrupted earlier call
+    /// left is released by DEL's owner scan or GC.
     public func allocate(
         containerID: String, ifname: String, excluding: Set<IPAddress> = [], knownNew: Bool = false
     ) throws(HostLocalError) -> [HostLocalAllocation] {
@@ -61,7 +62,7 @@ public struct HostLocalStore: Sendable {
         }
         let excluded = Set(excluding.map(goCanonical))
         let sets = config.rangeSets.map { $0.map(\.resolved) }
-        let scan = try self.scan(store, owner: owner, readOnlyWithin: knownNew ? [] : sets)
+        let scan = knownNew ? Scan() : try self.scan(store, owner: owner, readOnlyWithin: sets)
 
         var created: [String] = []
         var allocations: [HostLocalAllocation] = []
@@ -274,7 +275,7 @@ public struct HostLocalStore: Sendable {
     }
 
     /// Lists the directory once and reads the reservation files whose address lies in `readOnlyWithin` (all when
-    /// nil, none when empty). This is the one directory scan of an allocation: host-local's idempotency and release lookups read
+    /// nil). This is the one directory scan of an allocation: host-local's idempotency and release lookups read
     /// every file too, and a reservation file is a few dozen bytes.
     private func scan(_ store: StoreDirectory, owner: Owner, readOnlyWithin sets: [[HostLocalConfig.Range]]?)
         throws(HostLocalError) -> Scan

@@ -92,9 +92,10 @@ enum FileSystem {
     }
 
     /// Removes `path`; a missing file is success.
+    // Not synced: a removal lost in a crash leaves a saved config that the next DEL or GC removes again, whereas
+    // a lost write (synced above) would leave DEL without the delegate.
     static func remove(_ path: String) throws(FileSystemError) {
         if unlink(path) != 0 && errno != ENOENT { throw FileSystemError(path: path, code: errno, doing: "remove") }
-        syncDirectory(of: path)
     }
 
     /// The names in `directory` (without `.` and `..`); a missing directory has none.

@@ -13,13 +13,14 @@ struct StateAndABITests {
         try node.createEndpoint(network: network, name: "a")
         try FileManager.default.removeItem(atPath: node.directory + "/names")
         try FileManager.default.removeItem(atPath: node.directory + "/claims")
-        #expect(FileManager.default.createFile(atPath: node.directory + "/dirty", contents: Data()))
+        // The mark a writer that died leaves: the lock file's first byte is 1.
+        try "1".write(toFile: node.directory + "/lock", atomically: false, encoding: .utf8)
         // The next writer rebuilds them, with the new object.
         try node.createEndpoint(network: network, name: "b")
         #expect(FileManager.default.fileExists(atPath: node.directory + "/names/Endpoint/a"))
         #expect(try node.enumerate(.endpoint, filter: #"{"Name":"a"}"#).count == 1)
         #expect(try node.enumerate(.endpoint, filter: nil).count == 2)
-        #expect(!FileManager.default.fileExists(atPath: node.directory + "/dirty"))
+        #expect(try String(contentsOfFile: node.directory + "/lock", encoding: .utf8) == "0")
     }
 
     @Test("after a writer died between its catalog entries and its object file, the next writer cleans up")
@@ -40,13 +41,14 @@ struct StateAndABITests {
         try ghost.write(
             toFile: node.directory + "/claims/\(guid(network))/10.244.1.60", atomically: true, encoding: .utf8)
         try (ghost + "\n").write(toFile: node.directory + "/names/Endpoint/ghost", atomically: true, encoding: .utf8)
-        #expect(FileManager.default.createFile(atPath: node.directory + "/dirty", contents: Data()))
+        // The mark a writer that died leaves: the lock file's first byte is 1.
+        try "1".write(toFile: node.directory + "/lock", atomically: false, encoding: .utf8)
         #expect(try node.enumerate(.endpoint, filter: nil).count == 1)
         #expect(try node.enumerate(.endpoint, filter: #"{"Name":"ghost"}"#).isEmpty)
         try node.createEndpoint(network: network, name: "b")
         #expect(try node.enumerate(.endpoint, filter: nil).count == 3)
         #expect(try node.enumerate(.endpoint, filter: #"{"Name":"a"}"#).count == 2)
-        #expect(!FileManager.default.fileExists(atPath: node.directory + "/dirty"))
+        #expect(try String(contentsOfFile: node.directory + "/lock", encoding: .utf8) == "0")
         #expect(!FileManager.default.fileExists(atPath: node.directory + "/claims/\(guid(network))/10.244.1.60"))
         #expect(FileManager.default.fileExists(atPath: node.directory + "/claims/\(guid(network))/10.244.1.50"))
     }
