@@ -47,8 +47,13 @@ enum POSIXFiles {
 
     /// Creates `path` holding `content` unless it exists (false then).
     @discardableResult
+    /// A missing folder (the first entry for a network or namespace) is created.
     static func createFile(_ path: String, _ content: String) throws(POSIXFailure) -> Bool {
-        let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+        var fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+        if fd < 0 && errno == ENOENT, let slash = path.lastIndex(of: "/") {
+            try makeDirectory(String(path[..<slash]), mode: 0o700)
+            fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+        }
         if fd < 0 {
             if errno == EEXIST { return false }
             throw POSIXFailure("open", path)
@@ -121,7 +126,11 @@ enum POSIXFiles {
     // HNS, whose durability across a power loss is not the plugin's to prove.
     static func writeAtomically(_ bytes: [UInt8], to path: String, directory: String) throws(POSIXFailure) {
         let temporary = "\(directory)/.tmp.\(getpid()).\(basename(path))"
-        let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
+        var fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
+        if fd < 0 && errno == ENOENT {
+            try makeDirectory(directory, mode: 0o700)
+            fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
+        }
         guard fd >= 0 else { throw POSIXFailure("open", temporary) }
         // Blocks allocated up front: ext4 starts writing a file's delayed-allocation data when a rename replaces
         // another file with it (auto_da_alloc), and a DEL that removes the object right after its last change then

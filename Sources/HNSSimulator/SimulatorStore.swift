@@ -187,27 +187,21 @@ struct SimulatorTransaction {
             let before = old.map { StoredEndpoint.record(id: id, document: $0) }
             if before == nil {
                 try addName(.endpoint, new.name, id, catalog)
-                let folder = catalog.memberFolder(new.network)
-                try POSIXFiles.makeDirectory(folder, mode: 0o700)
-                _ = try POSIXFiles.createFile(folder + "/\(id)", "")
+                _ = try POSIXFiles.createFile(catalog.memberFolder(new.network) + "/\(id)", "")
             }
             for ip in new.ips where !(before?.ips.contains(ip) ?? false) {
                 guard let address = IPAddress(ip) else { continue }
-                try POSIXFiles.makeDirectory(store(catalog) + "/claims/\(new.network)", mode: 0o700)
                 _ = try POSIXFiles.createFile(catalog.claimPath(new.network, address), id.description)
             }
             for port in new.ports where !(before?.ports.contains(port) ?? false) {
-                let folder = catalog.portFolder(new.network, port.port)
-                try POSIXFiles.makeDirectory(folder, mode: 0o700)
-                _ = try POSIXFiles.createFile(folder + "/" + SimulatorCatalog.portEntry(port, owner: id), "")
+                let entry = catalog.portFolder(new.network, port.port) + "/" + SimulatorCatalog.portEntry(port, owner: id)
+                _ = try POSIXFiles.createFile(entry, "")
             }
             if new.mac != before?.mac, let value = StoredEndpoint.macValue(new.mac) {
                 _ = try POSIXFiles.createFile(catalog.macPath(value), id.description)
             }
             if let namespace = new.namespace, namespace != before?.namespace {
-                let folder = catalog.attachedFolder(namespace)
-                try POSIXFiles.makeDirectory(folder, mode: 0o700)
-                _ = try POSIXFiles.createFile(folder + "/\(id)", "")
+                _ = try POSIXFiles.createFile(catalog.attachedFolder(namespace) + "/\(id)", "")
             }
         }
     }
@@ -253,8 +247,6 @@ struct SimulatorTransaction {
             }
         }
     }
-
-    private static func store(_ catalog: SimulatorCatalog) -> String { catalog.store.directory }
 
     private static func addName(_ kind: HCNResourceKind, _ name: String, _ id: GUID, _ catalog: SimulatorCatalog)
         throws(POSIXFailure)

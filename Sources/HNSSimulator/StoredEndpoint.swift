@@ -135,7 +135,6 @@ enum StoredEndpoint {
             // With one range every MAC below this one is now taken (with several, their order is not numeric).
             if ranges.count == 1, let value = macValue(free.description) {
                 try simulatorIO(reader.operation) { () throws(POSIXFailure) in
-                    try POSIXFiles.makeDirectory(catalog.store.directory + "/claims/\(networkID)", mode: 0o700)
                     try POSIXFiles.writeAtomically(
                         Array(String(value + 1, radix: 16).utf8), to: catalog.macHintPath(networkID),
                         directory: catalog.store.directory + "/claims/\(networkID)")

@@ -46,6 +46,8 @@ enum FileSystem {
 
     /// `mkdir -p` with `mode` for the directories it creates.
     static func makeDirectories(_ path: String, mode: mode_t) throws(FileSystemError) {
+        // The directory exists after the first pod: one mkdir instead of a walk from `/`.
+        if mkdir(path, mode) == 0 || errno == EEXIST { return }
         var current = path.hasPrefix("/") ? "/" : ""
         for component in path.split(separator: "/") {
             current += current.isEmpty || current.hasSuffix("/") ? String(component) : "/" + component
