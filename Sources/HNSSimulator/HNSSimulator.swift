@@ -223,7 +223,8 @@ public final class HNSSimulator: HostNetworkService, @unchecked Sendable {
                     })
             else { throw notFound(handle.kind, operation) }
             return try Self.view(
-                handle.kind, id: id, document: document, catalog: store.catalog, v1: wantsV1(request), operation: operation
+                handle.kind, id: id, document: document, catalog: store.catalog, v1: wantsV1(request),
+                operation: operation
             ).compact()
         }
     }

@@ -194,7 +194,8 @@ struct SimulatorTransaction {
                 _ = try POSIXFiles.createFile(catalog.claimPath(new.network, address), id.description)
             }
             for port in new.ports where !(before?.ports.contains(port) ?? false) {
-                let entry = catalog.portFolder(new.network, port.port) + "/" + SimulatorCatalog.portEntry(port, owner: id)
+                let entry =
+                    catalog.portFolder(new.network, port.port) + "/" + SimulatorCatalog.portEntry(port, owner: id)
                 _ = try POSIXFiles.createFile(entry, "")
             }
             if new.mac != before?.mac, let value = StoredEndpoint.macValue(new.mac) {
@@ -236,7 +237,8 @@ struct SimulatorTransaction {
                     catalog.portFolder(before.network, port.port) + "/" + SimulatorCatalog.portEntry(port, owner: id))
             }
             if before.mac != after?.mac, let value = StoredEndpoint.macValue(before.mac) {
-                if try POSIXFiles.remove(catalog.macPath(value), ifHolding: id), value < catalog.macHint(before.network) {
+                if try POSIXFiles.remove(catalog.macPath(value), ifHolding: id), value < catalog.macHint(before.network)
+                {
                     try POSIXFiles.writeAtomically(
                         Array(String(value, radix: 16).utf8), to: catalog.macHintPath(before.network),
                         directory: catalog.store.directory + "/claims/\(before.network)")
