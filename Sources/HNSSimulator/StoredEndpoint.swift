@@ -52,7 +52,7 @@ enum StoredEndpoint {
 
         let subnets = StoredNetwork.subnets(network)
         // This request's own addresses; the other endpoints' are claims on the network.
-        var usedAddresses = Set<IPAddress>()
+        var usedAddresses: [IPAddress] = []
         var configurations: [JSON] = []
         var gateway: IPAddress?
         let requested = try reader.read { () throws(JSONFieldError) in try fields.objects("IpConfigurations") } ?? []
@@ -78,9 +78,10 @@ enum StoredEndpoint {
             }
             // Two endpoints with one address on a network: HNS answers "The object already exists." (0x80071392),
             // the failure flannel's host-gw nodes hit when a pod gets the .2 of <network>_ep.
-            guard !catalog.isClaimed(address, on: networkID), usedAddresses.insert(address).inserted else {
+            guard !catalog.isClaimed(address, on: networkID), !usedAddresses.contains(address) else {
                 throw reader.fail(.objectAlreadyExists)
             }
+            usedAddresses.append(address)
             configurations.append(["IpAddress": .string(address.description), "PrefixLength": .integer(Int64(length))])
         }
         if configurations.isEmpty {

@@ -54,13 +54,13 @@ public struct HostLocalStore: Sendable {
     /// free address (round-robin makes the first try succeed almost always). Whatever an interrupted earlier call
     /// left is released by DEL's owner scan or GC.
     public func allocate(
-        containerID: String, ifname: String, excluding: Set<IPAddress> = [], knownNew: Bool = false
+        containerID: String, ifname: String, excluding: [IPAddress] = [], knownNew: Bool = false
     ) throws(HostLocalError) -> [HostLocalAllocation] {
         let owner = try Owner(containerID: containerID, ifname: ifname)
         guard let store = try StoreDirectory(path: directory, create: true) else {
             throw HostLocalError(.io, path: directory, "the store directory could not be created")
         }
-        let excluded = Set(excluding.map(goCanonical))
+        let excluded = excluding.map(goCanonical)
         let sets = config.rangeSets.map { $0.map(\.resolved) }
         let scan = knownNew ? Scan() : try self.scan(store, owner: owner, readOnlyWithin: sets)
 
@@ -211,7 +211,7 @@ public struct HostLocalStore: Sendable {
     /// O_EXCL still decides.
     private func reserve(
         in set: [HostLocalConfig.Range], setIndex: Int, store: StoreDirectory, owner: Owner, taken: Set<IPAddress>,
-        excluded: Set<IPAddress>
+        excluded: [IPAddress]
     ) throws(HostLocalError) -> (IPAddress, HostLocalConfig.Range, String) {
         var rangeIndex = 0
         var current: IPAddress? = nil
@@ -245,7 +245,7 @@ public struct HostLocalStore: Sendable {
             let range = set[rangeIndex]
             if candidate == range.effectiveGateway || candidate == range.subnet.network
                 || (candidate.isIPv4 && candidate == range.subnet.masked.lastAddress)
-                || excluded.contains(candidate) || taken.contains(candidate)
+                || excluded.contains(candidate) || (!taken.isEmpty && taken.contains(candidate))
             {
                 continue
             }

@@ -44,10 +44,12 @@ enum IPAMBackend {
         switch self {
         case .hns: return []
         case .hostLocal(let store):
-            var excluded = Set<IPAddress>()
+            var excluded: [IPAddress] = []
             if mode == .l2bridge {
                 for range in store.config.rangeSets.joined() {
-                    if let gateway = EndpointAddressing.bridgeGateway(for: range.subnet) { excluded.insert(gateway) }
+                    if let gateway = EndpointAddressing.bridgeGateway(for: range.subnet), !excluded.contains(gateway) {
+                        excluded.append(gateway)
+                    }
                 }
             }
             do {
