@@ -24,9 +24,9 @@ enum StoredNetwork {
         "L4Proxy", "LayerConstraint", "NetworkACL", "NeighborDiscovery",
     ]
     static let subnetPolicyTypes = ["VLAN", "VSID"]
-    static let minimumVersion: [String: (Int, Int)] = [
-        "RemoteSubnetRoute": (9, 2), "HostRoute": (9, 2), "VxlanPort": (10, 3), "SetPolicy": (13, 0),
-        "L4WFPPROXY": (13, 2), "TierAcl": (14, 0), "NetworkACL": (15, 0),
+    static let minimumVersion: [(type: String, version: (Int, Int))] = [
+        ("RemoteSubnetRoute", (9, 2)), ("HostRoute", (9, 2)), ("VxlanPort", (10, 3)), ("SetPolicy", (13, 0)),
+        ("L4WFPPROXY", (13, 2)), ("TierAcl", (14, 0)), ("NetworkACL", (15, 0)),
     ]
     /// VSID range HNS accepts for Overlay (research §4.3).
     static let vsidRange: ClosedRange<Int64> = 4096...16_777_214
@@ -114,7 +114,7 @@ enum StoredNetwork {
         }
         guard let type = canonical(typeText, in: known) else { throw reader.fail(.invalidPolicyType) }
         // Policy types newer than the HNS version are unknown to it (version ranges of research §6).
-        if let minimum = minimumVersion[type] {
+        if let minimum = minimumVersion.first(where: { $0.type == type })?.version {
             let version = reader.version()
             if (version.major, version.minor) < minimum { throw reader.fail(.invalidPolicyType) }
         }
