@@ -101,23 +101,28 @@ enum POSIXFiles {
         return try readAll(fd, path: path)
     }
 
-    /// Everything from `fd` to the end of the file.
+    /// Everything from `fd` to the end of the file, read straight into the array (no zeroed chunk to copy from).
     static func readAll(_ fd: Int32, path: String) throws(POSIXFailure) -> [UInt8] {
         var info = stat()
         guard fstat(fd, &info) == 0 else { throw POSIXFailure("fstat", path) }
         var bytes: [UInt8] = []
-        bytes.reserveCapacity(Int(info.st_size) + 1)
-        var chunk = [UInt8](repeating: 0, count: max(4096, Int(info.st_size) + 1))
+        var capacity = max(64, Int(info.st_size) + 1)
         while true {
-            let count = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-            if count < 0 {
-                if errno == EINTR { continue }
-                throw POSIXFailure("read", path)
+            var failed = false
+            let chunk = [UInt8](unsafeUninitializedCapacity: capacity - bytes.count) { buffer, count in
+                while true {
+                    let result = read(fd, buffer.baseAddress, buffer.count)
+                    if result < 0 && errno == EINTR { continue }
+                    failed = result < 0
+                    count = max(0, result)
+                    return
+                }
             }
-            if count == 0 { break }
-            bytes.append(contentsOf: chunk[0..<count])
+            if failed { throw POSIXFailure("read", path) }
+            if chunk.isEmpty { return bytes }
+            bytes += chunk
+            if bytes.count == capacity { capacity *= 2 }
         }
-        return bytes
     }
 
     /// Writes `bytes` to `path` so that a reader (or a process killed half-way) sees the old or the new file,
