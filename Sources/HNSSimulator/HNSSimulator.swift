@@ -263,17 +263,22 @@ public final class HNSSimulator: HostNetworkService, @unchecked Sendable {
             let request = try ModifyRequest(reader.parse(settings), reader: reader)
             try store.write(
                 { (transaction: inout SimulatorTransaction) throws(HCNError) in
+                    // A namespace change edits the endpoint: the namespace's own document is not needed.
+                    if handle.kind == .namespace {
+                        guard transaction.catalog.contains(.namespace, id) else {
+                            throw notFound(.namespace, operation)
+                        }
+                        try request.applyToNamespace(id: id, transaction: &transaction, reader: reader)
+                        return
+                    }
                     guard let document = try transaction.document(handle.kind, id)
                     else { throw notFound(handle.kind, operation) }
-                    switch handle.kind {
-                    case .network:
+                    if handle.kind == .network {
                         try request.applyToNetwork(
                             id: id, document: document, transaction: &transaction, reader: reader)
-                    case .endpoint:
+                    } else {
                         try request.applyToEndpoint(
                             id: id, document: document, transaction: &transaction, reader: reader)
-                    case .namespace:
-                        try request.applyToNamespace(id: id, transaction: &transaction, reader: reader)
                     }
                 }, operation: operation)
         }
