@@ -153,14 +153,21 @@ public final class HCNClient {
     }
 
     /// hcsshim `AddNamespaceEndpoint`: HcnModifyNamespace with
-    /// `{"ResourceType":"Endpoint","RequestType":"Add","Settings":{"EndpointId":…}}`.
+    /// `{"ResourceType":"Endpoint","RequestType":"Add","Settings":{"EndpointId":…}}`. Unlike hcsshim, the
+    /// namespace is not queried afterwards: nobody reads the answer, and the plugin does this for every pod.
     public func addEndpoint(_ endpointID: String, toNamespace namespaceID: String) throws(HCNError) {
-        try modifyNamespace(id: namespaceID, .addNamespaceEndpoint(endpointID))
+        try modify(namespaceID, .addNamespaceEndpoint(endpointID))
     }
 
-    /// hcsshim `RemoveNamespaceEndpoint`.
+    /// hcsshim `RemoveNamespaceEndpoint` (without its query, as `addEndpoint`).
     public func removeEndpoint(_ endpointID: String, fromNamespace namespaceID: String) throws(HCNError) {
-        try modifyNamespace(id: namespaceID, .removeNamespaceEndpoint(endpointID))
+        try modify(namespaceID, .removeNamespaceEndpoint(endpointID))
+    }
+
+    private func modify(_ namespaceID: String, _ request: ModifyRequest) throws(HCNError) {
+        let handle = try service.open(.namespace, id: guid(namespaceID, of: .namespace))
+        defer { service.close(handle) }
+        try service.modify(handle, settings: request.json.compact())
     }
 
     @discardableResult

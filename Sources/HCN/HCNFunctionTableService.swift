@@ -158,7 +158,7 @@ public final class HCNFunctionTableService: HostNetworkService {
         defer { table.coTaskMemFree(UnsafeMutableRawPointer(buffer)) }
         var length = 0
         while buffer[length] != 0 { length += 1 }
-        return String(decoding: UnsafeBufferPointer(start: buffer, count: length), as: UTF16.self)
+        return decodeUTF16(UnsafeBufferPointer(start: buffer, count: length))
     }
 
     /// hcsshim semantics: a negative HRESULT, or any non-empty error record, is a failure.

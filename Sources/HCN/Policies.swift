@@ -23,12 +23,13 @@ public enum EndpointPolicyType: String, Sendable, CaseIterable {
     case firewall = "Firewall"
 
     /// The integer values clients may send; only the documented order's prefix and WSL's Firewall are known.
-    static let ordinals: [EndpointPolicyType: Int64] = [
-        .portMapping: 0, .acl: 1, .qos: 2, .l2Driver: 3, .outBoundNAT: 4, .sdnRoute: 5, .l4Proxy: 6, .l4WfpProxy: 7,
-        .providerAddress: 8, .portName: 9, .firewall: 18,
+    // A list, not a dictionary: hashing this enum would cost every plugin run a scan of the binary's conformances.
+    static let ordinals: [(EndpointPolicyType, Int64)] = [
+        (.portMapping, 0), (.acl, 1), (.qos, 2), (.l2Driver, 3), (.outBoundNAT, 4), (.sdnRoute, 5), (.l4Proxy, 6),
+        (.l4WfpProxy, 7), (.providerAddress, 8), (.portName, 9), (.firewall, 18),
     ]
 
-    static let table = HCNEnumTable(allCases.map { ($0.rawValue, ordinals[$0]) })
+    static let table = HCNEnumTable(allCases.map { type in (type.rawValue, ordinals.first { $0.0 == type }?.1) })
 }
 
 /// Network policy type names (`NetworkPolicyType`); matched case-insensitively (the SDN PowerShell module sends

@@ -83,7 +83,10 @@ enum SimulatorRandom {
     /// A version 4 GUID, as HNS generates for a create with the zero GUID.
     static func guid() -> GUID {
         var generator = SystemRandomNumberGenerator()
-        var bytes = (0..<16).map { _ in UInt8.random(in: 0...255, using: &generator) }
+        // Two draws of 8 bytes (each draw is a getrandom call), not one per byte.
+        let high = generator.next()
+        let low = generator.next()
+        var bytes = (0..<16).map { UInt8(truncatingIfNeeded: ($0 < 8 ? high : low) >> (8 * UInt64($0 % 8))) }
         bytes[6] = bytes[6] & 0x0F | 0x40
         bytes[8] = bytes[8] & 0x3F | 0x80
         return GUID(bytes: bytes)

@@ -163,7 +163,7 @@ func decodeWide(_ pointer: PCWSTR?) -> String? {
     guard let pointer else { return nil }
     var count = 0
     while pointer[count] != 0 { count += 1 }
-    return String(decoding: UnsafeBufferPointer(start: pointer, count: count), as: UTF16.self)
+    return decodeUTF16(UnsafeBufferPointer(start: pointer, count: count))
 }
 
 /// A NUL-terminated UTF-16 copy the caller frees with `coTaskMemFree` (here `free`).

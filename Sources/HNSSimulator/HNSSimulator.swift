@@ -130,10 +130,6 @@ public final class HNSSimulator: HostNetworkService, @unchecked Sendable {
         }
     }
 
-    private func readIndex(_ operation: String) throws(HCNError) -> SimulatorIndex {
-        try ioOperation(operation) { () throws(POSIXFailure) in try store.readIndex() }
-    }
-
     private func notFound(_ kind: HCNResourceKind, _ operation: String) -> HCNError {
         switch kind {
         case .network: return .simulator(operation, .networkNotFound)
@@ -163,8 +159,7 @@ public final class HNSSimulator: HostNetworkService, @unchecked Sendable {
         return try perform(operation) { () throws(HCNError) -> String in
             let reader = DocumentReader(operation: operation)
             let filter = try QueryFilter(query: reader.parseQuery(query), reader: reader)
-            let index = try readIndex(operation)
-            let ids = try filter.matching(kind, index: index, store: store, operation: operation)
+            let ids = try filter.matching(kind, catalog: store.catalog, operation: operation)
             return JSON.array(ids.map { .string($0.description) }).compact()
         }
     }
@@ -184,24 +179,23 @@ public final class HNSSimulator: HostNetworkService, @unchecked Sendable {
             let newID = id.isZero ? SimulatorRandom.guid() : id
             try store.write(
                 { (transaction: inout SimulatorTransaction) throws(HCNError) in
-                    if transaction.index.contains(kind, newID) { throw .simulator(operation, .fileExists) }
+                    if transaction.catalog.contains(kind, newID) { throw .simulator(operation, .fileExists) }
                     let document: JSONObject
                     switch kind {
                     case .network:
                         document = try StoredNetwork.create(
-                            id: newID, settings: request, index: transaction.index, reader: reader)
+                            id: newID, settings: request, catalog: transaction.catalog, reader: reader)
                     case .endpoint:
-                        guard transaction.index.network(networkID) != nil,
-                            let network = try transaction.document(.network, networkID)
+                        guard let network = try transaction.document(.network, networkID)
                         else { throw .simulator(operation, .networkNotFound) }
                         document = try StoredEndpoint.create(
                             id: newID, settings: request, networkID: networkID, network: network,
-                            index: transaction.index, reader: reader)
+                            catalog: transaction.catalog, reader: reader)
                     case .namespace:
                         document = try StoredNamespace.create(
-                            id: newID, settings: request, index: transaction.index, reader: reader)
+                            id: newID, settings: request, catalog: transaction.catalog, reader: reader)
                     }
-                    try transaction.save(kind, newID, document)
+                    try transaction.save(kind, newID, document, old: nil)
                 }, operation: operation)
             return makeHandle(kind, newID)
         }
@@ -210,7 +204,7 @@ public final class HNSSimulator: HostNetworkService, @unchecked Sendable {
     public func open(_ kind: HCNResourceKind, id: GUID) throws(HCNError) -> HCNHandle {
         let operation = "HcnOpen\(kind.rawValue)"
         return try perform(operation) { () throws(HCNError) -> HCNHandle in
-            guard try readIndex(operation).contains(kind, id) else { throw notFound(kind, operation) }
+            guard store.catalog.contains(kind, id) else { throw notFound(kind, operation) }
             return makeHandle(kind, id)
         }
     }
@@ -221,32 +215,43 @@ public final class HNSSimulator: HostNetworkService, @unchecked Sendable {
             let id = try resolve(handle, operation)
             let reader = DocumentReader(operation: operation)
             let request = try reader.parseQuery(query)
-            let index = try readIndex(operation)
-            guard index.contains(handle.kind, id),
+            guard
                 let document = try ioOperation(
                     operation,
                     { () throws(POSIXFailure) in
                         try store.document(handle.kind, id)
                     })
             else { throw notFound(handle.kind, operation) }
-            return Self.view(handle.kind, id: id, document: document, index: index, v1: wantsV1(request)).compact()
+            return try Self.view(
+                handle.kind, id: id, document: document, catalog: store.catalog, v1: wantsV1(request),
+                operation: operation
+            ).compact()
         }
     }
 
     /// The document HNS returns for a stored object: v2, or v1 when the query asks for schema 1.
-    static func view(_ kind: HCNResourceKind, id: GUID, document: JSONObject, index: SimulatorIndex, v1: Bool) -> JSON {
+    static func view(
+        _ kind: HCNResourceKind, id: GUID, document: JSONObject, catalog: SimulatorCatalog, v1: Bool,
+        operation: String
+    ) throws(HCNError) -> JSON {
         switch kind {
         case .network:
             return .object(v1 ? StoredNetwork.v1View(document) : document)
         case .endpoint:
             guard v1 else { return .object(document) }
-            let networkName = index.endpoint(id).flatMap { index.network($0.network)?.name } ?? ""
+            let network = document["HostComputeNetwork"]?.stringValue.flatMap(GUID.init)
+            let networkName = try simulatorIO(operation) { () throws(POSIXFailure) in
+                try network.flatMap { id throws(POSIXFailure) in try catalog.network(id)?.name } ?? ""
+            }
             return .object(StoredEndpoint.v1View(document, networkName: networkName))
         case .namespace:
+            let members = try simulatorIO(operation) { () throws(POSIXFailure) in
+                try catalog.members(ofNamespace: id)
+            }
             return .object(
                 v1
-                    ? StoredNamespace.v1View(document, id: id, index: index)
-                    : StoredNamespace.view(document, id: id, index: index))
+                    ? StoredNamespace.v1View(document, id: id, members: members)
+                    : StoredNamespace.view(document, id: id, members: members))
         }
     }
 
@@ -258,18 +263,22 @@ public final class HNSSimulator: HostNetworkService, @unchecked Sendable {
             let request = try ModifyRequest(reader.parse(settings), reader: reader)
             try store.write(
                 { (transaction: inout SimulatorTransaction) throws(HCNError) in
-                    guard transaction.index.contains(handle.kind, id),
-                        let document = try transaction.document(handle.kind, id)
+                    // A namespace change edits the endpoint: the namespace's own document is not needed.
+                    if handle.kind == .namespace {
+                        guard transaction.catalog.contains(.namespace, id) else {
+                            throw notFound(.namespace, operation)
+                        }
+                        try request.applyToNamespace(id: id, transaction: &transaction, reader: reader)
+                        return
+                    }
+                    guard let document = try transaction.document(handle.kind, id)
                     else { throw notFound(handle.kind, operation) }
-                    switch handle.kind {
-                    case .network:
+                    if handle.kind == .network {
                         try request.applyToNetwork(
                             id: id, document: document, transaction: &transaction, reader: reader)
-                    case .endpoint:
+                    } else {
                         try request.applyToEndpoint(
                             id: id, document: document, transaction: &transaction, reader: reader)
-                    case .namespace:
-                        try request.applyToNamespace(id: id, transaction: &transaction, reader: reader)
                     }
                 }, operation: operation)
         }
@@ -280,20 +289,25 @@ public final class HNSSimulator: HostNetworkService, @unchecked Sendable {
         try perform(operation) { () throws(HCNError) in
             try store.write(
                 { (transaction: inout SimulatorTransaction) throws(HCNError) in
-                    guard transaction.index.contains(kind, id) else { throw notFound(kind, operation) }
+                    guard transaction.catalog.contains(kind, id) else { throw notFound(kind, operation) }
                     switch kind {
                     case .network:
                         // HNS removes a network's endpoints with it (research §8.2 item 7: cascade); they go first,
                         // so a crash half-way never leaves endpoints of a missing network.
-                        for endpoint in transaction.index.endpoints where endpoint.network == id {
-                            try transaction.delete(.endpoint, endpoint.id)
+                        let endpoints = try transaction.io { () throws(POSIXFailure) in
+                            try transaction.catalog.endpointIDs(onNetwork: id)
                         }
+                        for endpoint in endpoints { try transaction.delete(.endpoint, endpoint) }
                     case .namespace:
                         // Deleting a namespace detaches its endpoints (research §8.4 item 13).
-                        for member in StoredNamespace.members(id, index: transaction.index) {
-                            guard var endpoint = try transaction.document(.endpoint, member) else { continue }
+                        let members = try transaction.io { () throws(POSIXFailure) in
+                            try transaction.catalog.members(ofNamespace: id)
+                        }
+                        for member in members {
+                            guard let stored = try transaction.document(.endpoint, member) else { continue }
+                            var endpoint = stored
                             endpoint["HostComputeNamespace"] = nil
-                            try transaction.save(.endpoint, member, endpoint)
+                            try transaction.save(.endpoint, member, endpoint, old: stored)
                         }
                     case .endpoint:
                         break
@@ -315,12 +329,12 @@ public final class HNSSimulator: HostNetworkService, @unchecked Sendable {
     }
 
     /// One object's document as HNS returns it, for the v1 surface.
-    func v1Document(_ kind: HCNResourceKind, _ id: GUID, index: SimulatorIndex) -> JSON? {
+    func v1Document(_ kind: HCNResourceKind, _ id: GUID) -> JSON? {
         guard let document = try? store.document(kind, id) else { return nil }
-        return Self.view(kind, id: id, document: document, index: index, v1: true)
+        return try? Self.view(kind, id: id, document: document, catalog: store.catalog, v1: true, operation: "HNSCall")
     }
 
-    func currentIndex(_ operation: String) throws(HCNError) -> SimulatorIndex { try readIndex(operation) }
+    var catalog: SimulatorCatalog { store.catalog }
 }
 
 /// What an `HCNHandle` from the simulator points to: the kind and ID of the object, and the simulator, so that the

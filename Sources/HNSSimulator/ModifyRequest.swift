@@ -80,7 +80,7 @@ struct ModifyRequest {
         default:
             throw reader.fail(.requestUnsupported)
         }
-        try transaction.save(.network, id, updated)
+        try transaction.save(.network, id, updated, old: document)
     }
 
     func applyToEndpoint(
@@ -89,20 +89,20 @@ struct ModifyRequest {
         throws(HCNError)
     {
         guard sameText(resourceType, "Policy") else { throw reader.fail(.requestUnsupported) }
-        guard let record = transaction.index.endpoint(id) else { throw reader.fail(.endpointNotFound) }
-        let siblings = transaction.index.endpoints.filter { $0.network == record.network && $0.id != id }
+        let record = StoredEndpoint.record(id: id, document: document)
         let current = document["Policies"]?.arrayValue ?? []
         // New port mappings are checked against the other endpoints and against the ones this endpoint keeps.
-        let kept = requestType == .update ? [] : current
-        let ownPorts = EndpointRecord(
-            id: id, name: "", network: record.network, namespace: nil, flags: 0, mac: "", ips: [],
-            ports: StoredEndpoint.hostPorts(kept))
+        let kept = StoredEndpoint.hostPorts(requestType == .update ? [] : current)
+        let catalog = transaction.catalog
         let changes: [JSON]
         if requestType == .remove {
             changes = try policies(known: StoredEndpoint.policyTypes, reader: reader)
         } else {
             changes = try StoredEndpoint.validatedPolicies(
-                settings[goKey: "Policies"], siblings: siblings + [ownPorts], reader: reader)
+                settings[goKey: "Policies"],
+                taken: { port throws(POSIXFailure) in
+                    try catalog.hostPorts(port, on: record.network, excluding: id) + kept.filter { $0.port == port }
+                }, reader: reader)
         }
         let result = try apply(changes, to: current, keeping: [], reader: reader)
         var updated = document
@@ -111,16 +111,18 @@ struct ModifyRequest {
         } else {
             updated = updated.inserting("Policies", .array(result), before: "IpConfigurations")
         }
-        try transaction.save(.endpoint, id, updated)
+        try transaction.save(.endpoint, id, updated, old: document)
     }
 
     func applyToNamespace(id: GUID, transaction: inout SimulatorTransaction, reader: DocumentReader) throws(HCNError) {
         guard sameText(resourceType, "Endpoint") else { throw reader.fail(.requestUnsupported) }
         guard let text = settings[goKey: "EndpointId"]?.stringValue else { throw reader.fail(.invalidJSON) }
         guard let endpointID = GUID(text) else { throw reader.fail(.guidConversionFailure) }
-        guard let record = transaction.index.endpoint(endpointID),
-            var endpoint = try transaction.document(.endpoint, endpointID)
-        else { throw reader.fail(.endpointNotFound) }
+        guard let stored = try transaction.document(.endpoint, endpointID) else {
+            throw reader.fail(.endpointNotFound)
+        }
+        var endpoint = stored
+        let record = StoredEndpoint.record(id: endpointID, document: endpoint)
         switch requestType {
         case .add:
             // A remote endpoint describes another node's pod: it cannot live in a local compartment.
@@ -133,6 +135,6 @@ struct ModifyRequest {
         default:
             throw reader.fail(.requestUnsupported)
         }
-        try transaction.save(.endpoint, endpointID, endpoint)
+        try transaction.save(.endpoint, endpointID, endpoint, old: stored)
     }
 }

@@ -18,59 +18,48 @@ struct QueryFilter {
         }
     }
 
-    func matching(_ kind: HCNResourceKind, index: SimulatorIndex, store: SimulatorStore, operation: String)
-        throws(HCNError) -> [GUID]
-    {
-        // Keys lowered once; most filters (ID, Name, VirtualNetwork) are answered from the index alone.
-        let wanted = conditions.map { (key: $0.key.lowercased(), value: $0.value) }
-        switch kind {
-        case .network:
-            return index.networks.filter { record in
-                matches(wanted) { key in
-                    switch key {
-                    case "id": return .string(record.id.description)
-                    case "name": return .string(record.name)
-                    case "type": return .string(record.type)
-                    default: return nil
-                    }
-                } full: {
-                    v1(.network, record.id, index: index, store: store)
+    func matching(_ kind: HCNResourceKind, catalog: SimulatorCatalog, operation: String) throws(HCNError) -> [GUID] {
+        // Keys lowered once. ID, Name and VirtualNetwork pick the candidates from the catalog; only other keys
+        // read the objects.
+        var wanted = conditions.map { (key: $0.key.lowercased(), value: $0.value) }
+        let candidates = try simulatorIO(operation) { () throws(POSIXFailure) -> [GUID] in
+            if let position = wanted.firstIndex(where: { $0.key == "id" }) {
+                let id = wanted[position].value.stringValue.flatMap(GUID.init)
+                wanted.remove(at: position)
+                guard let id, catalog.contains(kind, id) else { return [] }
+                return [id]
+            }
+            if kind != .namespace, let position = wanted.firstIndex(where: { $0.key == "name" }),
+                case .string(let name) = wanted[position].value
+            {
+                wanted.remove(at: position)
+                return try catalog.ids(kind, named: name)
+            }
+            if kind == .endpoint, let position = wanted.firstIndex(where: { $0.key == "virtualnetwork" }) {
+                let network = wanted[position].value.stringValue.flatMap(GUID.init)
+                wanted.remove(at: position)
+                guard let network else { return [] }
+                return try catalog.endpointIDs(onNetwork: network)
+            }
+            return try catalog.listed(kind)
+        }
+        if wanted.isEmpty { return candidates }
+        return candidates.filter { id in
+            matches(wanted) { key in
+                switch key {
+                case "id": return .string(id.description)
+                default: return nil
                 }
-            }.map(\.id)
-        case .endpoint:
-            return index.endpoints.filter { record in
-                matches(wanted) { key in
-                    switch key {
-                    case "id": return .string(record.id.description)
-                    case "name": return .string(record.name)
-                    case "virtualnetwork": return .string(record.network.description)
-                    case "virtualnetworkname": return .string(index.network(record.network)?.name ?? "")
-                    case "macaddress": return .string(record.mac)
-                    case "isremoteendpoint": return .bool(record.isRemote)
-                    default: return nil
-                    }
-                } full: {
-                    v1(.endpoint, record.id, index: index, store: store)
-                }
-            }.map(\.id)
-        case .namespace:
-            return index.namespaces.filter { record in
-                matches(wanted) { key in
-                    switch key {
-                    case "id": return .string(record.id.description)
-                    case "compartmentid": return .integer(Int64(record.compartment))
-                    default: return nil
-                    }
-                } full: {
-                    v1(.namespace, record.id, index: index, store: store)
-                }
-            }.map(\.id)
+            } full: {
+                v1(kind, id, catalog: catalog)
+            }
         }
     }
 
-    private func v1(_ kind: HCNResourceKind, _ id: GUID, index: SimulatorIndex, store: SimulatorStore) -> JSONObject? {
-        guard let document = try? store.document(kind, id) else { return nil }
-        return HNSSimulator.view(kind, id: id, document: document, index: index, v1: true).objectValue
+    private func v1(_ kind: HCNResourceKind, _ id: GUID, catalog: SimulatorCatalog) -> JSONObject? {
+        guard let document = try? catalog.document(kind, id) else { return nil }
+        return (try? HNSSimulator.view(kind, id: id, document: document, catalog: catalog, v1: true, operation: ""))?
+            .objectValue
     }
 
     /// Checks each condition against what the index knows, reading the full v1 document only for other keys.

@@ -1,5 +1,6 @@
 import HCN
 import JSON
+import NetAddress
 
 #if canImport(Glibc)
     import Glibc
@@ -8,41 +9,38 @@ import JSON
 #endif
 
 /// The state directory: one JSON file per object (`networks/<GUID>.json`, `endpoints/…`, `namespaces/…`), the
-/// `index`, the `lock` writers hold, `version` and `faults`. Every file is replaced atomically, so readers in
-/// other processes need no lock and a process killed at any point leaves files that all parse.
+/// catalog's small files (`SimulatorCatalog`), the `lock` writers hold, `version` and `faults`. Every object file is
+/// replaced atomically, so readers in other processes need no lock and a process killed at any point leaves files
+/// that all parse.
 final class SimulatorStore: @unchecked Sendable {
     let directory: String
     private let lockPath: String
-    private let indexPath: String
-    private let dirtyPath: String
     let faultsPath: String
     let versionPath: String
-
-    // The last index read, reused while `index` on disk is still that file. The file is held open, so its inode
-    // cannot be freed and reused by a later index: same device and inode means the same, unchanged file (index
-    // files are only ever replaced by rename, never rewritten in place).
-    private var cache: (fd: Int32, device: UInt64, inode: UInt64, index: SimulatorIndex)?
-    private var cacheMutex = pthread_mutex_t()
 
     init(directory: String) throws(POSIXFailure) {
         var trimmed = directory
         while trimmed.count > 1 && trimmed.hasSuffix("/") { trimmed.removeLast() }
         self.directory = trimmed
         lockPath = trimmed + "/lock"
-        indexPath = trimmed + "/index"
-        dirtyPath = trimmed + "/dirty"
         faultsPath = trimmed + "/faults.json"
         versionPath = trimmed + "/version.json"
-        pthread_mutex_init(&cacheMutex, nil)
+        // The folders exist after the first use: one stat instead of a walk from `/` for each.
+        if POSIXFiles.exists(trimmed + "/compartments") { return }
         try POSIXFiles.makeDirectory(trimmed, mode: 0o700)
         for kind in HCNResourceKind.allCases {
             try POSIXFiles.makeDirectory(folder(kind), mode: 0o700)
         }
-    }
-
-    deinit {
-        if let cache { close(cache.fd) }
-        pthread_mutex_destroy(&cacheMutex)
+        for name in SimulatorCatalog.folders where name != "compartments" {
+            try POSIXFiles.makeDirectory(trimmed + "/" + name, mode: 0o700)
+        }
+        for kind in HCNResourceKind.allCases {
+            try POSIXFiles.makeDirectory(trimmed + "/names/" + kind.rawValue, mode: 0o700)
+            try POSIXFiles.makeDirectory(trimmed + "/born/" + kind.rawValue, mode: 0o700)
+        }
+        // A directory from before the catalog (or a new one): the next writer builds the catalog.
+        try StateLock(path: lockPath).setMarker(true)
+        try POSIXFiles.makeDirectory(trimmed + "/compartments", mode: 0o700)
     }
 
     func folder(_ kind: HCNResourceKind) -> String {
@@ -55,53 +53,9 @@ final class SimulatorStore: @unchecked Sendable {
 
     func path(_ kind: HCNResourceKind, _ id: GUID) -> String { "\(folder(kind))/\(id).json" }
 
+    var catalog: SimulatorCatalog { SimulatorCatalog(store: self) }
+
     // MARK: - Reading
-
-    /// The current index, without the lock: the last committed one (or, if there is none yet, one built from the
-    /// object files in memory).
-    func readIndex() throws(POSIXFailure) -> SimulatorIndex {
-        var info = stat()
-        guard stat(indexPath, &info) == 0 else {
-            if errno == ENOENT { return try scan() }
-            throw POSIXFailure("stat", indexPath)
-        }
-        pthread_mutex_lock(&cacheMutex)
-        let cached = cache
-        pthread_mutex_unlock(&cacheMutex)
-        if let cached, cached.device == UInt64(info.st_dev), cached.inode == UInt64(info.st_ino) { return cached.index }
-        let fd = open(indexPath, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else {
-            if errno == ENOENT { return try scan() }
-            throw POSIXFailure("open", indexPath)
-        }
-        let bytes: [UInt8]
-        do {
-            bytes = try POSIXFiles.readAll(fd, path: indexPath)
-        } catch {
-            close(fd)
-            throw error
-        }
-        guard let index = SimulatorIndex.decode(bytes) else {
-            close(fd)
-            return try scan()
-        }
-        remember(index, fd: fd)
-        return index
-    }
-
-    /// Keeps `index` as the cache, with `fd` open on the file it came from (taken over; nil fd clears the cache).
-    private func remember(_ index: SimulatorIndex, fd: Int32) {
-        var info = stat()
-        guard fd >= 0, fstat(fd, &info) == 0 else {
-            if fd >= 0 { close(fd) }
-            return
-        }
-        pthread_mutex_lock(&cacheMutex)
-        let old = cache
-        cache = (fd, UInt64(info.st_dev), UInt64(info.st_ino), index)
-        pthread_mutex_unlock(&cacheMutex)
-        if let old { close(old.fd) }
-    }
 
     /// An object's stored document, nil when it does not exist (any more).
     func document(_ kind: HCNResourceKind, _ id: GUID) throws(POSIXFailure) -> JSONObject? {
@@ -110,53 +64,25 @@ final class SimulatorStore: @unchecked Sendable {
         return object
     }
 
-    /// The index rebuilt from the object files (after a crash between an object write and the index write).
-    func scan() throws(POSIXFailure) -> SimulatorIndex {
-        var index = SimulatorIndex()
-        for kind in [HCNResourceKind.network, .namespace, .endpoint] {
-            var documents: [(GUID, JSONObject)] = []
-            for name in try POSIXFiles.list(folder(kind)) where name.hasSuffix(".json") && !name.hasPrefix(".") {
-                guard let id = GUID(String(name.dropLast(5))), let document = try document(kind, id) else { continue }
-                documents.append((id, document))
-            }
-            // Creation order is not recorded in the files; GUID order keeps a rebuilt index deterministic.
-            documents.sort { $0.0.description < $1.0.description }
-            for (id, document) in documents {
-                switch kind {
-                case .network: index.put(StoredNetwork.record(id: id, document: document))
-                case .endpoint: index.put(StoredEndpoint.record(id: id, document: document))
-                case .namespace: index.put(StoredNamespace.record(id: id, document: document))
-                }
-            }
-        }
-        return index
-    }
-
     // MARK: - Writing
 
-    /// Runs `body` holding the writer lock, with the current index; `body` writes object files through the
-    /// transaction and changes the index, which is written last (the commit point).
+    /// Runs `body` holding the writer lock; `body` writes object files and catalog entries through the
+    /// transaction. A writer that died half-way leaves its mark in the lock file (first byte `1`, see `StateLock`),
+    /// and the next writer rebuilds the catalog.
     func write<T>(_ body: (inout SimulatorTransaction) throws(HCNError) -> T, operation: String) throws(HCNError) -> T {
         let outcome: Result<T, HCNError>
         do {
             let lock = try StateLock(path: lockPath)
             defer { lock.release() }
-            let index = POSIXFiles.exists(dirtyPath) ? try scan() : try readIndex()
-            var transaction = SimulatorTransaction(store: self, index: index, operation: operation)
-            let marker = open(dirtyPath, O_WRONLY | O_CREAT | O_CLOEXEC, 0o600)
-            if marker >= 0 { close(marker) }
+            if try lock.marker() { try repair() }
+            try lock.setMarker(true)
+            var transaction = SimulatorTransaction(store: self, operation: operation)
             do throws(HCNError) {
                 outcome = .success(try body(&transaction))
             } catch {
                 outcome = .failure(error)
             }
-            // What the body wrote before it failed is kept: the index follows the object files.
-            if transaction.changed {
-                try POSIXFiles.writeAtomically(transaction.index.encoded(), to: indexPath, directory: directory)
-                // Still under the lock: the file just renamed into place is the one opened here.
-                remember(transaction.index, fd: open(indexPath, O_RDONLY | O_CLOEXEC))
-            }
-            try POSIXFiles.remove(dirtyPath)
+            try lock.setMarker(false)
         } catch {
             throw SimulatorErrorCatalog.error(
                 operation, SimulatorCode.unspecified.hresult, text: "HNS simulator state: \(error).")
@@ -164,11 +90,29 @@ final class SimulatorStore: @unchecked Sendable {
         return try outcome.get()
     }
 
-    /// Runs `body` holding the writer lock without touching the index (faults, version).
+    /// Runs `body` holding the writer lock without touching objects (faults, version).
     func locked<T>(_ body: () throws(POSIXFailure) -> T) throws(POSIXFailure) -> T {
         let lock = try StateLock(path: lockPath)
         defer { lock.release() }
         return try body()
+    }
+
+    /// Rebuilds every catalog entry from the object files (after a writer died between them). Only after a crash:
+    /// this reads every object.
+    private func repair() throws(POSIXFailure) {
+        for name in SimulatorCatalog.folders { try POSIXFiles.removeTree(directory + "/" + name) }
+        for name in SimulatorCatalog.folders { try POSIXFiles.makeDirectory(directory + "/" + name, mode: 0o700) }
+        for kind in HCNResourceKind.allCases {
+            try POSIXFiles.makeDirectory(directory + "/names/" + kind.rawValue, mode: 0o700)
+            try POSIXFiles.makeDirectory(directory + "/born/" + kind.rawValue, mode: 0o700)
+        }
+        let catalog = self.catalog
+        for kind in [HCNResourceKind.network, .namespace, .endpoint] {
+            for id in try catalog.all(kind) {
+                guard let document = try document(kind, id) else { continue }
+                try SimulatorTransaction.addEntries(kind, id, document, old: nil, catalog: catalog)
+            }
+        }
     }
 }
 
@@ -176,13 +120,12 @@ final class SimulatorStore: @unchecked Sendable {
 struct SimulatorTransaction {
     let store: SimulatorStore
     let operation: String
-    var index: SimulatorIndex
-    private(set) var changed = false
+    let catalog: SimulatorCatalog
 
-    init(store: SimulatorStore, index: SimulatorIndex, operation: String) {
+    init(store: SimulatorStore, operation: String) {
         self.store = store
-        self.index = index
         self.operation = operation
+        self.catalog = store.catalog
     }
 
     private func failure(_ failure: POSIXFailure) -> HCNError {
@@ -190,33 +133,145 @@ struct SimulatorTransaction {
             operation, SimulatorCode.unspecified.hresult, text: "HNS simulator state: \(failure).")
     }
 
-    func document(_ kind: HCNResourceKind, _ id: GUID) throws(HCNError) -> JSONObject? {
-        do { return try store.document(kind, id) } catch { throw failure(error) }
+    func io<T>(_ body: () throws(POSIXFailure) -> T) throws(HCNError) -> T {
+        do { return try body() } catch { throw failure(error) }
     }
 
-    mutating func save(_ kind: HCNResourceKind, _ id: GUID, _ document: JSONObject) throws(HCNError) {
-        do {
+    func document(_ kind: HCNResourceKind, _ id: GUID) throws(HCNError) -> JSONObject? {
+        try io { () throws(POSIXFailure) in try store.document(kind, id) }
+    }
+
+    /// Writes the object: its new catalog entries first, then the file (the commit point), then the removal of
+    /// entries it no longer has.
+    /// `old` is the stored document the caller read in this transaction (nil for a new object).
+    mutating func save(_ kind: HCNResourceKind, _ id: GUID, _ document: JSONObject, old: JSONObject?) throws(HCNError) {
+        try io { () throws(POSIXFailure) in
+            try Self.addEntries(kind, id, document, old: old, catalog: catalog)
             try POSIXFiles.writeAtomically(
                 JSON.object(document).compactBytes(), to: store.path(kind, id), directory: store.folder(kind))
-        } catch {
-            throw failure(error)
+            if let old { try Self.removeEntries(kind, id, old, new: document, catalog: catalog) }
         }
-        switch kind {
-        case .network: index.put(StoredNetwork.record(id: id, document: document))
-        case .endpoint: index.put(StoredEndpoint.record(id: id, document: document))
-        case .namespace: index.put(StoredNamespace.record(id: id, document: document))
-        }
-        changed = true
     }
 
     mutating func delete(_ kind: HCNResourceKind, _ id: GUID) throws(HCNError) {
-        do {
+        try io { () throws(POSIXFailure) in
+            let old = try store.document(kind, id)
             try POSIXFiles.remove(store.path(kind, id))
-            try POSIXFiles.syncDirectory(store.folder(kind))
-        } catch {
-            throw failure(error)
+            if let old { try Self.removeEntries(kind, id, old, new: nil, catalog: catalog) }
+            switch kind {
+            case .network:
+                try POSIXFiles.removeTree(catalog.memberFolder(id))
+                try POSIXFiles.removeTree(store.directory + "/claims/\(id)")
+                try POSIXFiles.removeTree(store.directory + "/ports/\(id)")
+            case .namespace:
+                try POSIXFiles.removeTree(catalog.attachedFolder(id))
+            case .endpoint:
+                break
+            }
         }
-        index.remove(kind, id)
-        changed = true
+    }
+
+    /// The catalog entries `document` has and `old` lacks.
+    static func addEntries(
+        _ kind: HCNResourceKind, _ id: GUID, _ document: JSONObject, old: JSONObject?, catalog: SimulatorCatalog
+    ) throws(POSIXFailure) {
+        if old == nil { try POSIXFiles.createFile(catalog.bornPath(kind, id), "") }
+        switch kind {
+        case .network:
+            if old == nil { try addName(.network, StoredNetwork.record(id: id, document: document).name, id, catalog) }
+        case .namespace:
+            let record = StoredNamespace.record(id: id, document: document)
+            if old == nil { _ = try POSIXFiles.createFile(catalog.compartmentPath(record.compartment), id.description) }
+        case .endpoint:
+            let new = StoredEndpoint.record(id: id, document: document)
+            let before = old.map { StoredEndpoint.record(id: id, document: $0) }
+            if before == nil {
+                try addName(.endpoint, new.name, id, catalog)
+                _ = try POSIXFiles.createFile(catalog.memberFolder(new.network) + "/\(id)", "")
+            }
+            for ip in new.ips where !(before?.ips.contains(ip) ?? false) {
+                guard let address = IPAddress(ip) else { continue }
+                _ = try POSIXFiles.createFile(catalog.claimPath(new.network, address), id.description)
+            }
+            for port in new.ports where !(before?.ports.contains(port) ?? false) {
+                let entry =
+                    catalog.portFolder(new.network, port.port) + "/" + SimulatorCatalog.portEntry(port, owner: id)
+                _ = try POSIXFiles.createFile(entry, "")
+            }
+            if new.mac != before?.mac, let value = StoredEndpoint.macValue(new.mac) {
+                _ = try POSIXFiles.createFile(catalog.macPath(value), id.description)
+            }
+            if let namespace = new.namespace, namespace != before?.namespace {
+                _ = try POSIXFiles.createFile(catalog.attachedFolder(namespace) + "/\(id)", "")
+            }
+        }
+    }
+
+    /// The catalog entries `old` has and `new` (nil after a delete) lacks.
+    static func removeEntries(
+        _ kind: HCNResourceKind, _ id: GUID, _ old: JSONObject, new document: JSONObject?, catalog: SimulatorCatalog
+    ) throws(POSIXFailure) {
+        if document == nil { try POSIXFiles.remove(catalog.bornPath(kind, id)) }
+        switch kind {
+        case .network:
+            if document == nil {
+                try removeName(.network, StoredNetwork.record(id: id, document: old).name, id, catalog)
+            }
+        case .namespace:
+            let record = StoredNamespace.record(id: id, document: old)
+            if document == nil { try POSIXFiles.remove(catalog.compartmentPath(record.compartment), ifHolding: id) }
+        case .endpoint:
+            let before = StoredEndpoint.record(id: id, document: old)
+            let after = document.map { StoredEndpoint.record(id: id, document: $0) }
+            if after == nil {
+                try removeName(.endpoint, before.name, id, catalog)
+                try POSIXFiles.remove(catalog.memberFolder(before.network) + "/\(id)")
+            }
+            for ip in before.ips where !(after?.ips.contains(ip) ?? false) {
+                // The address was this endpoint's alone on the network: the claim is its own.
+                guard let address = IPAddress(ip) else { continue }
+                try POSIXFiles.remove(catalog.claimPath(before.network, address))
+            }
+            for port in before.ports where !(after?.ports.contains(port) ?? false) {
+                try POSIXFiles.remove(
+                    catalog.portFolder(before.network, port.port) + "/" + SimulatorCatalog.portEntry(port, owner: id))
+            }
+            if before.mac != after?.mac, let value = StoredEndpoint.macValue(before.mac) {
+                if try POSIXFiles.remove(catalog.macPath(value), ifHolding: id), value < catalog.macHint(before.network)
+                {
+                    try POSIXFiles.writeAtomically(
+                        Array(String(value, radix: 16).utf8), to: catalog.macHintPath(before.network),
+                        directory: catalog.store.directory + "/claims/\(before.network)")
+                }
+            }
+            if let namespace = before.namespace, namespace != after?.namespace {
+                try POSIXFiles.remove(catalog.attachedFolder(namespace) + "/\(id)")
+            }
+        }
+    }
+
+    private static func addName(_ kind: HCNResourceKind, _ name: String, _ id: GUID, _ catalog: SimulatorCatalog)
+        throws(POSIXFailure)
+    {
+        let path = catalog.namePath(kind, name).path
+        var bytes = try POSIXFiles.readFile(path) ?? []
+        bytes += Array(id.description.utf8) + [UInt8(ascii: "\n")]
+        try POSIXFiles.writeAtomically(bytes, to: path, directory: catalog.store.directory + "/names/" + kind.rawValue)
+    }
+
+    private static func removeName(_ kind: HCNResourceKind, _ name: String, _ id: GUID, _ catalog: SimulatorCatalog)
+        throws(POSIXFailure)
+    {
+        let path = catalog.namePath(kind, name).path
+        guard let bytes = try POSIXFiles.readFile(path) else { return }
+        let mine = Array(id.description.utf8)
+        let kept = bytes.split(separator: UInt8(ascii: "\n")).filter { !$0.elementsEqual(mine) }
+        if kept.isEmpty {
+            try POSIXFiles.remove(path)
+        } else {
+            try POSIXFiles.writeAtomically(
+                Array(kept.joined(separator: [UInt8(ascii: "\n")])) + [UInt8(ascii: "\n")], to: path,
+                directory: catalog.store.directory + "/names/" + kind.rawValue)
+        }
     }
 }

@@ -36,7 +36,7 @@ enum StoredEndpoint {
     // MARK: - Create
 
     static func create(
-        id: GUID, settings: JSONObject, networkID: GUID, network: JSONObject, index: SimulatorIndex,
+        id: GUID, settings: JSONObject, networkID: GUID, network: JSONObject, catalog: SimulatorCatalog,
         reader: DocumentReader
     ) throws(HCNError) -> JSONObject {
         let request = isV1(settings) ? fromV1(settings) : settings
@@ -45,15 +45,14 @@ enum StoredEndpoint {
         let flags = try reader.read { () throws(JSONFieldError) in try fields.unsigned("Flags") } ?? 0
         guard flags <= UInt64(UInt32.max) else { throw reader.fail(.invalidEndpoint) }
         let isRemote = flags & 1 != 0
-        let siblings = index.endpoints.filter { $0.network == networkID }
-
-        let policies = try validatedPolicies(fields.value("Policies"), siblings: siblings, reader: reader)
+        let policies = try validatedPolicies(
+            fields.value("Policies"),
+            taken: { port throws(POSIXFailure) in try catalog.hostPorts(port, on: networkID, excluding: nil) },
+            reader: reader)
 
         let subnets = StoredNetwork.subnets(network)
-        var usedAddresses = Set<IPAddress>()
-        for sibling in siblings {
-            for ip in sibling.ips { if let address = IPAddress(ip) { usedAddresses.insert(address) } }
-        }
+        // This request's own addresses; the other endpoints' are claims on the network.
+        var usedAddresses: [IPAddress] = []
         var configurations: [JSON] = []
         var gateway: IPAddress?
         let requested = try reader.read { () throws(JSONFieldError) in try fields.objects("IpConfigurations") } ?? []
@@ -79,14 +78,19 @@ enum StoredEndpoint {
             }
             // Two endpoints with one address on a network: HNS answers "The object already exists." (0x80071392),
             // the failure flannel's host-gw nodes hit when a pod gets the .2 of <network>_ep.
-            guard usedAddresses.insert(address).inserted else { throw reader.fail(.objectAlreadyExists) }
+            guard !catalog.isClaimed(address, on: networkID), !usedAddresses.contains(address) else {
+                throw reader.fail(.objectAlreadyExists)
+            }
+            usedAddresses.append(address)
             configurations.append(["IpAddress": .string(address.description), "PrefixLength": .integer(Int64(length))])
         }
         if configurations.isEmpty {
             // Remote endpoints describe another node's pod: the caller must say which address.
             if isRemote { throw reader.fail(.invalidEndpoint) }
             guard let subnet = subnets.first else { throw reader.fail(.subnetNotFound) }
-            guard let address = firstFree(in: subnet, used: usedAddresses) else { throw reader.fail(.subnetNotFound) }
+            guard let address = firstFree(in: subnet, isUsed: { catalog.isClaimed($0, on: networkID) }) else {
+                throw reader.fail(.subnetNotFound)
+            }
             configurations.append([
                 "IpAddress": .string(address.description), "PrefixLength": .integer(Int64(subnet.prefix.length)),
             ])
@@ -123,13 +127,20 @@ enum StoredEndpoint {
             guard let given = MACAddress(text) else { throw reader.fail(.invalidEndpoint) }
             mac = given
         } else {
-            var used = Set<UInt64>()
-            used.reserveCapacity(index.endpoints.count)
-            for endpoint in index.endpoints { if let value = macValue(endpoint.mac) { used.insert(value) } }
-            guard let free = firstFreeMAC(StoredNetwork.macRanges(network), used: used) else {
+            let ranges = StoredNetwork.macRanges(network)
+            let hint = catalog.macHint(networkID)
+            guard let free = firstFreeMAC(ranges, from: hint, isUsed: catalog.isMACTaken) else {
                 throw reader.fail(.invalidEndpoint)
             }
             mac = free
+            // With one range every MAC below this one is now taken (with several, their order is not numeric).
+            if ranges.count == 1, let value = macValue(free.description) {
+                try simulatorIO(reader.operation) { () throws(POSIXFailure) in
+                    try POSIXFiles.writeAtomically(
+                        Array(String(value + 1, radix: 16).utf8), to: catalog.macHintPath(networkID),
+                        directory: catalog.store.directory + "/claims/\(networkID)")
+                }
+            }
         }
 
         var document = JSONObject()
@@ -158,23 +169,26 @@ enum StoredEndpoint {
         (version.major == 9 && version.minor >= 3) || version.major > 10 || (version.major == 10 && version.minor >= 4)
     }
 
-    static func firstFree(in subnet: NetworkSubnet, used: Set<IPAddress>) -> IPAddress? {
+    static func firstFree(in subnet: NetworkSubnet, isUsed: (IPAddress) -> Bool) -> IPAddress? {
         var candidate = subnet.prefix.network.adding(1)
         var steps = 0
         while let address = candidate, subnet.prefix.contains(address), steps < 1 << 20 {
-            if !isReserved(address, in: subnet) && !used.contains(address) { return address }
+            if !isReserved(address, in: subnet) && !isUsed(address) { return address }
             candidate = address.adding(1)
             steps += 1
         }
         return nil
     }
 
-    static func firstFreeMAC(_ ranges: [(MACAddress, MACAddress)], used: Set<UInt64>) -> MACAddress? {
+    /// The first MAC of the pool not in use; every value below `hint` is known to be in use.
+    static func firstFreeMAC(_ ranges: [(MACAddress, MACAddress)], from hint: UInt64, isUsed: (UInt64) -> Bool)
+        -> MACAddress?
+    {
         for (start, end) in ranges {
-            let first = start.bytes.reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
+            let first = max(hint, start.bytes.reduce(UInt64(0)) { $0 << 8 | UInt64($1) })
             let last = end.bytes.reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
             guard first <= last else { continue }
-            for value in first...last where !used.contains(value) {
+            for value in first...last where !isUsed(value) {
                 return MACAddress(bytes: (0..<6).map { UInt8(truncatingIfNeeded: value >> (8 * (5 - UInt64($0)))) })
             }
         }
@@ -200,12 +214,13 @@ enum StoredEndpoint {
         return digits == 12 ? value : nil
     }
 
-    static func validatedPolicies(_ value: JSON?, siblings: [EndpointRecord], reader: DocumentReader)
-        throws(HCNError) -> [JSON]
-    {
+    /// `taken` gives the mappings other endpoints of the network hold on one host port.
+    static func validatedPolicies(
+        _ value: JSON?, taken: (UInt16) throws(POSIXFailure) -> [HostPort], reader: DocumentReader
+    ) throws(HCNError) -> [JSON] {
         guard let value, !value.isNull else { return [] }
         guard case .array(let items) = value else { throw reader.fail(.invalidJSON) }
-        var taken = siblings.flatMap(\.ports)
+        var added: [HostPort] = []
         var policies: [JSON] = []
         for item in items {
             let policy = try StoredNetwork.validatedPolicy(item, known: policyTypes, reader: reader)
@@ -227,8 +242,13 @@ enum StoredEndpoint {
                 if let external, external > 0 {
                     let port = HostPort(
                         protocolNumber: UInt32(protocolNumber ?? 0), port: UInt16(external), vip: vip)
-                    if taken.contains(where: { $0.conflicts(with: port) }) { throw reader.fail(.portAlreadyExists) }
-                    taken.append(port)
+                    let others = try simulatorIO(reader.operation) { () throws(POSIXFailure) in
+                        try taken(port.port)
+                    }
+                    if (others + added).contains(where: { $0.conflicts(with: port) }) {
+                        throw reader.fail(.portAlreadyExists)
+                    }
+                    added.append(port)
                 }
             case "ProviderAddress":
                 let address = try policyRead(reader) { () throws(JSONFieldError) in

@@ -13,7 +13,7 @@ enum StoredNamespace {
             type: document["Type"]?.stringValue ?? "Host")
     }
 
-    static func create(id: GUID, settings: JSONObject, index: SimulatorIndex, reader: DocumentReader)
+    static func create(id: GUID, settings: JSONObject, catalog: SimulatorCatalog, reader: DocumentReader)
         throws(HCNError) -> JSONObject
     {
         let fields = JSONFields(object: settings, path: "")
@@ -26,8 +26,8 @@ enum StoredNamespace {
             try fields.integer("NamespaceId", in: 0...Int64(UInt32.max))
         }
         // Compartment 1 is the host's default compartment; HNS numbers new ones after the highest in use.
-        let compartment =
-            given.flatMap { $0 == 0 ? nil : $0 } ?? Int64(max(1, index.namespaces.map(\.compartment).max() ?? 1) + 1)
+        let highest = try simulatorIO(reader.operation) { () throws(POSIXFailure) in try catalog.highestCompartment() }
+        let compartment = given.flatMap { $0 == 0 ? nil : $0 } ?? Int64(highest) + 1
         var document = JSONObject()
         document["Id"] = .string(id.description)
         document["NamespaceId"] = .integer(compartment)
@@ -36,20 +36,16 @@ enum StoredNamespace {
         return document
     }
 
-    static func members(_ id: GUID, index: SimulatorIndex) -> [GUID] {
-        index.endpoints.filter { $0.namespace == id }.map(\.id)
-    }
-
     /// The v2 document HNS returns: the stored one with `Resources` listing the member endpoints.
-    static func view(_ document: JSONObject, id: GUID, index: SimulatorIndex) -> JSONObject {
-        let resources: [JSON] = members(id, index: index).map {
+    static func view(_ document: JSONObject, id: GUID, members: [GUID]) -> JSONObject {
+        let resources: [JSON] = members.map {
             ["Type": "Endpoint", "Data": ["Id": .string($0.description)]]
         }
         return document.inserting("Resources", .array(resources), before: "SchemaVersion")
     }
 
-    static func v1View(_ document: JSONObject, id: GUID, index: SimulatorIndex) -> JSONObject {
-        let resources: [JSON] = members(id, index: index).map {
+    static func v1View(_ document: JSONObject, id: GUID, members: [GUID]) -> JSONObject {
+        let resources: [JSON] = members.map {
             ["Type": "Endpoint", "Data": ["Id": .string($0.description)]]
         }
         var view = JSONObject()

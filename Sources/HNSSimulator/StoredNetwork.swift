@@ -24,9 +24,9 @@ enum StoredNetwork {
         "L4Proxy", "LayerConstraint", "NetworkACL", "NeighborDiscovery",
     ]
     static let subnetPolicyTypes = ["VLAN", "VSID"]
-    static let minimumVersion: [String: (Int, Int)] = [
-        "RemoteSubnetRoute": (9, 2), "HostRoute": (9, 2), "VxlanPort": (10, 3), "SetPolicy": (13, 0),
-        "L4WFPPROXY": (13, 2), "TierAcl": (14, 0), "NetworkACL": (15, 0),
+    static let minimumVersion: [(type: String, version: (Int, Int))] = [
+        ("RemoteSubnetRoute", (9, 2)), ("HostRoute", (9, 2)), ("VxlanPort", (10, 3)), ("SetPolicy", (13, 0)),
+        ("L4WFPPROXY", (13, 2)), ("TierAcl", (14, 0)), ("NetworkACL", (15, 0)),
     ]
     /// VSID range HNS accepts for Overlay (research §4.3).
     static let vsidRange: ClosedRange<Int64> = 4096...16_777_214
@@ -43,7 +43,7 @@ enum StoredNetwork {
 
     // MARK: - Create
 
-    static func create(id: GUID, settings: JSONObject, index: SimulatorIndex, reader: DocumentReader)
+    static func create(id: GUID, settings: JSONObject, catalog: SimulatorCatalog, reader: DocumentReader)
         throws(HCNError) -> JSONObject
     {
         let request = isV1(settings) ? try fromV1(settings, reader: reader) : settings
@@ -51,7 +51,10 @@ enum StoredNetwork {
         let name = try reader.read { () throws(JSONFieldError) in try fields.string("Name") } ?? ""
         let typeText = try reader.read { () throws(JSONFieldError) in try fields.string("Type") } ?? "NAT"
         guard let type = canonical(typeText, in: types) else { throw reader.fail(.invalidNetworkType) }
-        if !name.isEmpty && index.networks.contains(where: { sameText($0.name, name) }) {
+        let sameName = try simulatorIO(reader.operation) { () throws(POSIXFailure) in
+            try catalog.ids(.network, named: name)
+        }
+        if !name.isEmpty && !sameName.isEmpty {
             throw reader.fail(.networkAlreadyExists)
         }
 
@@ -111,7 +114,7 @@ enum StoredNetwork {
         }
         guard let type = canonical(typeText, in: known) else { throw reader.fail(.invalidPolicyType) }
         // Policy types newer than the HNS version are unknown to it (version ranges of research §6).
-        if let minimum = minimumVersion[type] {
+        if let minimum = minimumVersion.first(where: { $0.type == type })?.version {
             let version = reader.version()
             if (version.major, version.minor) < minimum { throw reader.fail(.invalidPolicyType) }
         }

@@ -23,18 +23,11 @@ struct V1Call {
     }
 
     private func objects(_ kind: HCNResourceKind, _ parts: [String]) throws(HCNError) -> String {
-        let index = try simulator.currentIndex("HNSCall")
         if parts.count == 1 {
-            let ids: [GUID]
-            switch kind {
-            case .network: ids = index.networks.map(\.id)
-            case .endpoint: ids = index.endpoints.map(\.id)
-            case .namespace: ids = index.namespaces.map(\.id)
-            }
-            return success(.array(ids.compactMap { simulator.v1Document(kind, $0, index: index) }))
+            let ids = try simulatorIO("HNSCall") { () throws(POSIXFailure) in try simulator.catalog.listed(kind) }
+            return success(.array(ids.compactMap { simulator.v1Document(kind, $0) }))
         }
-        guard parts.count == 2, let id = GUID(parts[1]), index.contains(kind, id),
-            let document = simulator.v1Document(kind, id, index: index)
+        guard parts.count == 2, let id = GUID(parts[1]), let document = simulator.v1Document(kind, id)
         else { return failure(kind == .endpoint ? .endpointNotFound : .elementNotFound) }
         return success(document)
     }

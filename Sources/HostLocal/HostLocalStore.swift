@@ -23,7 +23,7 @@ public struct HostLocalAllocation: Sendable, Equatable {
 /// Allocation follows host-local's order: the address after the set's `last_reserved_ip`, round-robin through the
 /// set's ranges, skipping the gateway. Where wincni differs, it is on the safe side: a repeated allocation for the same
 /// container and interface returns the address it already holds (host-local fails), the network and IPv4 broadcast
-/// addresses and the `excluding` addresses are never handed out, and new files are fsynced.
+/// addresses and the `excluding` addresses are never handed out.
 public struct HostLocalStore: Sendable {
     public let config: HostLocalConfig
     public let networkName: String
@@ -48,16 +48,21 @@ public struct HostLocalStore: Sendable {
     /// a range set in which they already hold an address (written by wincni or by the Go plugin) returns that
     /// address. `excluding` addresses are never handed out (the L2Bridge `.2`). If any range set fails, the
     /// addresses this call reserved are released again.
-    public func allocate(containerID: String, ifname: String, excluding: Set<IPAddress> = [])
-        throws(HostLocalError) -> [HostLocalAllocation]
-    {
+    ///
+    /// `knownNew` is for a caller that knows the container holds nothing yet (the plugin, when HNS has no
+    /// endpoint for it): then nothing is listed or read, and O_EXCL creates from after `last_reserved_ip` find the
+    /// free address (round-robin makes the first try succeed almost always). Whatever an interrupted earlier call
+    /// left is released by DEL's owner scan or GC.
+    public func allocate(
+        containerID: String, ifname: String, excluding: [IPAddress] = [], knownNew: Bool = false
+    ) throws(HostLocalError) -> [HostLocalAllocation] {
         let owner = try Owner(containerID: containerID, ifname: ifname)
         guard let store = try StoreDirectory(path: directory, create: true) else {
             throw HostLocalError(.io, path: directory, "the store directory could not be created")
         }
-        let excluded = Set(excluding.map(goCanonical))
+        let excluded = excluding.map(goCanonical)
         let sets = config.rangeSets.map { $0.map(\.resolved) }
-        let scan = try self.scan(store, owner: owner, readOnlyWithin: sets)
+        let scan = knownNew ? Scan() : try self.scan(store, owner: owner, readOnlyWithin: sets)
 
         var created: [String] = []
         var allocations: [HostLocalAllocation] = []
@@ -74,10 +79,8 @@ public struct HostLocalStore: Sendable {
                 created.append(name)
                 allocations.append(allocation(address, in: range))
             }
-            if !created.isEmpty { try store.sync() }
         } catch {
             for name in created { try? store.remove(name) }
-            try? store.sync()
             throw error
         }
         return allocations
@@ -93,7 +96,51 @@ public struct HostLocalStore: Sendable {
         let names = scan.ownedNames.isEmpty ? scan.legacyNames : scan.ownedNames
         guard !names.isEmpty else { return }
         for name in names { try store.remove(name) }
-        try store.sync()
+    }
+
+    /// Releases what containerID+ifname hold when the caller knows their addresses (the plugin reads them from
+    /// the HNS endpoint): each file is opened, its owner checked and removed, with no directory scan. When a file
+    /// is missing or held by someone else, falls back to `release(containerID:ifname:)`'s scan.
+    public func release(containerID: String, ifname: String, addresses: [IPAddress]) throws(HostLocalError) {
+        let owner = try Owner(containerID: containerID, ifname: ifname)
+        guard !addresses.isEmpty else { return try release(containerID: containerID, ifname: ifname) }
+        guard let store = try StoreDirectory(path: directory, create: false) else { return }
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: owner.content.count + 64, alignment: 1)
+        defer { buffer.deallocate() }
+        var names: [String] = []
+        for address in addresses {
+            let plain = goText(address)
+            let escaped = String(
+                decoding: plain.utf8.map { $0 == UInt8(ascii: ":") ? UInt8(ascii: "_") : $0 }, as: UTF8.self)
+            let name = escapesColonsInFileNames ? escaped : plain
+            guard let count = store.read(name, into: buffer), count < buffer.count,
+                owner.match(UnsafeRawBufferPointer(rebasing: buffer[..<count])) == .current
+            else {
+                // Not where expected (the other spelling, a legacy file, or gone): the full scan decides.
+                let scan = try self.scan(store, owner: owner, readOnlyWithin: nil)
+                for name in scan.ownedNames.isEmpty ? scan.legacyNames : scan.ownedNames { try store.remove(name) }
+                return
+            }
+            names.append(name)
+        }
+        for name in names { try store.remove(name) }
+    }
+
+    /// Removes, under one lock and with one scan, every reservation whose owner `keep` rejects (GC); returns how
+    /// many distinct owners lost reservations. Files of older host-local versions have an empty `ifname`.
+    public func releaseAll(keeping keep: (_ containerID: String, _ ifname: String) -> Bool) throws(HostLocalError)
+        -> Int
+    {
+        guard let store = try StoreDirectory(path: directory, create: false) else { return 0 }
+        var released = Set<String>()
+        for name in try store.fileNames() {
+            guard StoreName.address(fromFileName: name) != nil else { continue }
+            let owner = Owner.parse(store.read(name, limit: 4096)?.bytes ?? [])
+            if keep(owner.containerID, owner.ifname) { continue }
+            try store.remove(name)
+            released.insert(owner.containerID + "\r\n" + owner.ifname)
+        }
+        return released.count
     }
 
     /// Removes the reservation of `address` whoever holds it (for garbage collection of files with no usable
@@ -106,7 +153,6 @@ public struct HostLocalStore: Sendable {
             decoding: plain.utf8.map { $0 == UInt8(ascii: ":") ? UInt8(ascii: "_") : $0 }, as: UTF8.self)
         try store.remove(plain)
         if escaped != plain { try store.remove(escaped) }
-        try store.sync()
     }
 
     /// Every reserved address with its owner, sorted by address. A file written by an older host-local has an
@@ -165,7 +211,7 @@ public struct HostLocalStore: Sendable {
     /// O_EXCL still decides.
     private func reserve(
         in set: [HostLocalConfig.Range], setIndex: Int, store: StoreDirectory, owner: Owner, taken: Set<IPAddress>,
-        excluded: Set<IPAddress>
+        excluded: [IPAddress]
     ) throws(HostLocalError) -> (IPAddress, HostLocalConfig.Range, String) {
         var rangeIndex = 0
         var current: IPAddress? = nil
@@ -199,7 +245,7 @@ public struct HostLocalStore: Sendable {
             let range = set[rangeIndex]
             if candidate == range.effectiveGateway || candidate == range.subnet.network
                 || (candidate.isIPv4 && candidate == range.subnet.masked.lastAddress)
-                || excluded.contains(candidate) || taken.contains(candidate)
+                || excluded.contains(candidate) || (!taken.isEmpty && taken.contains(candidate))
             {
                 continue
             }

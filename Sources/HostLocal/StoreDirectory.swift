@@ -51,8 +51,9 @@ final class StoreDirectory {
     }
 
     /// Creates `name` with `content` unless it exists (false then). O_EXCL makes the reservation atomic even
-    /// against a writer that ignores the lock; the fsync makes it survive a crash once the caller syncs the
-    /// directory. A file that cannot be written completely is removed again.
+    /// against a writer that ignores the lock. A file that cannot be written completely is removed again.
+    // Not synced, as the Go host-local syncs none of its files: after a node reboot every pod is added again and
+    // GC reclaims what a lost write leaves behind.
     func createExclusive(_ name: String, content: [UInt8]) throws(HostLocalError) -> Bool {
         let file = openat(directory, name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0o600)
         if file < 0 {
@@ -63,8 +64,6 @@ final class StoreDirectory {
         var failure: HostLocalError?
         if let error = writeAll(file, content) {
             failure = systemError("write", name, error)
-        } else if fsync(file) != 0 {
-            failure = systemError("fsync", name, errno)
         }
         close(file)
         if let failure {
@@ -112,11 +111,6 @@ final class StoreDirectory {
             let error = errno
             if error != ENOENT { throw systemError("remove", name, error) }
         }
-    }
-
-    /// Makes created and removed names durable.
-    func sync() throws(HostLocalError) {
-        if fsync(directory) != 0 { throw systemError("fsync", path, errno) }
     }
 
     /// The names of the entries that may be regular files (directories and symbolic links left out).

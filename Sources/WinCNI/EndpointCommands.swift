@@ -32,6 +32,8 @@ struct EndpointCommands {
         let ipam = try IPAMBackend(config: config, invocation: invocation)
         var undo: [(String, () throws -> Void)] = []
         do throws(WinCNIError) {
+            // Always the idempotent allocation (host-local returns what this pod already holds): a runtime that breaks the
+            // spec and runs two ADDs of one pod at once then gets one address, not two endpoints with two addresses.
             let addresses = try ipam.allocate(containerID: containerID, ifname: ifname, mode: config.mode)
             undo.append(
                 (
@@ -194,14 +196,17 @@ struct EndpointCommands {
         let name = EndpointNaming.endpointName(containerID: containerID, netns: request.netns, network: config.name)
         // The endpoint goes first: releasing the IP while HNS still holds it could hand it to another pod. win-bridge
         // releases first and leaves the endpoint behind when IPAM fails.
+        var addresses: [IPAddress] = []
         for _ in 0..<Self.maximumStaleEndpoints {
             guard let endpoint = try hns("look up endpoint \(quoted(name))", { try client.endpoint(named: name) })
             else {
+                // The endpoint named the pod's addresses: host-local opens those files instead of scanning.
                 try IPAMBackend(config: config, invocation: invocation).release(
-                    containerID: containerID, ifname: request.ifname ?? "eth0")
+                    containerID: containerID, ifname: request.ifname ?? "eth0", addresses: addresses)
                 return
             }
             try remove(endpoint)
+            addresses += endpoint.ipConfigurations.compactMap { IPAddress($0.ipAddress) }
         }
         throw .internalFailure("endpoint \(quoted(name)) keeps reappearing after being deleted")
     }

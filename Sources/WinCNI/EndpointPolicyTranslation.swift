@@ -93,17 +93,18 @@ enum PolicyKind: Equatable {
         }
     }
 
-    /// HNS's spelling of each setting, and the v1 keys that become them.
-    private var keys: (canonical: [String], renames: [String: String]) {
+    /// HNS's spelling of each setting, and the v1 keys that become them (lists, not dictionaries: the first
+    /// String-keyed hash table of a run costs a scan of the binary's conformance records).
+    private var keys: (canonical: [String], renames: [(String, String)]) {
         switch self {
         case .outboundNAT:
             return (
                 ["VirtualIP", "Exceptions", "Destinations", "Flags", "MaxPortPoolUsage"],
-                ["exceptionlist": "Exceptions", "vip": "VirtualIP"]
+                [("exceptionlist", "Exceptions"), ("vip", "VirtualIP")]
             )
-        case .sdnRoute: return (["DestinationPrefix", "NextHop", "NeedEncap", "AutomaticEndpointMonitor"], [:])
-        case .providerAddress: return (["ProviderAddress"], ["pa": "ProviderAddress"])
-        case .portMapping: return (["Protocol", "InternalPort", "ExternalPort", "VIP", "Flags"], [:])
+        case .sdnRoute: return (["DestinationPrefix", "NextHop", "NeedEncap", "AutomaticEndpointMonitor"], [])
+        case .providerAddress: return (["ProviderAddress"], [("pa", "ProviderAddress")])
+        case .portMapping: return (["Protocol", "InternalPort", "ExternalPort", "VIP", "Flags"], [])
         case .acl:
             return (
                 [
@@ -111,9 +112,9 @@ enum PolicyKind: Equatable {
                     "RemotePorts",
                     "RuleType", "Priority", "Id",
                 ],
-                ["protocol": "Protocols", "localport": "LocalPorts", "remoteport": "RemotePorts"]
+                [("protocol", "Protocols"), ("localport", "LocalPorts"), ("remoteport", "RemotePorts")]
             )
-        case .other: return ([], [:])
+        case .other: return ([], [])
         }
     }
 
@@ -121,16 +122,17 @@ enum PolicyKind: Equatable {
     func normalize(_ settings: ConfigFields) throws(WinCNIError) -> JSONObject {
         let (canonical, renames) = keys
         var result = JSONObject()
-        var original: [String: String] = [:]
+        var original: [(name: String, key: String)] = []
         for (key, value) in settings.object {
             let lower = key.lowercased()
-            let name = renames[lower] ?? canonical.first { $0.lowercased() == lower } ?? key
+            let name = renames.first { $0.0 == lower }?.1 ?? canonical.first { $0.lowercased() == lower } ?? key
             if value.isNull { continue }
             result[name] = value
-            original[name] = key
+            original.removeAll { $0.name == name }
+            original.append((name, key))
         }
         func path(_ name: String) -> String {
-            let key = original[name] ?? name
+            let key = original.first { $0.name == name }?.key ?? name
             return settings.path.isEmpty ? key : "\(settings.path).\(key)"
         }
         switch self {

@@ -48,6 +48,9 @@ enum FileSystem {
     /// Returns the directories it created, outermost first, so a caller that fails later can take them away again.
     @discardableResult
     static func makeDirectories(_ path: String, mode: mode_t) throws(FileSystemError) -> [String] {
+        // The directory exists after the first pod: one mkdir instead of a walk from `/`.
+        if mkdir(path, mode) == 0 { return [path] }
+        if errno == EEXIST { return [] }
         var current = path.hasPrefix("/") ? "/" : ""
         var created: [String] = []
         for component in path.split(separator: "/") {
@@ -103,9 +106,10 @@ enum FileSystem {
     }
 
     /// Removes `path`; a missing file is success.
+    // Not synced: a removal lost in a crash leaves a saved config that the next DEL or GC removes again, whereas
+    // a lost write (synced above) would leave DEL without the delegate.
     static func remove(_ path: String) throws(FileSystemError) {
         if unlink(path) != 0 && errno != ENOENT { throw FileSystemError(path: path, code: errno, doing: "remove") }
-        syncDirectory(of: path)
     }
 
     /// The names in `directory` (without `.` and `..`); a missing directory has none.

@@ -19,16 +19,18 @@ struct FlannelMeta {
         let document = try config.delegateDocument(env)
         let path = try savedConfigPath(config, invocation)
         let existed = FileSystem.exists(path)
+        // Serialized once: the saved file and the delegate's stdin are the same bytes.
+        let bytes = document.compactBytes()
         var createdDirectories: [String] = []
         do {
             createdDirectories = try FileSystem.makeDirectories(config.dataDir, mode: 0o700)
-            try FileSystem.writeAtomically(path, document.compactBytes(), mode: 0o600)
+            try FileSystem.writeAtomically(path, bytes, mode: 0o600)
         } catch {
             FileSystem.removeEmptyDirectories(createdDirectories)
             throw .io(path: error.path, message: error.message)
         }
         do throws(WinCNIError) {
-            guard let result = try runDelegate(document, command: .add, invocation) else {
+            guard let result = try runDelegate(document, command: .add, invocation, bytes: bytes) else {
                 throw .internalFailure("delegate \(quoted(config.delegateType)) returned no result")
             }
             return result
@@ -145,10 +147,10 @@ struct FlannelMeta {
     }
 
     /// Runs the delegate for `command` with `document` as its stdin.
-    private func runDelegate(_ document: JSON, command: CNICommand, _ invocation: Invocation) throws(WinCNIError)
-        -> CNIResult?
-    {
-        let bytes = document.compactBytes()
+    private func runDelegate(
+        _ document: JSON, command: CNICommand, _ invocation: Invocation, bytes serialized: [UInt8]? = nil
+    ) throws(WinCNIError) -> CNIResult? {
+        let bytes = serialized ?? document.compactBytes()
         let type = document[goKey: "type"]?.stringValue ?? "win-bridge"
         guard PluginKind.inProcessTypes.contains(type) else {
             do {

@@ -37,18 +37,24 @@ enum IPAMBackend {
 
     /// One address per family (or per host-local range set). `excluding` is the L2Bridge `.2`, which flanneld's
     /// `<network>_ep` holds: Go host-local hands it out first and HNS then fails the first pod with 0x1392.
-    func allocate(containerID: String, ifname: String, mode: NetworkMode) throws(WinCNIError) -> [IPAMAddress] {
+    func allocate(containerID: String, ifname: String, mode: NetworkMode)
+        throws(WinCNIError) -> [IPAMAddress]
+    {
         switch self {
         case .hns: return []
         case .hostLocal(let store):
-            var excluded = Set<IPAddress>()
+            var excluded: [IPAddress] = []
             if mode == .l2bridge {
                 for range in store.config.rangeSets.joined() {
-                    if let gateway = EndpointAddressing.bridgeGateway(for: range.subnet) { excluded.insert(gateway) }
+                    if let gateway = EndpointAddressing.bridgeGateway(for: range.subnet), !excluded.contains(gateway) {
+                        excluded.append(gateway)
+                    }
                 }
             }
             do {
-                return try store.allocate(containerID: containerID, ifname: ifname, excluding: excluded).map {
+                return try store.allocate(
+                    containerID: containerID, ifname: ifname, excluding: excluded
+                ).map {
                     IPAMAddress(address: $0.address, gateway: $0.gateway)
                 }
             } catch {
@@ -68,12 +74,17 @@ enum IPAMBackend {
         }
     }
 
-    /// Gives the container's addresses back; nothing held is success.
-    func release(containerID: String, ifname: String) throws(WinCNIError) {
+    /// Gives the container's addresses back; nothing held is success. `addresses` (from the HNS endpoint) lets
+    /// host-local open just those files instead of scanning its store.
+    func release(containerID: String, ifname: String, addresses: [IPAddress] = []) throws(WinCNIError) {
         switch self {
         case .hns: return
         case .hostLocal(let store):
-            do { try store.release(containerID: containerID, ifname: ifname) } catch { throw Self.mapped(error) }
+            do {
+                try store.release(containerID: containerID, ifname: ifname, addresses: addresses)
+            } catch {
+                throw Self.mapped(error)
+            }
         case .delegated(let type, let delegator, let stdin):
             do {
                 _ = try delegator.delegate(type, command: .del, stdin: stdin)
@@ -100,14 +111,9 @@ enum IPAMBackend {
         case .hns: return 0
         case .hostLocal(let store):
             do {
-                var released = Set<GCAttachment>()
-                for reservation in try store.reservations() {
-                    let owner = GCAttachment(containerID: reservation.containerID, ifname: reservation.ifname)
-                    if valid.contains(owner) || released.contains(owner) { continue }
-                    try store.release(containerID: owner.containerID, ifname: owner.ifname)
-                    released.insert(owner)
+                return try store.releaseAll { containerID, ifname in
+                    valid.contains(GCAttachment(containerID: containerID, ifname: ifname))
                 }
-                return released.count
             } catch {
                 throw Self.mapped(error)
             }

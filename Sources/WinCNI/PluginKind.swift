@@ -40,7 +40,7 @@ public enum PluginKind: Sendable, Equatable {
     }
 
     /// The types that run inside this binary (a flannel delegate of one of these is not exec'd).
-    static let inProcessTypes: Set<String> = ["win-bridge", "sdnbridge", "win-overlay", "sdnoverlay", "wincni"]
+    static let inProcessTypes = ["win-bridge", "sdnbridge", "win-overlay", "sdnoverlay", "wincni"]
 
     /// The Microsoft windows-container-networking plugins read their switches from `optionalFlags`.
     static func isSDNType(_ type: String) -> Bool { type == "sdnbridge" || type == "sdnoverlay" }

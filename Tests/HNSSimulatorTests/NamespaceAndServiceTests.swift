@@ -163,6 +163,7 @@ struct NamespaceAndServiceTests {
         try node.createNetwork()
         var info = stat()
         #expect(stat(node.directory, &info) == 0 && info.st_mode & 0o777 == 0o700)
-        #expect(stat(node.directory + "/index", &info) == 0 && info.st_mode & 0o777 == 0o600)
+        #expect(stat(node.directory + "/names", &info) == 0 && info.st_mode & 0o777 == 0o700)
+        #expect(stat(node.directory + "/names/Network/cbr0", &info) == 0 && info.st_mode & 0o777 == 0o600)
     }
 }

@@ -6,38 +6,51 @@ import Testing
 
 @Suite("HNS simulator: state directory and C ABI")
 struct StateAndABITests {
-    @Test("a lost index is rebuilt from the object files")
-    func missingIndex() throws {
+    @Test("after a crash, the next writer rebuilds the name and claim files from the object files")
+    func lostCatalog() throws {
         let node = try SimulatedNode()
         let network = try node.createNetwork()
         try node.createEndpoint(network: network, name: "a")
-        try FileManager.default.removeItem(atPath: node.directory + "/index")
-        let fresh = try HNSSimulator.functionTableService(directory: node.directory)
-        let ids = try fresh.enumerate(.endpoint, query: #"{"Filter":"{\"Name\":\"a\"}"}"#)
-        #expect((try JSON.parse(ids).arrayValue ?? []).count == 1)
-        // The next writer writes it again, with the new object.
+        try FileManager.default.removeItem(atPath: node.directory + "/names")
+        try FileManager.default.removeItem(atPath: node.directory + "/claims")
+        // The mark a writer that died leaves: the lock file's first byte is 1.
+        try "1".write(toFile: node.directory + "/lock", atomically: false, encoding: .utf8)
+        // The next writer rebuilds them, with the new object.
         try node.createEndpoint(network: network, name: "b")
-        #expect(FileManager.default.fileExists(atPath: node.directory + "/index"))
+        #expect(FileManager.default.fileExists(atPath: node.directory + "/names/Endpoint/a"))
+        #expect(try node.enumerate(.endpoint, filter: #"{"Name":"a"}"#).count == 1)
         #expect(try node.enumerate(.endpoint, filter: nil).count == 2)
+        #expect(try String(contentsOfFile: node.directory + "/lock", encoding: .utf8) == "0")
     }
 
-    @Test("after a writer died between an object file and the index, the next writer rebuilds the index")
+    @Test("after a writer died between its catalog entries and its object file, the next writer cleans up")
     func interruptedWriter() throws {
         let node = try SimulatedNode()
         let network = try node.createNetwork()
         let endpoint = try node.createEndpoint(network: network, name: "a")
-        // What a writer killed after its object write leaves behind: its marker and an object the index lacks.
+        // An object file without its catalog entries (writers create them first, so only a hand edit leaves this):
+        // listings miss it until the next writer rebuilds the catalog.
         let orphan = try #require(GUID("0F0F0F0F-1111-4222-8333-444455556666"))
         let path = node.directory + "/endpoints/\(guid(endpoint)).json"
         let text = try String(contentsOfFile: path, encoding: .utf8)
             .replacingOccurrences(of: guid(endpoint).description, with: orphan.description)
             .replacingOccurrences(of: "10.244.1.2", with: "10.244.1.50")
         try text.write(toFile: node.directory + "/endpoints/\(orphan).json", atomically: true, encoding: .utf8)
-        #expect(FileManager.default.createFile(atPath: node.directory + "/dirty", contents: Data()))
+        // And one killed before its object write: a claim and a name entry with no object.
+        let ghost = "0E0E0E0E-1111-4222-8333-444455556666"
+        try ghost.write(
+            toFile: node.directory + "/claims/\(guid(network))/10.244.1.60", atomically: true, encoding: .utf8)
+        try (ghost + "\n").write(toFile: node.directory + "/names/Endpoint/ghost", atomically: true, encoding: .utf8)
+        // The mark a writer that died leaves: the lock file's first byte is 1.
+        try "1".write(toFile: node.directory + "/lock", atomically: false, encoding: .utf8)
         #expect(try node.enumerate(.endpoint, filter: nil).count == 1)
+        #expect(try node.enumerate(.endpoint, filter: #"{"Name":"ghost"}"#).isEmpty)
         try node.createEndpoint(network: network, name: "b")
         #expect(try node.enumerate(.endpoint, filter: nil).count == 3)
-        #expect(!FileManager.default.fileExists(atPath: node.directory + "/dirty"))
+        #expect(try node.enumerate(.endpoint, filter: #"{"Name":"a"}"#).count == 2)
+        #expect(try String(contentsOfFile: node.directory + "/lock", encoding: .utf8) == "0")
+        #expect(!FileManager.default.fileExists(atPath: node.directory + "/claims/\(guid(network))/10.244.1.60"))
+        #expect(FileManager.default.fileExists(atPath: node.directory + "/claims/\(guid(network))/10.244.1.50"))
     }
 
     @Test("the C thunks return failures as an HRESULT plus a UTF-16 error record freed with coTaskMemFree")

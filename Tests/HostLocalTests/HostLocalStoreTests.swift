@@ -163,7 +163,7 @@ struct HostLocalStoreTests {
     func excluding() throws {
         let fixture = try Fixture(#"{"subnet":"10.244.1.0/24"}"#)
         defer { fixture.temporary.remove() }
-        let excluded: Set<IPAddress> = [IPAddress("10.244.1.2")!]
+        let excluded: [IPAddress] = [IPAddress("10.244.1.2")!]
         let first = try fixture.store.allocate(containerID: "ctrA", ifname: "eth0", excluding: excluded)
         #expect(fixture.addresses(first) == ["10.244.1.3/24"])
         #expect(!exists(fixture.directory + "/10.244.1.2"))

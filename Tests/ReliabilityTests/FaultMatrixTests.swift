@@ -10,13 +10,12 @@ enum Operations {
     static let add = [
         "HcnEnumerateNetworks", "HcnOpenNetwork", "HcnQueryNetworkProperties", "HcnEnumerateEndpoints",
         "HcnCreateEndpoint", "HcnQueryEndpointProperties", "HcnOpenNamespace", "HcnModifyNamespace",
-        "HcnQueryNamespaceProperties",
     ]
     static let closes = ["HcnCloseNetwork", "HcnCloseEndpoint", "HcnCloseNamespace"]
     /// DEL of an attached pod: find the endpoint, detach it, delete it, look again, release the IP.
     static let del = [
         "HcnEnumerateEndpoints", "HcnOpenEndpoint", "HcnQueryEndpointProperties", "HcnOpenNamespace",
-        "HcnModifyNamespace", "HcnQueryNamespaceProperties", "HcnDeleteEndpoint",
+        "HcnModifyNamespace", "HcnDeleteEndpoint",
     ]
     static let delCloses = ["HcnCloseEndpoint", "HcnCloseNamespace"]
     /// CHECK: the network and the endpoint.
@@ -28,7 +27,7 @@ enum Operations {
     static let gc = [
         "HcnEnumerateNetworks", "HcnOpenNetwork", "HcnQueryNetworkProperties", "HcnEnumerateEndpoints",
         "HcnOpenEndpoint", "HcnQueryEndpointProperties", "HcnOpenNamespace", "HcnModifyNamespace",
-        "HcnQueryNamespaceProperties", "HcnDeleteEndpoint",
+        "HcnDeleteEndpoint",
     ]
 }
 
