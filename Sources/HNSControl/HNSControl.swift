@@ -2,6 +2,7 @@ import ArgumentParser
 import HCN
 import HNSSimulator
 import JSON
+import WinCNI
 
 /// hnsctl's entry point: parses the command line (CONTRACT.md "hnsctl"), picks the HNS backend and runs one
 /// command, returning what to print and the exit status instead of printing or exiting itself.
@@ -49,10 +50,10 @@ public enum HNSControl {
         if let simDirectory {
             directory = simDirectory
         } else if let selector = hnsSelector, !selector.isEmpty {
-            guard selector.hasPrefix("sim:"), selector.count > 4 else {
+            guard let named = HNSBackend.simulatorDirectory(selector: selector) else {
                 return failure("WINCNI_HNS=\(selector): expected sim:DIR (the simulator's state directory)")
             }
-            directory = String(selector.dropFirst(4))
+            directory = named
         } else {
             realTable = platformTable
         }

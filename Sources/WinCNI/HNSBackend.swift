@@ -11,12 +11,19 @@ public enum HNSBackend: Sendable, Equatable {
     public static let variable = "WINCNI_HNS"
     public static let defaultSimulatorDirectory = "/var/lib/wincni/hns"
 
+    /// The simulator directory a `WINCNI_HNS` value names (`sim:DIR`); nil for anything else. hnsctl reads the
+    /// variable the same way.
+    public static func simulatorDirectory(selector: String) -> String? {
+        guard selector.hasPrefix("sim:"), selector.count > 4 else { return nil }
+        return String(selector.dropFirst(4))
+    }
+
     /// The backend `environment` asks for; any other value of WINCNI_HNS is a code-4 error saying what it takes.
     public static func select(_ environment: CNIEnvironment, isWindows: Bool) throws(CNIError) -> HNSBackend {
         guard let value = environment.value(variable) else {
             return isWindows ? .windows : .simulator(directory: defaultSimulatorDirectory)
         }
-        if value.hasPrefix("sim:") && value.count > 4 { return .simulator(directory: String(value.dropFirst(4))) }
+        if let directory = simulatorDirectory(selector: value) { return .simulator(directory: directory) }
         throw CNIError(
             .invalidEnvironment, "\(variable)=\(value) is not understood",
             details: "set \(variable)=sim:DIRECTORY to use the HNS simulator in DIRECTORY, or leave it unset")
