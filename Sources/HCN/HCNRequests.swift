@@ -152,19 +152,29 @@ public struct ModifyRequest: Sendable, Equatable {
     public var endpointID: String? { settings[goKey: "EndpointId"]?.stringValue }
 }
 
-/// `{"Policies":[…]}`: the settings of an endpoint Policy modify request (`PolicyEndpointRequest`).
-public struct PolicyEndpointRequest: Sendable, Equatable {
-    public var policies: [EndpointPolicy]
+/// A policy entry of an HNS object, as a Policy modify request carries it: `EndpointPolicy` or `NetworkPolicy`.
+public protocol HCNPolicyEntry: Sendable, Equatable {
+    init(fields: JSONFields) throws(JSONFieldError)
+    var json: JSON { get }
+}
+
+extension EndpointPolicy: HCNPolicyEntry {}
+extension NetworkPolicy: HCNPolicyEntry {}
+
+/// `{"Policies":[…]}`: the settings of a Policy modify request, `PolicyEndpointRequest` or `PolicyNetworkRequest`.
+public struct PolicyRequest<Policy: HCNPolicyEntry>: Sendable, Equatable {
+    public var policies: [Policy]
     public var original: JSONObject?
 
-    public init(policies: [EndpointPolicy]) {
+    public init(policies: [Policy]) {
         self.policies = policies
         self.original = nil
     }
 
     public init(json: JSON) throws(HCNDecodingError) {
         self = try decodeFields(json, path: "Settings") { (fields) throws(JSONFieldError) in
-            var request = PolicyEndpointRequest(policies: try fields.list("Policies", EndpointPolicy.init(fields:)))
+            let policies = try fields.list("Policies", Policy.init(fields:))
+            var request = PolicyRequest(policies: policies)
             request.original = fields.object
             return request
         }
@@ -177,27 +187,7 @@ public struct PolicyEndpointRequest: Sendable, Equatable {
     }
 }
 
-/// `{"Policies":[…]}`: the settings of a network Policy modify request (`PolicyNetworkRequest`).
-public struct PolicyNetworkRequest: Sendable, Equatable {
-    public var policies: [NetworkPolicy]
-    public var original: JSONObject?
-
-    public init(policies: [NetworkPolicy]) {
-        self.policies = policies
-        self.original = nil
-    }
-
-    public init(json: JSON) throws(HCNDecodingError) {
-        self = try decodeFields(json, path: "Settings") { (fields) throws(JSONFieldError) in
-            var request = PolicyNetworkRequest(policies: try fields.list("Policies", NetworkPolicy.init(fields:)))
-            request.original = fields.object
-            return request
-        }
-    }
-
-    public var json: JSON {
-        var writer = HCNObjectWriter(original: original)
-        writer.array("Policies", policies.map(\.json))
-        return writer.json
-    }
-}
+/// `PolicyEndpointRequest` in hcsshim.
+public typealias PolicyEndpointRequest = PolicyRequest<EndpointPolicy>
+/// `PolicyNetworkRequest` in hcsshim.
+public typealias PolicyNetworkRequest = PolicyRequest<NetworkPolicy>

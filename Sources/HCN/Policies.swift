@@ -127,7 +127,7 @@ public struct EndpointPolicy: Sendable, Equatable {
         self = try decodeFields(json, path: "", EndpointPolicy.init(fields:))
     }
 
-    init(fields: JSONFields) throws(JSONFieldError) {
+    public init(fields: JSONFields) throws(JSONFieldError) {
         document = try PolicyDocument(fields: fields, table: EndpointPolicyType.table)
     }
 
@@ -176,7 +176,7 @@ public struct NetworkPolicy: Sendable, Equatable {
         self = try decodeFields(json, path: "", NetworkPolicy.init(fields:))
     }
 
-    init(fields: JSONFields) throws(JSONFieldError) {
+    public init(fields: JSONFields) throws(JSONFieldError) {
         document = try PolicyDocument(fields: fields, table: NetworkPolicyType.table)
     }
 
