@@ -42,19 +42,7 @@ public final class HCNFunctionTableService: HostNetworkService {
                 }
             }
         }
-        let recordText = takeString(&record)
-        do {
-            try check(result, record: recordText, operation: operation)
-        } catch {
-            // A handle returned together with a failure would leak the object's handle.
-            if let handle { closeRaw(kind, handle) }
-            throw error
-        }
-        guard let handle else {
-            throw HCNError(
-                operation: operation, code: HCNErrorCatalog.invalidPointer, hnsMessage: "HNS returned no handle")
-        }
-        return HCNHandle(kind: kind, raw: handle)
+        return try acceptHandle(handle, result, record: takeString(&record), kind: kind, operation: operation)
     }
 
     public func open(_ kind: HCNResourceKind, id: GUID) throws(HCNError) -> HCNHandle {
@@ -67,9 +55,18 @@ public final class HCNFunctionTableService: HostNetworkService {
         var handle: UnsafeMutableRawPointer?
         var record: UnsafeMutablePointer<UInt16>?
         let result = withGUID(id) { id in function(id, &handle, &record) }
-        let operation = "HcnOpen\(kind.rawValue)"
+        return try acceptHandle(
+            handle, result, record: takeString(&record), kind: kind, operation: "HcnOpen\(kind.rawValue)")
+    }
+
+    /// The handle a Create or Open returned, once the call is known to have succeeded. A handle returned together
+    /// with a failure is closed (it would leak the object's handle); success without a handle is an error.
+    private func acceptHandle(
+        _ handle: UnsafeMutableRawPointer?, _ result: HRESULTValue, record: String?, kind: HCNResourceKind,
+        operation: String
+    ) throws(HCNError) -> HCNHandle {
         do {
-            try check(result, record: takeString(&record), operation: operation)
+            try check(result, record: record, operation: operation)
         } catch {
             if let handle { closeRaw(kind, handle) }
             throw error
