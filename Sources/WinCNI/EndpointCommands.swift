@@ -21,26 +21,43 @@ struct EndpointCommands {
         }
         let network = try requireNetwork(config)
         let name = EndpointNaming.endpointName(containerID: containerID, netns: netns, network: config.name)
+        let ipam = try IPAMBackend(config: config, invocation: invocation)
+        // With host-local, everything from the endpoint lookup to the attached endpoint runs under the container's
+        // lock: a second ADD of this pod (which the spec forbids runtimes to start, but some do) waits and then
+        // finds the endpoint instead of making a second one.
+        let lock = try ipam.lockContainer(containerID, create: true)
+        defer { lock?.release() }
 
         // A retried ADD finds its endpoint already attached: answer from it and create nothing (sdnbridge does
         // this; win-bridge v2 re-adds it to the namespace and, when HNS refuses, releases the IP it still uses).
-        if let existing = try reusableEndpoint(name, network: network, namespace: namespace, invocation) {
+        let lookup = try reusableEndpoint(name, network: network, namespace: namespace, invocation)
+        if let existing = lookup.endpoint {
             invocation.log("wincni: endpoint \(quoted(name)) already in namespace \(namespace): reusing it")
             return result(existing, network: network, config: config, invocation: invocation)
         }
 
-        let ipam = try IPAMBackend(config: config, invocation: invocation)
         var undo: [(String, () throws -> Void)] = []
         do throws(WinCNIError) {
-            // Always the idempotent allocation (host-local returns what this pod already holds): a runtime that breaks the
-            // spec and runs two ADDs of one pod at once then gets one address, not two endpoints with two addresses.
-            let addresses = try ipam.allocate(containerID: containerID, ifname: ifname, mode: config.mode)
+            // Under the lock with no endpoint of this pod in HNS, the pod holds no address (leftovers of a killed
+            // ADD are released by the DEL the runtime sends after a failed ADD, or by GC), so host-local skips
+            // its scan. After clearing a stale endpoint, or without the lock, the idempotent allocation returns
+            // what the pod already holds.
+            let addresses = try ipam.allocate(
+                containerID: containerID, ifname: ifname, mode: config.mode,
+                knownNew: lock != nil && !lookup.clearedStale)
             undo.append(
                 (
                     "release the IP addresses",
                     {
-                        // host-local hands one pod the same addresses on every ADD, so when two ADDs of this pod
-                        // race, the loser's addresses are the winner's: if an endpoint of this pod now exists on
+                        if lock != nil {
+                            // Nobody else can have taken these for this pod while the lock is held.
+                            try ipam.release(
+                                containerID: containerID, ifname: ifname,
+                                addresses: addresses.map(\.address.address))
+                            return
+                        }
+                        // Without the lock (IPAM exec'd or by HNS), two racing ADDs of this pod get the same
+                        // addresses, so the loser's are the winner's: if an endpoint of this pod now exists on
                         // the network, they are in use and not this call's to give back.
                         if let winner = try? client.endpoint(named: name),
                             sameID(winner.hostComputeNetwork, network.id)
@@ -82,15 +99,16 @@ struct EndpointCommands {
     /// The endpoint named `name` if it is already on `network` in `namespace`; stale same-named endpoints (on
     /// another network, as pkg/hns also deletes, or on this one but left outside any namespace or in another one by
     /// an interrupted ADD) are removed first.
+    /// `clearedStale` says whether any was removed.
     private func reusableEndpoint(
         _ name: String, network: HostComputeNetwork, namespace: GUID, _ invocation: Invocation
-    ) throws(WinCNIError) -> HostComputeEndpoint? {
-        for _ in 0..<Self.maximumStaleEndpoints {
+    ) throws(WinCNIError) -> (endpoint: HostComputeEndpoint?, clearedStale: Bool) {
+        for attempt in 0..<Self.maximumStaleEndpoints {
             guard let endpoint = try hns("look up endpoint \(quoted(name))", { try client.endpoint(named: name) })
-            else { return nil }
+            else { return (nil, attempt > 0) }
             let sameNetwork = sameID(endpoint.hostComputeNetwork, network.id)
             let inNamespace = endpoint.hostComputeNamespace.flatMap { GUID($0) } == namespace
-            if sameNetwork && inNamespace { return endpoint }
+            if sameNetwork && inNamespace { return (endpoint, attempt > 0) }
             invocation.log(
                 "wincni: removing stale endpoint \(quoted(name)) (network \(endpoint.hostComputeNetwork), namespace "
                     + "\(endpoint.hostComputeNamespace ?? "none"))")
@@ -194,6 +212,10 @@ struct EndpointCommands {
         let request = invocation.request
         let containerID = request.containerID ?? ""
         let name = EndpointNaming.endpointName(containerID: containerID, netns: request.netns, network: config.name)
+        let ipam = try IPAMBackend(config: config, invocation: invocation)
+        // Not while an ADD of the same container is still at work (no store yet: no ADD got that far).
+        let lock = try ipam.lockContainer(containerID, create: false)
+        defer { lock?.release() }
         // The endpoint goes first: releasing the IP while HNS still holds it could hand it to another pod. win-bridge
         // releases first and leaves the endpoint behind when IPAM fails.
         var addresses: [IPAddress] = []
@@ -201,7 +223,7 @@ struct EndpointCommands {
             guard let endpoint = try hns("look up endpoint \(quoted(name))", { try client.endpoint(named: name) })
             else {
                 // The endpoint named the pod's addresses: host-local opens those files instead of scanning.
-                try IPAMBackend(config: config, invocation: invocation).release(
+                try ipam.release(
                     containerID: containerID, ifname: request.ifname ?? "eth0", addresses: addresses)
                 return
             }

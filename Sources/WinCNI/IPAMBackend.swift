@@ -37,7 +37,10 @@ enum IPAMBackend {
 
     /// One address per family (or per host-local range set). `excluding` is the L2Bridge `.2`, which flanneld's
     /// `<network>_ep` holds: Go host-local hands it out first and HNS then fails the first pod with 0x1392.
-    func allocate(containerID: String, ifname: String, mode: NetworkMode)
+    ///
+    /// `knownNew`: the caller holds the container's lock and HNS has no endpoint of it, so host-local need not
+    /// look for what the container already holds (no scan of the store; see `HostLocalStore.allocate`).
+    func allocate(containerID: String, ifname: String, mode: NetworkMode, knownNew: Bool = false)
         throws(WinCNIError) -> [IPAMAddress]
     {
         switch self {
@@ -53,7 +56,7 @@ enum IPAMBackend {
             }
             do {
                 return try store.allocate(
-                    containerID: containerID, ifname: ifname, excluding: excluded
+                    containerID: containerID, ifname: ifname, excluding: excluded, knownNew: knownNew
                 ).map {
                     IPAMAddress(address: $0.address, gateway: $0.gateway)
                 }
@@ -71,6 +74,17 @@ enum IPAMBackend {
                 throw .ipam(message: "IPAM plugin \(quoted(type)) returned no IP address", code: nil)
             }
             return result.ips.map { IPAMAddress(address: $0.address, gateway: $0.gateway) }
+        }
+    }
+
+    /// Serializes this container's calls on the network (host-local only: its store holds the lock; the other
+    /// backends give nil). Without `create`, a store that does not exist yet gives nil.
+    func lockContainer(_ containerID: String, create: Bool) throws(WinCNIError) -> ContainerLock? {
+        guard case .hostLocal(let store) = self else { return nil }
+        do {
+            return try store.lockContainer(containerID, create: create)
+        } catch {
+            throw Self.mapped(error)
         }
     }
 

@@ -20,6 +20,29 @@ struct HostLocalFastPathTests {
         #expect(fixture.file("last_reserved_ip.0") == "10.0.0.3")
     }
 
+    @Test("the container lock is per container, needs no file of its own, and is gone once released")
+    func containerLock() throws {
+        let fixture = try Fixture(#"{"subnet":"10.0.0.0/24"}"#)
+        defer { fixture.temporary.remove() }
+        // Without create, a store that does not exist is not made and nothing is locked.
+        #expect(try fixture.store.lockContainer("a", create: false) == nil)
+        #expect(!exists(fixture.directory))
+        let lock = try #require(try fixture.store.lockContainer("a"))
+        #expect(fixture.store.isContainerLocked("a"))
+        #expect(!fixture.store.isContainerLocked("b"))
+        // Other containers go on, and the store's own lock (flock, as the Go plugin takes it) is independent.
+        let other = try #require(try fixture.store.lockContainer("b"))
+        _ = try fixture.store.allocate(containerID: "a", ifname: "eth0", knownNew: true)
+        #expect(fixture.file("10.0.0.2") == "a\r\neth0")
+        lock.release()
+        #expect(!fixture.store.isContainerLocked("a"))
+        #expect(fixture.store.isContainerLocked("b"))
+        other.release()
+        #expect(!fixture.store.isContainerLocked("b"))
+        // The lock file is the store's `lock`; no other file appeared.
+        #expect(listing(fixture.directory) == ["10.0.0.2", "last_reserved_ip.0", "lock"])
+    }
+
     @Test("release by address removes the owner's files and leaves the others")
     func releaseByAddress() throws {
         let fixture = try Fixture(#"{"subnet":"10.0.0.0/24"}"#)
