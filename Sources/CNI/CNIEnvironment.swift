@@ -125,15 +125,17 @@ public struct CNIEnvironment: Sendable {
     static func readAll(fileDescriptor: Int32, limit: Int) throws(CNIError) -> [UInt8] {
         if isatty(fileDescriptor) == 1 { return [] }
         var data: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 65536)
+        // Uninitialized scratch space: a config is a few KiB, and zero-filling a large buffer costs more than the read.
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 16384, alignment: 1)
+        defer { buffer.deallocate() }
         while true {
-            let count = buffer.withUnsafeMutableBytes { read(fileDescriptor, $0.baseAddress, $0.count) }
+            let count = read(fileDescriptor, buffer.baseAddress, buffer.count)
             if count == 0 { return data }
             if count < 0 {
                 if errno == EINTR { continue }
                 throw CNIError(.ioFailure, "error reading the network configuration from stdin: \(errnoText())")
             }
-            data.append(contentsOf: buffer[0..<count])
+            data.append(contentsOf: UnsafeRawBufferPointer(rebasing: buffer[0..<count]))
             if data.count > limit {
                 throw CNIError(
                     .decodingFailure,

@@ -98,14 +98,24 @@ public enum CNIParameters {
     /// may itself contain `=` (split at the first one); a pair without `=` or with an empty key is an error.
     public static func parseArgs(_ text: String?) throws(CNIError) -> [(key: String, value: String)] {
         guard let text, !text.isEmpty else { return [] }
+        // Byte-wise: ';' and '=' are ASCII, so UTF-8 splits exactly where characters would.
         var result: [(key: String, value: String)] = []
-        for pair in text.split(separator: ";", omittingEmptySubsequences: true) {
-            guard let equals = pair.firstIndex(of: "="), equals != pair.startIndex else {
-                throw CNIError(
-                    .invalidEnvironment, "CNI_ARGS has an invalid pair \(quoted(String(pair)))",
-                    details: "CNI_ARGS must be KEY=VALUE pairs separated by ';', e.g. IgnoreUnknown=1;K8S_POD_NAME=web")
+        let bytes = text.utf8
+        var start = bytes.startIndex
+        while start != bytes.endIndex {
+            let end = bytes[start...].firstIndex(of: UInt8(ascii: ";")) ?? bytes.endIndex
+            if start != end {
+                let pair = bytes[start..<end]
+                guard let equals = pair.firstIndex(of: UInt8(ascii: "=")), equals != pair.startIndex else {
+                    throw CNIError(
+                        .invalidEnvironment, "CNI_ARGS has an invalid pair \(quoted(String(Substring(pair))))",
+                        details:
+                            "CNI_ARGS must be KEY=VALUE pairs separated by ';', e.g. IgnoreUnknown=1;K8S_POD_NAME=web")
+                }
+                result.append(
+                    (String(Substring(pair[..<equals])), String(Substring(pair[bytes.index(after: equals)...]))))
             }
-            result.append((String(pair[..<equals]), String(pair[pair.index(after: equals)...])))
+            start = end == bytes.endIndex ? end : bytes.index(after: end)
         }
         return result
     }

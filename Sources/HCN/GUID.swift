@@ -80,19 +80,29 @@ public struct GUID: Hashable, Sendable, CustomStringConvertible {
 
     /// Upper-case canonical text, as HNS writes IDs.
     public var description: String {
-        let digits = Array("0123456789ABCDEF".utf8)
-        var text: [UInt8] = []
-        text.reserveCapacity(36)
-        for (index, byte) in bytes.enumerated() {
-            if index == 4 || index == 6 || index == 8 || index == 10 { text.append(UInt8(ascii: "-")) }
-            text.append(digits[Int(byte >> 4)])
-            text.append(digits[Int(byte & 0x0F)])
+        let bytes = self.bytes
+        return String(unsafeUninitializedCapacity: 36) { text in
+            var position = 0
+            for index in 0..<16 {
+                if index == 4 || index == 6 || index == 8 || index == 10 {
+                    text[position] = UInt8(ascii: "-")
+                    position += 1
+                }
+                let byte = bytes[index]
+                text[position] = hexDigit(byte >> 4)
+                text[position + 1] = hexDigit(byte & 0x0F)
+                position += 2
+            }
+            return position
         }
-        return String(decoding: text, as: UTF8.self)
     }
 
     public static func == (lhs: GUID, rhs: GUID) -> Bool { lhs.bytes == rhs.bytes }
     public func hash(into hasher: inout Hasher) { hasher.combine(bytes) }
+}
+
+private func hexDigit(_ value: UInt8) -> UInt8 {
+    value < 10 ? UInt8(ascii: "0") + value : UInt8(ascii: "A") + value - 10
 }
 
 private func hexValue(_ byte: UInt8) -> UInt8? {

@@ -99,7 +99,7 @@ extension JSON {
     func sortedLikeGo() -> JSON {
         switch self {
         case .object(let object):
-            let sorted = object.entries.sorted { Array($0.key.utf8).lexicographicallyPrecedes(Array($1.key.utf8)) }
+            let sorted = object.entries.sorted { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }
             return .object(JSONObject(sorted.map { ($0.key, $0.value.sortedLikeGo()) }))
         case .array(let elements): return .array(elements.map { $0.sortedLikeGo() })
         default: return self

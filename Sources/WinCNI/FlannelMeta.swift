@@ -108,9 +108,7 @@ struct FlannelMeta {
     func savedConfigPath(_ config: FlannelConfig, _ invocation: Invocation) throws(WinCNIError) -> String {
         let sandbox = EndpointNaming.sandboxID(
             containerID: invocation.request.containerID ?? "", netns: invocation.request.netns)
-        if sandbox.isEmpty || sandbox.contains("/") || sandbox.contains("\\") || sandbox.contains("..")
-            || sandbox.contains(":") || sandbox.utf8.contains(0)
-        {
+        if sandbox.isEmpty || !isSafeFileName(sandbox) {
             throw .unsafeContainerID(sandbox)
         }
         let directory = config.dataDir.hasSuffix("/") ? String(config.dataDir.dropLast()) : config.dataDir
@@ -180,4 +178,17 @@ struct FlannelMeta {
         }
         return nil
     }
+}
+
+/// No `/`, backslash, `:` (an NTFS stream), NUL or `..` anywhere: the name stays one file inside its directory.
+func isSafeFileName(_ name: String) -> Bool {
+    var previous: UInt8 = 0
+    for byte in name.utf8 {
+        switch byte {
+        case UInt8(ascii: "/"), UInt8(ascii: "\\"), UInt8(ascii: ":"), 0: return false
+        case UInt8(ascii: ".") where previous == UInt8(ascii: "."): return false
+        default: previous = byte
+        }
+    }
+    return true
 }

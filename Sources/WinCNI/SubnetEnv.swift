@@ -33,11 +33,17 @@ public struct SubnetEnv: Sendable, Equatable {
         var ipv6Subnet: IPPrefix?
         var mtu: UInt32?
         var ipMasq: Bool?
-        for rawLine in text.split(omittingEmptySubsequences: true, whereSeparator: { $0 == "\n" || $0 == "\r\n" }) {
-            let line = String(rawLine).trimmingASCIISpaces()
-            guard !line.isEmpty, !line.hasPrefix("#"), let equals = line.firstIndex(of: "=") else { continue }
-            let key = String(line[..<equals]).trimmingASCIISpaces()
-            let value = String(line[line.index(after: equals)...]).trimmingASCIISpaces()
+        // Lines split on LF bytes; the CR of a CRLF end is trimmed with the other spaces.
+        let bytes = Array(text.utf8)
+        var lineStart = 0
+        while lineStart < bytes.count {
+            let lineEnd = bytes[lineStart...].firstIndex(of: UInt8(ascii: "\n")) ?? bytes.count
+            defer { lineStart = lineEnd + 1 }
+            let line = bytes[lineStart..<lineEnd]
+            guard let equals = line.firstIndex(of: UInt8(ascii: "=")) else { continue }
+            let key = asciiTrimmed(line[..<equals])
+            guard !key.isEmpty, !key.hasPrefix("#") else { continue }
+            let value = asciiTrimmed(line[(equals + 1)...])
             func prefix() throws(WinCNIError) -> IPPrefix {
                 guard let prefix = IPPrefix(value) else {
                     throw .invalidSubnetEnv(path: path, message: "\(key)=\(value): \(quoted(value)) is not a CIDR")
@@ -93,4 +99,14 @@ public struct SubnetEnv: Sendable, Equatable {
         }
         return try parse(String(decoding: bytes, as: UTF8.self), path: path)
     }
+}
+
+/// The bytes without leading and trailing ASCII spaces, tabs, CRs and LFs, as a String.
+private func asciiTrimmed(_ bytes: ArraySlice<UInt8>) -> String {
+    func isSpace(_ byte: UInt8) -> Bool { byte == 0x20 || byte == 0x09 || byte == 0x0D || byte == 0x0A }
+    var start = bytes.startIndex
+    var end = bytes.endIndex
+    while start < end && isSpace(bytes[start]) { start += 1 }
+    while end > start && isSpace(bytes[end - 1]) { end -= 1 }
+    return String(decoding: bytes[start..<end], as: UTF8.self)
 }
