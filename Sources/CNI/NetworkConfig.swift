@@ -104,7 +104,12 @@ public struct NetworkConfig: Sendable {
     /// or invalid `name` or a missing `type`, 1 for a `cniVersion` this plugin does not speak. The checks run in the
     /// Go skel's order: the document, the name, then the version.
     public static func decode(_ bytes: [UInt8]) throws(CNIError) -> NetworkConfig {
-        let object = try parseDocument(bytes)
+        try decode(object: try parseDocument(bytes), bytes: bytes)
+    }
+
+    /// Decodes a document already parsed from `bytes` (a delegate config built in this process), with the same
+    /// checks and errors as `decode(_:)`.
+    public static func decode(object: JSONObject, bytes: [UInt8]) throws(CNIError) -> NetworkConfig {
         let fields = JSONFields(object: object, path: "")
         do {
             let cniVersion = try fields.string("cniVersion").flatMap { $0.isEmpty ? nil : $0 } ?? CNIVersion.implied

@@ -73,36 +73,7 @@ enum FileSystem {
     /// directory: a crash leaves the old file or the new one, never a short one (flannel-io/cni-plugin#43 saw
     /// zero-byte files after a reboot).
     static func writeAtomically(_ path: String, _ bytes: [UInt8], mode: mode_t) throws(FileSystemError) {
-        let temporary = path + ".tmp\(getpid())"
-        let descriptor = open(temporary, O_WRONLY | O_CREAT | O_TRUNC, mode)
-        guard descriptor >= 0 else { throw FileSystemError(path: temporary, code: errno, doing: "create") }
-        var offset = 0
-        while offset < bytes.count {
-            let written = bytes.withUnsafeBytes {
-                write(descriptor, $0.baseAddress?.advanced(by: offset), $0.count - offset)
-            }
-            if written < 0 {
-                if errno == EINTR { continue }
-                let code = errno
-                _ = close(descriptor)
-                _ = unlink(temporary)
-                throw FileSystemError(path: temporary, code: code, doing: "write")
-            }
-            offset += written
-        }
-        if fsync(descriptor) != 0 {
-            let code = errno
-            _ = close(descriptor)
-            _ = unlink(temporary)
-            throw FileSystemError(path: temporary, code: code, doing: "fsync")
-        }
-        _ = close(descriptor)
-        if rename(temporary, path) != 0 {
-            let code = errno
-            _ = unlink(temporary)
-            throw FileSystemError(path: path, code: code, doing: "rename into place")
-        }
-        syncDirectory(of: path)
+        try AtomicWrite(path, bytes, mode: mode).commit()
     }
 
     /// Removes `path`; a missing file is success.
@@ -139,12 +110,165 @@ enum FileSystem {
         if written < 0 { throw FileSystemError(path: path, code: errno, doing: "append") }
     }
 
-    private static func syncDirectory(of path: String) {
+    fileprivate static func syncDirectory(of path: String) {
         let directory = path.lastIndex(of: "/").map { String(path[..<$0]) } ?? "."
         let descriptor = open(directory.isEmpty ? "/" : directory, O_RDONLY)
         if descriptor >= 0 {
             _ = fsync(descriptor)
             _ = close(descriptor)
         }
+    }
+}
+
+/// A file replaced atomically in two steps: `init` writes the bytes (where the usual errors show: no directory, no
+/// permission, no space); `commit` makes them durable and puts them in place (fsync, link or rename, fsync of the
+/// directory). `commitInBackground` runs the second step on a thread of its own, so the disk's flush overlaps the
+/// caller's work; the caller must `wait` before it relies on the file.
+///
+/// On Linux the bytes go to an unnamed file (`O_TMPFILE`) that gets its name only when committed, so a process
+/// killed before that leaves nothing behind. Where the file system cannot do that, a named temporary file beside
+/// `path` is used and the commit runs in the foreground (its name exists only for the few system calls of the
+/// commit, as before).
+final class AtomicWrite: @unchecked Sendable {
+    let path: String
+    private let temporary: String
+    private let unnamed: Bool
+    private var descriptor: Int32
+    private var thread: pthread_t?
+    private var failure: FileSystemError?
+
+    init(_ path: String, _ bytes: [UInt8], mode: mode_t) throws(FileSystemError) {
+        self.path = path
+        temporary = path + ".tmp\(getpid())"
+        var status = stat()
+        // A directory in the file's place would only fail at the rename: say so before anything else happens.
+        if lstat(path, &status) == 0 && (status.st_mode & S_IFMT) == S_IFDIR {
+            throw FileSystemError(path: path, code: EISDIR, doing: "replace")
+        }
+        var descriptor: Int32 = -1
+        #if os(Linux)
+            let directory = path.lastIndex(of: "/").map { String(path[..<$0]) } ?? "."
+            descriptor = open(directory.isEmpty ? "/" : directory, AtomicWrite.temporaryFileFlags | O_WRONLY | O_CLOEXEC, mode)
+        #endif
+        unnamed = descriptor >= 0
+        if descriptor < 0 {
+            descriptor = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode)
+        }
+        guard descriptor >= 0 else { throw FileSystemError(path: temporary, code: errno, doing: "create") }
+        self.descriptor = descriptor
+        var offset = 0
+        while offset < bytes.count {
+            let written = bytes.withUnsafeBytes {
+                write(descriptor, $0.baseAddress?.advanced(by: offset), $0.count - offset)
+            }
+            if written < 0 {
+                if errno == EINTR { continue }
+                let code = errno
+                abandon()
+                throw FileSystemError(path: path, code: code, doing: "write")
+            }
+            offset += written
+        }
+    }
+
+    #if os(Linux)
+        /// Linux's O_TMPFILE (`__O_TMPFILE | O_DIRECTORY`; glibc defines it only under _GNU_SOURCE).
+        private static let temporaryFileFlags: Int32 = 0o20000000 | O_DIRECTORY
+    #endif
+
+    deinit { abandon() }
+
+    /// fsync, then into place, then fsync of the directory; on failure `path` is as before and no temporary file
+    /// is left.
+    func commit() throws(FileSystemError) {
+        if let failure = finish() { throw failure }
+    }
+
+    /// Starts `commit` on a thread of its own; runs it here for a named temporary file or when no thread can be
+    /// made.
+    func commitInBackground() {
+        #if canImport(Glibc) || canImport(Musl)
+            if unnamed {
+                let context = Unmanaged.passRetained(self).toOpaque()
+                var thread = pthread_t()
+                let started = pthread_create(
+                    &thread, nil,
+                    { raw in
+                        guard let raw else { return nil }
+                        let write = Unmanaged<AtomicWrite>.fromOpaque(raw).takeRetainedValue()
+                        write.failure = write.finish()
+                        return nil
+                    }, context)
+                if started == 0 {
+                    self.thread = thread
+                    return
+                }
+                Unmanaged<AtomicWrite>.fromOpaque(context).release()
+            }
+        #endif
+        failure = finish()
+    }
+
+    /// Waits for `commitInBackground` and reports how it went.
+    func wait() throws(FileSystemError) {
+        #if canImport(Glibc) || canImport(Musl)
+            if let thread {
+                pthread_join(thread, nil)
+                self.thread = nil
+            }
+        #endif
+        if let failure { throw failure }
+    }
+
+    private func finish() -> FileSystemError? {
+        guard descriptor >= 0 else { return FileSystemError(path: path, code: EBADF, doing: "commit") }
+        if fsync(descriptor) != 0 {
+            let code = errno
+            abandon()
+            return FileSystemError(path: path, code: code, doing: "fsync")
+        }
+        if unnamed {
+            // A new file gets its name in one step; an existing one is replaced by a rename of a named copy.
+            let source = "/proc/self/fd/\(descriptor)"
+            if linkat(AT_FDCWD, source, AT_FDCWD, path, AT_SYMLINK_FOLLOW) != 0 {
+                let code = errno
+                guard code == EEXIST else {
+                    abandon()
+                    return FileSystemError(path: path, code: code, doing: "link into place")
+                }
+                _ = unlink(temporary)
+                if linkat(AT_FDCWD, source, AT_FDCWD, temporary, AT_SYMLINK_FOLLOW) != 0 {
+                    let code = errno
+                    abandon()
+                    return FileSystemError(path: temporary, code: code, doing: "link")
+                }
+                if rename(temporary, path) != 0 {
+                    let code = errno
+                    _ = unlink(temporary)
+                    abandon()
+                    return FileSystemError(path: path, code: code, doing: "rename into place")
+                }
+            }
+            _ = close(descriptor)
+            descriptor = -1
+        } else {
+            _ = close(descriptor)
+            descriptor = -1
+            if rename(temporary, path) != 0 {
+                let code = errno
+                _ = unlink(temporary)
+                return FileSystemError(path: path, code: code, doing: "rename into place")
+            }
+        }
+        FileSystem.syncDirectory(of: path)
+        return nil
+    }
+
+    /// Drops what was written if it is not committed.
+    private func abandon() {
+        guard descriptor >= 0 else { return }
+        _ = close(descriptor)
+        descriptor = -1
+        if !unnamed { _ = unlink(temporary) }
     }
 }

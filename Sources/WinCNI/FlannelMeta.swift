@@ -22,28 +22,54 @@ struct FlannelMeta {
         // Serialized once: the saved file and the delegate's stdin are the same bytes.
         let bytes = document.compactBytes()
         var createdDirectories: [String] = []
+        let save: AtomicWrite
         do {
             createdDirectories = try FileSystem.makeDirectories(config.dataDir, mode: 0o700)
-            try FileSystem.writeAtomically(path, bytes, mode: 0o600)
+            save = try AtomicWrite(path, bytes, mode: 0o600)
         } catch {
             FileSystem.removeEmptyDirectories(createdDirectories)
             throw .io(path: error.path, message: error.message)
         }
+        // The bytes are written; making them durable (two fsyncs) runs beside the delegate, and the ADD answers
+        // only after both are done, so DEL always finds the file of a pod that was reported added.
+        save.commitInBackground()
+        let outcome: Result<CNIResult, WinCNIError>
         do throws(WinCNIError) {
             guard let result = try runDelegate(document, command: .add, invocation, bytes: bytes) else {
                 throw .internalFailure("delegate \(quoted(config.delegateType)) returned no result")
             }
-            return result
+            outcome = .success(result)
         } catch {
-            // A failed ADD leaves flannel's dataDir as it found it: no saved config, no directory it created.
-            if !existed {
-                do { try FileSystem.remove(path) } catch {
-                    invocation.log("flannel: ADD failed and \(error.path) could not be removed: \(error.message)")
-                }
-                FileSystem.removeEmptyDirectories(createdDirectories)
-            }
-            throw error
+            outcome = .failure(error)
         }
+        var saveFailure: FileSystemError?
+        do { try save.wait() } catch { saveFailure = error }
+        if case .success = outcome, let saveFailure {
+            // The pod would have no saved config for its DEL: undo the delegate's ADD and fail.
+            invocation.log("flannel: \(saveFailure.path): \(saveFailure.message); undoing the delegate's ADD")
+            do { _ = try runDelegate(document, command: .del, invocation, bytes: bytes) } catch {
+                invocation.log("flannel: undoing the delegate's ADD failed: \(error)")
+            }
+        }
+        switch (outcome, saveFailure) {
+        case (.success(let result), nil):
+            return result
+        case (.failure(let error), _):
+            cleanUp(path: path, existed: existed, createdDirectories: createdDirectories, invocation)
+            throw error
+        case (.success, let failure?):
+            cleanUp(path: path, existed: existed, createdDirectories: createdDirectories, invocation)
+            throw .io(path: failure.path, message: failure.message)
+        }
+    }
+
+    /// A failed ADD leaves flannel's dataDir as it found it: no saved config, no directory it created.
+    private func cleanUp(path: String, existed: Bool, createdDirectories: [String], _ invocation: Invocation) {
+        guard !existed else { return }
+        do { try FileSystem.remove(path) } catch {
+            invocation.log("flannel: ADD failed and \(error.path) could not be removed: \(error.message)")
+        }
+        FileSystem.removeEmptyDirectories(createdDirectories)
     }
 
     func del(_ invocation: Invocation) throws(WinCNIError) {
@@ -159,7 +185,12 @@ struct FlannelMeta {
         }
         let delegateConfig: NetworkConfig
         do {
-            delegateConfig = try NetworkConfig.decode(bytes)
+            // The document is the parse of `bytes` (or their source): decode it without parsing the bytes again.
+            if let object = document.objectValue, bytes.count <= NetworkConfig.maximumSize {
+                delegateConfig = try NetworkConfig.decode(object: object, bytes: bytes)
+            } else {
+                delegateConfig = try NetworkConfig.decode(bytes)  // gives the error of the document as sent
+            }
         } catch {
             throw .delegated(error, plugin: "delegate config")
         }
