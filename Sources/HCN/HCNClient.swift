@@ -75,6 +75,12 @@ public final class HCNClient {
         .first
     }
 
+    /// Every endpoint named `name` (one enumeration).
+    public func endpoints(named name: String) throws(HCNError) -> [HostComputeEndpoint] {
+        try list(
+            .endpoint, query: HostComputeQuery(filter: ["Name": .string(name)]), decode: HostComputeEndpoint.init(json:))
+    }
+
     public func endpoint(id: String) throws(HCNError) -> HostComputeEndpoint? {
         try list(
             .endpoint, query: HostComputeQuery(filter: ["ID": .string(id)]), decode: HostComputeEndpoint.init(json:)

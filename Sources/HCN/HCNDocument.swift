@@ -187,34 +187,35 @@ extension JSON {
 /// both to the canonical name; a name or integer not in the table is kept as written (an integer as its decimal
 /// text).
 struct HCNEnumTable: Sendable {
-    let members: [(name: String, value: Int64?)]
+    /// The names as HNS spells them.
+    let names: [String]
+    /// The integer clients may send for `names[i]`, or -1 when none is known (no table has negative values).
+    let values: [Int64]
 
-    init(_ members: [(String, Int64?)]) {
-        self.members = members.map { (name: $0.0, value: $0.1) }
-    }
-
-    init(names: [String]) {
-        self.members = names.map { (name: $0, value: nil) }
+    // Tables are built from literal lists (not from `allCases`), and with no per-table generic types: every
+    // distinct array type costs a plugin run its metadata set-up. Tests check the lists against the enums.
+    init(names: [String], values: [Int64] = []) {
+        self.names = names
+        self.values = values
     }
 
     func canonicalName(_ text: String) -> String {
-        members.first { asciiEqualFold($0.name, text) }?.name ?? text
+        names.first { asciiEqualFold($0, text) } ?? text
     }
 
     func canonicalName(of json: JSON) -> String? {
         if case .string(let text) = json { return canonicalName(text) }
         if let number = json.int64Value {
-            return members.first { $0.value == number }?.name ?? String(number)
+            if number >= 0, let index = values.firstIndex(of: number), index < names.count { return names[index] }
+            return String(number)
         }
         return nil
     }
 }
 
 func asciiEqualFold(_ left: String, _ right: String) -> Bool {
-    let l = Array(left.utf8)
-    let r = Array(right.utf8)
-    guard l.count == r.count else { return false }
-    for (a, b) in zip(l, r) where a != b {
+    guard left.utf8.count == right.utf8.count else { return false }
+    for (a, b) in zip(left.utf8, right.utf8) where a != b {
         let lowerA = (a >= 0x41 && a <= 0x5A) ? a | 0x20 : a
         let lowerB = (b >= 0x41 && b <= 0x5A) ? b | 0x20 : b
         if lowerA != lowerB { return false }

@@ -68,7 +68,7 @@ public enum ModifyRequestType: String, Sendable, CaseIterable {
     case refresh = "Refresh"
     case reset = "Reset"
 
-    static let table = HCNEnumTable([("Add", 0), ("Remove", 1), ("Update", 2), ("Refresh", 3), ("Reset", 4)])
+    static let table = HCNEnumTable(names: ["Add", "Remove", "Update", "Refresh", "Reset"], values: [0, 1, 2, 3, 4])
 }
 
 /// `ResourceType` of a modify request. Networks: Policy, DNS, Extension, Subnet, IPSubnet; endpoints: Policy,
@@ -84,7 +84,9 @@ public enum ModifyResourceType: String, Sendable, CaseIterable {
     case container = "Container"
     case state = "State"
 
-    static let table = HCNEnumTable(names: allCases.map(\.rawValue))
+    static let table = HCNEnumTable(names: [
+        "Policy", "DNS", "Extension", "Subnet", "IPSubnet", "Port", "Endpoint", "Container", "State",
+    ])
 }
 
 /// The document of `HcnModify{Network,Endpoint,Namespace}`: `{"ResourceType","RequestType","Settings"}`, all

@@ -7,7 +7,7 @@ public enum NamespaceType: String, Sendable, CaseIterable {
     case guest = "Guest"
     case guestDefault = "GuestDefault"
 
-    static let table = HCNEnumTable(names: allCases.map(\.rawValue))
+    static let table = HCNEnumTable(names: ["Host", "HostDefault", "Guest", "GuestDefault"])
 }
 
 /// Kinds of namespace resources (`NamespaceResourceType`).
@@ -15,7 +15,7 @@ public enum NamespaceResourceType: String, Sendable, CaseIterable {
     case container = "Container"
     case endpoint = "Endpoint"
 
-    static let table = HCNEnumTable(names: allCases.map(\.rawValue))
+    static let table = HCNEnumTable(names: ["Container", "Endpoint"])
 }
 
 /// A member of a namespace (`NamespaceResource`): for endpoints `data` is `{"Id":"<endpoint GUID>"}`. Both keys

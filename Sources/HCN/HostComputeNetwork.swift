@@ -15,7 +15,12 @@ public enum NetworkType: String, Sendable, CaseIterable {
     case infiniband = "Infiniband"
     case constrainedICS = "ConstrainedICS"
 
-    static let table = HCNEnumTable(allCases.map { ($0.rawValue, $0 == .nat ? 0 : nil) })
+    static let table = HCNEnumTable(
+        names: [
+            "NAT", "ICS", "Transparent", "L2Bridge", "L2Tunnel", "Overlay", "Private", "Internal", "Mirrored",
+            "Infiniband", "ConstrainedICS",
+        ],
+        values: [0])
 }
 
 /// `NetworkFlags` bits.

@@ -22,14 +22,15 @@ public enum EndpointPolicyType: String, Sendable, CaseIterable {
     case interfaceParameters = "InterfaceParameters"
     case firewall = "Firewall"
 
-    /// The integer values clients may send; only the documented order's prefix and WSL's Firewall are known.
-    // A list, not a dictionary: hashing this enum would cost every plugin run a scan of the binary's conformances.
-    static let ordinals: [(EndpointPolicyType, Int64)] = [
-        (.portMapping, 0), (.acl, 1), (.qos, 2), (.l2Driver, 3), (.outBoundNAT, 4), (.sdnRoute, 5), (.l4Proxy, 6),
-        (.l4WfpProxy, 7), (.providerAddress, 8), (.portName, 9), (.firewall, 18),
-    ]
-
-    static let table = HCNEnumTable(allCases.map { type in (type.rawValue, ordinals.first { $0.0 == type }?.1) })
+    /// The names with the integer values clients may send; only the documented order's prefix and WSL's Firewall
+    /// are known.
+    static let table = HCNEnumTable(
+        names: [
+            "PortMapping", "ACL", "QOS", "L2Driver", "OutBoundNAT", "SDNRoute", "L4Proxy", "L4WFPPROXY",
+            "ProviderAddress", "PortName", "EncapOverhead", "Iov", "InterfaceConstraint", "TierAcl", "Encryption",
+            "VLAN", "InterfaceParameters", "Firewall",
+        ],
+        values: [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, -1, -1, -1, -1, -1, -1, -1, 18])
 }
 
 /// Network policy type names (`NetworkPolicyType`); matched case-insensitively (the SDN PowerShell module sends
@@ -51,7 +52,11 @@ public enum NetworkPolicyType: String, Sendable, CaseIterable {
     case networkACL = "NetworkACL"
     case neighborDiscovery = "NeighborDiscovery"
 
-    static let table = HCNEnumTable(names: allCases.map(\.rawValue))
+    static let table = HCNEnumTable(names: [
+        "SourceMacAddress", "NetAdapterName", "VSwitchExtension", "DrMacAddress", "AutomaticDNS", "InterfaceConstraint",
+        "ProviderAddress", "RemoteSubnetRoute", "VxlanPort", "HostRoute", "SetPolicy", "L4Proxy", "LayerConstraint",
+        "NetworkACL", "NeighborDiscovery",
+    ])
 }
 
 /// Subnet policy type names.
@@ -59,7 +64,7 @@ public enum SubnetPolicyType: String, Sendable, CaseIterable {
     case vlan = "VLAN"
     case vsid = "VSID"
 
-    static let table = HCNEnumTable(names: allCases.map(\.rawValue))
+    static let table = HCNEnumTable(names: ["VLAN", "VSID"])
 }
 
 /// The typed `Settings` of one policy type, with HNS's exact keys. `init(settings:)` reads what HNS and other

@@ -218,19 +218,15 @@ struct EndpointCommands {
         defer { lock?.release() }
         // The endpoint goes first: releasing the IP while HNS still holds it could hand it to another pod. win-bridge
         // releases first and leaves the endpoint behind when IPAM fails.
+        // HNS does not keep names unique: every endpoint of this name goes (one enumeration finds them all).
         var addresses: [IPAddress] = []
-        for _ in 0..<Self.maximumStaleEndpoints {
-            guard let endpoint = try hns("look up endpoint \(quoted(name))", { try client.endpoint(named: name) })
-            else {
-                // The endpoint named the pod's addresses: host-local opens those files instead of scanning.
-                try ipam.release(
-                    containerID: containerID, ifname: request.ifname ?? "eth0", addresses: addresses)
-                return
-            }
+        for endpoint in try hns("look up endpoint \(quoted(name))", { try client.endpoints(named: name) }) {
             try remove(endpoint)
             addresses += endpoint.ipConfigurations.compactMap { IPAddress($0.ipAddress) }
         }
-        throw .internalFailure("endpoint \(quoted(name)) keeps reappearing after being deleted")
+        // The endpoints named the pod's addresses: host-local opens those files instead of scanning (it scans when
+        // there were none, or a file is not where the endpoint said).
+        try ipam.release(containerID: containerID, ifname: request.ifname ?? "eth0", addresses: addresses)
     }
 
     /// Detaches `endpoint` from its namespace and deletes it; what is already gone counts as done.
