@@ -47,16 +47,28 @@ public enum CNIVersion {
     }
 
     private static func components(_ version: String) -> [Int]? {
-        let parts = version.split(separator: ".", omittingEmptySubsequences: false)
-        guard parts.count == 3 else { return nil }
+        // Three dot-separated runs of decimal digits, read byte by byte.
         var numbers: [Int] = []
-        for part in parts {
-            guard !part.isEmpty, part.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }), let number = Int(part) else {
+        var current = 0
+        var digits = 0
+        for byte in version.utf8 {
+            if byte == UInt8(ascii: ".") {
+                guard digits > 0 else { return nil }
+                numbers.append(current)
+                current = 0
+                digits = 0
+            } else if byte >= 0x30 && byte <= 0x39 {
+                let (product, overflow) = current.multipliedReportingOverflow(by: 10)
+                guard !overflow, digits < 18 else { return nil }
+                current = product + Int(byte - 0x30)
+                digits += 1
+            } else {
                 return nil
             }
-            numbers.append(number)
         }
-        return numbers
+        guard digits > 0 else { return nil }
+        numbers.append(current)
+        return numbers.count == 3 ? numbers : nil
     }
 
     /// The supported versions as a readable list for messages: `0.1.0, 0.2.0, …, 1.1.0`.

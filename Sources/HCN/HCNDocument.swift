@@ -213,7 +213,8 @@ struct HCNEnumTable: Sendable {
     }
 }
 
-func asciiEqualFold(_ left: String, _ right: String) -> Bool {
+/// Equal ignoring ASCII case (HNS and config keys and type names).
+public func asciiEqualFold(_ left: String, _ right: String) -> Bool {
     guard left.utf8.count == right.utf8.count else { return false }
     for (a, b) in zip(left.utf8, right.utf8) where a != b {
         let lowerA = (a >= 0x41 && a <= 0x5A) ? a | 0x20 : a

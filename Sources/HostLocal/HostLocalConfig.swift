@@ -233,11 +233,10 @@ public struct HostLocalConfig: Sendable {
                 "\(path).subnet",
                 "\(quoted(subnet.description)) has host bits set: the network address is \(subnet.masked)")
         }
-        let checks: [(key: String, value: IPAddress?)] = [
-            ("rangeStart", range.rangeStart), ("rangeEnd", range.rangeEnd), ("gateway", range.gateway),
-        ]
-        for (key, value) in checks {
-            guard let value else { continue }
+        // A loop over names rather than a list of (name, value) pairs: one generic type fewer to set up per run.
+        for key in ["rangeStart", "rangeEnd", "gateway"] {
+            let optional = key == "rangeStart" ? range.rangeStart : key == "rangeEnd" ? range.rangeEnd : range.gateway
+            guard let value = optional else { continue }
             guard value.isIPv4 == subnet.isIPv4 else {
                 throw .config(
                     "\(path).\(key)", "\(quoted(goText(value))) is not the same IP family as subnet \(subnet)")

@@ -36,7 +36,9 @@ struct EndpointCommands {
             return result(existing, network: network, config: config, invocation: invocation)
         }
 
-        var undo: [(String, () throws -> Void)] = []
+        // What this call did, undone newest first on failure so a failed ADD leaves HNS and IPAM as they were.
+        var reserved: [IPAMAddress]?
+        var createdID: String?
         do throws(WinCNIError) {
             // Under the lock with no endpoint of this pod in HNS, the pod holds no address (leftovers of a killed
             // ADD are released by the DEL the runtime sends after a failed ADD, or by GC), so host-local skips
@@ -45,29 +47,7 @@ struct EndpointCommands {
             let addresses = try ipam.allocate(
                 containerID: containerID, ifname: ifname, mode: config.mode,
                 knownNew: lock != nil && !lookup.clearedStale)
-            undo.append(
-                (
-                    "release the IP addresses",
-                    {
-                        if lock != nil {
-                            // Nobody else can have taken these for this pod while the lock is held.
-                            try ipam.release(
-                                containerID: containerID, ifname: ifname,
-                                addresses: addresses.map(\.address.address))
-                            return
-                        }
-                        // Without the lock (IPAM exec'd or by HNS), two racing ADDs of this pod get the same
-                        // addresses, so the loser's are the winner's: if an endpoint of this pod now exists on
-                        // the network, they are in use and not this call's to give back.
-                        if let winner = try? client.endpoint(named: name),
-                            sameID(winner.hostComputeNetwork, network.id)
-                        {
-                            invocation.log("wincni: endpoint \(quoted(name)) exists: keeping its IP reservation")
-                            return
-                        }
-                        try ipam.release(containerID: containerID, ifname: ifname)
-                    }
-                ))
+            reserved = addresses
 
             let document = try endpointDocument(
                 name: name, config: config, network: network, addresses: addresses, invocation: invocation)
@@ -80,7 +60,7 @@ struct EndpointCommands {
             let created = try hns("create endpoint \(quoted(name)) on network \(quoted(network.name))") {
                 try client.createEndpoint(endpoint, networkID: network.id)
             }
-            undo.append(("delete endpoint \(quoted(name))", { try client.deleteEndpoint(id: created.id) }))
+            createdID = created.id
             try hns("add endpoint \(quoted(name)) to namespace \(namespace)") {
                 try client.addEndpoint(created.id, toNamespace: namespace.description)
             }
@@ -88,12 +68,43 @@ struct EndpointCommands {
             // no IPAM), so the result needs no further query.
             return result(created, network: network, config: config, invocation: invocation)
         } catch {
-            // Undo exactly what this call did, newest first, so a failed ADD leaves HNS and IPAM as they were.
-            for (what, step) in undo.reversed() {
-                do { try step() } catch { invocation.log("wincni: ADD failed and could not \(what): \(error)") }
+            if let createdID {
+                do { try client.deleteEndpoint(id: createdID) } catch {
+                    invocation.log("wincni: ADD failed and could not delete endpoint \(quoted(name)): \(error)")
+                }
+            }
+            if let reserved {
+                do {
+                    try releaseAfterFailedAdd(
+                        reserved, ipam: ipam, locked: lock != nil, name: name, network: network, invocation)
+                } catch {
+                    invocation.log("wincni: ADD failed and could not release the IP addresses: \(error)")
+                }
             }
             throw error
         }
+    }
+
+    /// Gives back what a failed ADD reserved.
+    private func releaseAfterFailedAdd(
+        _ addresses: [IPAMAddress], ipam: IPAMBackend, locked: Bool, name: String, network: HostComputeNetwork,
+        _ invocation: Invocation
+    ) throws(WinCNIError) {
+        let containerID = invocation.request.containerID ?? ""
+        let ifname = invocation.request.ifname ?? "eth0"
+        if locked {
+            // Nobody else can have taken these for this pod while the lock is held.
+            try ipam.release(containerID: containerID, ifname: ifname, addresses: addresses.map(\.address.address))
+            return
+        }
+        // Without the lock (IPAM exec'd or by HNS), two racing ADDs of this pod get the same addresses, so the
+        // loser's are the winner's: if an endpoint of this pod now exists on the network, they are in use and not
+        // this call's to give back.
+        if let winner = try? client.endpoint(named: name), sameID(winner.hostComputeNetwork, network.id) {
+            invocation.log("wincni: endpoint \(quoted(name)) exists: keeping its IP reservation")
+            return
+        }
+        try ipam.release(containerID: containerID, ifname: ifname)
     }
 
     /// The endpoint named `name` if it is already on `network` in `namespace`; stale same-named endpoints (on
@@ -178,15 +189,19 @@ struct EndpointCommands {
     private func gateways(
         config: BridgeOverlayConfig, network: HostComputeNetwork, addresses: [IPAMAddress], invocation: Invocation
     ) throws(WinCNIError) -> [IPAddress] {
-        var prefixes: [(prefix: IPPrefix, ipamGateway: IPAddress?)] = addresses.map { ($0.address, $0.gateway) }
+        var prefixes = addresses
         if prefixes.isEmpty {
             // HNS allocates: take the network's subnets, one per family.
             let subnets = network.subnets.compactMap { IPPrefix($0.ipAddressPrefix) }
-            if let v4 = subnets.first(where: \.isIPv4) { prefixes.append((v4, nil)) }
-            if let v6 = subnets.first(where: { !$0.isIPv4 }) { prefixes.append((v6, nil)) }
+            if let v4 = subnets.first(where: \.isIPv4) { prefixes.append(IPAMAddress(address: v4, gateway: nil)) }
+            if let v6 = subnets.first(where: { !$0.isIPv4 }) {
+                prefixes.append(IPAMAddress(address: v6, gateway: nil))
+            }
         }
         var result: [IPAddress] = []
-        for (prefix, ipamGateway) in prefixes where !result.contains(where: { $0.isIPv4 == prefix.isIPv4 }) {
+        for entry in prefixes where !result.contains(where: { $0.isIPv4 == entry.address.isIPv4 }) {
+            let prefix = entry.address
+            let ipamGateway = entry.gateway
             switch config.mode {
             case .l2bridge:
                 guard let gateway = EndpointAddressing.bridgeGateway(for: prefix) else {
@@ -381,21 +396,21 @@ struct EndpointCommands {
         result.interfaces.append(
             CNIResult.Interface(name: request.ifname ?? "eth0", mac: endpoint.macAddress, sandbox: request.netns))
         let gateways = Self.defaultGateways(of: endpoint)
-        let configurations = endpoint.ipConfigurations.compactMap { configuration -> (IPAddress, Int)? in
-            guard let address = IPAddress(configuration.ipAddress) else { return nil }
-            return (address, Int(configuration.prefixLength))
-        }
-        for (address, length) in configurations.sorted(by: { $0.0.isIPv4 && !$1.0.isIPv4 }) {
-            var prefixLength = length
-            if prefixLength == 0 {
-                prefixLength =
-                    network.subnets.compactMap { IPPrefix($0.ipAddressPrefix) }.first { $0.contains(address) }?.length
-                    ?? address.bitWidth
+        // IPv4 first, then IPv6, each in HNS's order.
+        for pass in 0..<2 {
+            for configuration in endpoint.ipConfigurations {
+                guard let address = IPAddress(configuration.ipAddress), address.isIPv4 == (pass == 0) else { continue }
+                var prefixLength = Int(configuration.prefixLength)
+                if prefixLength == 0 {
+                    prefixLength =
+                        network.subnets.compactMap { IPPrefix($0.ipAddressPrefix) }.first { $0.contains(address) }?
+                        .length ?? address.bitWidth
+                }
+                guard let prefix = IPPrefix(address: address, length: prefixLength) else { continue }
+                result.ips.append(
+                    CNIResult.IPConfig(
+                        address: prefix, gateway: gateways.first { $0.isIPv4 == address.isIPv4 }, interface: index))
             }
-            guard let prefix = IPPrefix(address: address, length: prefixLength) else { continue }
-            result.ips.append(
-                CNIResult.IPConfig(
-                    address: prefix, gateway: gateways.first { $0.isIPv4 == address.isIPv4 }, interface: index))
         }
         let dns = endpoint.dns
         let ours = DNS(
@@ -466,5 +481,5 @@ struct EndpointCommands {
 /// HNS IDs are GUIDs printed in either case.
 func sameID(_ left: String, _ right: String) -> Bool {
     if let l = GUID(left), let r = GUID(right) { return l == r }
-    return left.lowercased() == right.lowercased()
+    return asciiEqualFold(left, right)
 }

@@ -23,8 +23,22 @@ public enum EndpointNaming {
     /// The HCN namespace `CNI_NETNS` names: the GUID itself (containerd on Windows), or a path whose last element
     /// is one (`/run/netns/<GUID>`, as Linux runtimes and cnitool pass it).
     public static func namespaceID(netns: String) -> GUID? {
-        let last = netns.split(whereSeparator: { $0 == "/" || $0 == "\\" }).last.map(String.init) ?? netns
-        return GUID(last)
+        // The text after the last separator (a trailing separator is skipped, as an empty element).
+        var end = netns.utf8.endIndex
+        while end > netns.utf8.startIndex {
+            let before = netns.utf8.index(before: end)
+            let byte = netns.utf8[before]
+            guard byte == UInt8(ascii: "/") || byte == UInt8(ascii: "\\") else { break }
+            end = before
+        }
+        var start = end
+        while start > netns.utf8.startIndex {
+            let before = netns.utf8.index(before: start)
+            let byte = netns.utf8[before]
+            if byte == UInt8(ascii: "/") || byte == UInt8(ascii: "\\") { break }
+            start = before
+        }
+        return GUID(String(Substring(netns.utf8[start..<end])))
     }
 
     /// Endpoints wincni did not make and GC must leave alone: flanneld's host endpoint `<network>_ep` and

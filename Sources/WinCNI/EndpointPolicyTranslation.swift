@@ -1,3 +1,4 @@
+import HCN
 import JSON
 import NetAddress
 
@@ -93,17 +94,17 @@ enum PolicyKind: Equatable {
         }
     }
 
-    /// HNS's spelling of each setting, and the v1 keys that become them (lists, not dictionaries: the first
-    /// String-keyed hash table of a run costs a scan of the binary's conformance records).
-    private var keys: (canonical: [String], renames: [(String, String)]) {
+    /// HNS's spelling of each setting, and the v1 keys that become them as flat (lower-case v1 key, HNS key) pairs
+    /// (plain string lists: a dictionary, or a list of tuples, costs every run the set-up of one more generic type).
+    private var keys: (canonical: [String], renames: [String]) {
         switch self {
         case .outboundNAT:
             return (
                 ["VirtualIP", "Exceptions", "Destinations", "Flags", "MaxPortPoolUsage"],
-                [("exceptionlist", "Exceptions"), ("vip", "VirtualIP")]
+                ["exceptionlist", "Exceptions", "vip", "VirtualIP"]
             )
         case .sdnRoute: return (["DestinationPrefix", "NextHop", "NeedEncap", "AutomaticEndpointMonitor"], [])
-        case .providerAddress: return (["ProviderAddress"], [("pa", "ProviderAddress")])
+        case .providerAddress: return (["ProviderAddress"], ["pa", "ProviderAddress"])
         case .portMapping: return (["Protocol", "InternalPort", "ExternalPort", "VIP", "Flags"], [])
         case .acl:
             return (
@@ -112,7 +113,7 @@ enum PolicyKind: Equatable {
                     "RemotePorts",
                     "RuleType", "Priority", "Id",
                 ],
-                [("protocol", "Protocols"), ("localport", "LocalPorts"), ("remoteport", "RemotePorts")]
+                ["protocol", "Protocols", "localport", "LocalPorts", "remoteport", "RemotePorts"]
             )
         case .other: return ([], [])
         }
@@ -122,17 +123,30 @@ enum PolicyKind: Equatable {
     func normalize(_ settings: ConfigFields) throws(WinCNIError) -> JSONObject {
         let (canonical, renames) = keys
         var result = JSONObject()
-        var original: [(name: String, key: String)] = []
+        // The key each HNS name came from, for error paths (two parallel lists).
+        var originalNames: [String] = []
+        var originalKeys: [String] = []
         for (key, value) in settings.object {
-            let lower = key.lowercased()
-            let name = renames.first { $0.0 == lower }?.1 ?? canonical.first { $0.lowercased() == lower } ?? key
+            var name = canonical.first { asciiEqualFold($0, key) } ?? key
+            var index = 0
+            while index + 1 < renames.count {
+                if asciiEqualFold(renames[index], key) {
+                    name = renames[index + 1]
+                    break
+                }
+                index += 2
+            }
             if value.isNull { continue }
             result[name] = value
-            original.removeAll { $0.name == name }
-            original.append((name, key))
+            if let position = originalNames.firstIndex(of: name) {
+                originalNames.remove(at: position)
+                originalKeys.remove(at: position)
+            }
+            originalNames.append(name)
+            originalKeys.append(key)
         }
         func path(_ name: String) -> String {
-            let key = original.first { $0.name == name }?.key ?? name
+            let key = originalNames.firstIndex(of: name).map { originalKeys[$0] } ?? name
             return settings.path.isEmpty ? key : "\(settings.path).\(key)"
         }
         switch self {

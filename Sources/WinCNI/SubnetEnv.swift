@@ -52,8 +52,13 @@ public struct SubnetEnv: Sendable, Equatable {
             }
             func prefixList() throws(WinCNIError) -> [IPPrefix] {
                 var list: [IPPrefix] = []
-                for item in value.split(separator: ",") {
-                    let text = String(item).trimmingASCIISpaces()
+                let bytes = Array(value.utf8)
+                var start = 0
+                while start < bytes.count {
+                    let end = bytes[start...].firstIndex(of: UInt8(ascii: ",")) ?? bytes.count
+                    defer { start = end + 1 }
+                    guard end > start else { continue }  // empty items are skipped
+                    let text = asciiTrimmed(bytes[start..<end])
                     guard let prefix = IPPrefix(text) else {
                         throw .invalidSubnetEnv(path: path, message: "\(key)=\(value): \(quoted(text)) is not a CIDR")
                     }
