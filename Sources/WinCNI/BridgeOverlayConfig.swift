@@ -74,8 +74,12 @@ public struct BridgeOverlayConfig: Sendable, Equatable {
     public static let defaultEndpointMacPrefix: [UInt8] = [0x0E, 0x2A]
 
     /// Decodes and validates a whole stdin document. `path` prefixes error paths (`delegate` when the document
-    /// was built by the flannel meta plugin from the user's `delegate` object).
-    public init(_ document: JSONObject, path: String = "") throws(WinCNIError) {
+    /// was built by the flannel meta plugin from the user's `delegate` object). Without `policies`, the policy
+    /// lists are neither translated nor checked and `policies` stays empty (only ADD sends them to HNS; a DEL
+    /// must not fail over a policy it does not use).
+    public init(_ document: JSONObject, path: String = "", policies translatePolicies: Bool = true)
+        throws(WinCNIError)
+    {
         let fields = ConfigFields(object: document, path: path)
         cniVersion = try fields.string("cniVersion") ?? "0.1.0"
         guard let name = try fields.string("name"), !name.isEmpty else {
@@ -100,9 +104,13 @@ public struct BridgeOverlayConfig: Sendable, Equatable {
             ipamType = nil
         }
 
-        var policyEntries = try fields.objects("policies") ?? []
-        policyEntries += try fields.objects("AdditionalArgs") ?? []
-        policies = try EndpointPolicyTranslation.policies(from: policyEntries)
+        if translatePolicies {
+            var policyEntries = try fields.objects("policies") ?? []
+            policyEntries += try fields.objects("AdditionalArgs") ?? []
+            policies = try EndpointPolicyTranslation.policies(from: policyEntries)
+        } else {
+            policies = []
+        }
 
         if let text = try fields.string("ipMasqNetwork"), !text.isEmpty {
             guard let prefix = IPPrefix(text.trimmingASCIISpaces()) else {

@@ -197,7 +197,7 @@ struct FlannelMeta {
         var request = invocation.request
         request.config = delegateConfig
         let inner = Invocation(request: request, environment: invocation.environment, configPath: "delegate")
-        let config = try BridgeOverlayConfig(delegateConfig.raw, path: "delegate")
+        let config = try BridgeOverlayConfig(delegateConfig.raw, path: "delegate", policies: command == .add)
         let commands = EndpointCommands(client: client)
         switch command {
         case .add: return try commands.add(config, inner)

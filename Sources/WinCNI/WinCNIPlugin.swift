@@ -35,7 +35,7 @@ public struct WinCNIPlugin: CNIPlugin {
         try run(request, environment) { (invocation, client) throws(WinCNIError) in
             switch try kind(of: request.config) {
             case .flannel: try FlannelMeta(client: client).del(invocation)
-            case .endpoint: try EndpointCommands(client: client).del(try endpointConfig(request.config), invocation)
+            case .endpoint: try EndpointCommands(client: client).del(try endpointConfig(request.config, policies: false), invocation)
             }
         }
     }
@@ -44,7 +44,7 @@ public struct WinCNIPlugin: CNIPlugin {
         try run(request, environment) { (invocation, client) throws(WinCNIError) in
             switch try kind(of: request.config) {
             case .flannel: try FlannelMeta(client: client).check(invocation)
-            case .endpoint: try EndpointCommands(client: client).check(try endpointConfig(request.config), invocation)
+            case .endpoint: try EndpointCommands(client: client).check(try endpointConfig(request.config, policies: false), invocation)
             }
         }
     }
@@ -53,7 +53,7 @@ public struct WinCNIPlugin: CNIPlugin {
         try run(request, environment) { (invocation, client) throws(WinCNIError) in
             switch try kind(of: request.config) {
             case .flannel: try FlannelMeta(client: client).gc(invocation)
-            case .endpoint: try EndpointCommands(client: client).gc(try endpointConfig(request.config), invocation)
+            case .endpoint: try EndpointCommands(client: client).gc(try endpointConfig(request.config, policies: false), invocation)
             }
         }
     }
@@ -63,7 +63,7 @@ public struct WinCNIPlugin: CNIPlugin {
             switch try kind(of: request.config) {
             case .flannel: try FlannelMeta(client: client).status(invocation)
             case .endpoint:
-                try EndpointCommands(client: client).status(try endpointConfig(request.config), invocation)
+                try EndpointCommands(client: client).status(try endpointConfig(request.config, policies: false), invocation)
             }
         }
     }
@@ -75,8 +75,11 @@ public struct WinCNIPlugin: CNIPlugin {
         return try PluginKind.of(type: config.type, mode: mode)
     }
 
-    func endpointConfig(_ config: NetworkConfig, path: String = "") throws(WinCNIError) -> BridgeOverlayConfig {
-        try BridgeOverlayConfig(config.raw, path: path)
+    /// `policies`: only ADD sends policies to HNS; the other commands skip translating them.
+    func endpointConfig(_ config: NetworkConfig, path: String = "", policies: Bool = true) throws(WinCNIError)
+        -> BridgeOverlayConfig
+    {
+        try BridgeOverlayConfig(config.raw, path: path, policies: policies)
     }
 
     /// Runs one command: the body's error becomes one CNI error, and the invocation is logged to `logFile`.

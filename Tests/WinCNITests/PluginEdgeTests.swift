@@ -36,6 +36,24 @@ struct PluginEdgeTests {
         #expect(runner.calls.all == ["\(path)/fake-ipam ADD \(config)", "\(path)/fake-ipam DEL \(config)"])
     }
 
+    @Test("a policy ADD would refuse does not stop CHECK or DEL: only ADD translates policies")
+    func policiesOnlyForAdd() throws {
+        let node = try TestNode()
+        try node.flannelUp(.hostGW)
+        let netns = try node.makeNamespace()
+        let good = #"{"cniVersion":"1.1.0","name":"cbr0","type":"win-bridge","ipam":{"type":"host-local","subnet":"10.244.1.0/24","dataDir":"\#(node.root)/ipam"}}"#
+        let added = node.run(.add, stdin: good, netns: netns)
+        #expect(added.code == 0, "\(added.text)")
+        // The same network with a policy list that is not a list.
+        let bad = String(good.dropLast()) + #","policies":{"Name":"EndpointPolicy"}}"#
+        let refused = node.run(.add, stdin: bad, containerID: "other", netns: try node.makeNamespace())
+        #expect(refused.json?["code"] == 7, "\(refused.text)")
+        #expect(node.run(.check, stdin: bad, netns: netns).code == 0)
+        #expect(node.run(.del, stdin: bad, netns: netns).code == 0)
+        #expect(try node.endpoints().filter { $0.name.hasSuffix("_cbr0") && $0.name != "cbr0_ep" }.isEmpty)
+        #expect(node.reservations("cbr0").isEmpty)
+    }
+
     @Test("CHECK is passed on to an exec'd IPAM plugin, and its error fails the CHECK with the plugin's code")
     func execIPAMCheck() throws {
         let node = try TestNode()
