@@ -110,9 +110,14 @@ enum FileSystem {
         if written < 0 { throw FileSystemError(path: path, code: errno, doing: "append") }
     }
 
+    /// The directory part of `path` (`.` for a bare name, `/` for a name in the root), found byte-wise.
+    static func directoryOf(_ path: String) -> String {
+        guard let slash = path.utf8.lastIndex(of: UInt8(ascii: "/")) else { return "." }
+        return slash == path.utf8.startIndex ? "/" : String(Substring(path.utf8[..<slash]))
+    }
+
     fileprivate static func syncDirectory(of path: String) {
-        let directory = path.lastIndex(of: "/").map { String(path[..<$0]) } ?? "."
-        let descriptor = open(directory.isEmpty ? "/" : directory, O_RDONLY)
+        let descriptor = open(directoryOf(path), O_RDONLY)
         if descriptor >= 0 {
             _ = fsync(descriptor)
             _ = close(descriptor)
@@ -147,8 +152,8 @@ final class AtomicWrite: @unchecked Sendable {
         }
         var descriptor: Int32 = -1
         #if os(Linux)
-            let directory = path.lastIndex(of: "/").map { String(path[..<$0]) } ?? "."
-            descriptor = open(directory.isEmpty ? "/" : directory, AtomicWrite.temporaryFileFlags | O_WRONLY | O_CLOEXEC, mode)
+            descriptor = open(
+                FileSystem.directoryOf(path), AtomicWrite.temporaryFileFlags | O_WRONLY | O_CLOEXEC, mode)
         #endif
         unnamed = descriptor >= 0
         if descriptor < 0 {
