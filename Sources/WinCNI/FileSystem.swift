@@ -116,8 +116,8 @@ enum FileSystem {
         return slash == path.utf8.startIndex ? "/" : String(Substring(path.utf8[..<slash]))
     }
 
-    fileprivate static func syncDirectory(of path: String) {
-        let descriptor = open(directoryOf(path), O_RDONLY)
+    fileprivate static func syncDirectory(_ directory: String) {
+        let descriptor = open(directory, O_RDONLY)
         if descriptor >= 0 {
             _ = fsync(descriptor)
             _ = close(descriptor)
@@ -137,6 +137,10 @@ enum FileSystem {
 final class AtomicWrite: @unchecked Sendable {
     let path: String
     private let temporary: String
+    private let directory: String
+    /// `/proc/self/fd/N` of the unnamed file. Made here, like `directory`, so the commit thread allocates nothing
+    /// (a thread's first malloc sets up an arena of its own: more system calls than the commit itself).
+    private var descriptorPath = ""
     private let unnamed: Bool
     private var descriptor: Int32
     private var thread: pthread_t?
@@ -150,10 +154,10 @@ final class AtomicWrite: @unchecked Sendable {
         if lstat(path, &status) == 0 && (status.st_mode & S_IFMT) == S_IFDIR {
             throw FileSystemError(path: path, code: EISDIR, doing: "replace")
         }
+        directory = FileSystem.directoryOf(path)
         var descriptor: Int32 = -1
         #if os(Linux)
-            descriptor = open(
-                FileSystem.directoryOf(path), AtomicWrite.temporaryFileFlags | O_WRONLY | O_CLOEXEC, mode)
+            descriptor = open(directory, AtomicWrite.temporaryFileFlags | O_WRONLY | O_CLOEXEC, mode)
         #endif
         unnamed = descriptor >= 0
         if descriptor < 0 {
@@ -161,6 +165,7 @@ final class AtomicWrite: @unchecked Sendable {
         }
         guard descriptor >= 0 else { throw FileSystemError(path: temporary, code: errno, doing: "create") }
         self.descriptor = descriptor
+        if unnamed { descriptorPath = "/proc/self/fd/\(descriptor)" }
         var offset = 0
         while offset < bytes.count {
             let written = bytes.withUnsafeBytes {
@@ -234,7 +239,7 @@ final class AtomicWrite: @unchecked Sendable {
         }
         if unnamed {
             // A new file gets its name in one step; an existing one is replaced by a rename of a named copy.
-            let source = "/proc/self/fd/\(descriptor)"
+            let source = descriptorPath
             if linkat(AT_FDCWD, source, AT_FDCWD, path, AT_SYMLINK_FOLLOW) != 0 {
                 let code = errno
                 guard code == EEXIST else {
@@ -265,7 +270,7 @@ final class AtomicWrite: @unchecked Sendable {
                 return FileSystemError(path: path, code: code, doing: "rename into place")
             }
         }
-        FileSystem.syncDirectory(of: path)
+        FileSystem.syncDirectory(directory)
         return nil
     }
 
