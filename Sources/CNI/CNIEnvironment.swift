@@ -80,7 +80,16 @@ public struct CNIEnvironment: Sendable {
     /// `CNI_PATH` split into its directories (empty elements dropped).
     public var pluginPath: [String] {
         guard let path = value(CNIVariable.path) else { return [] }
-        return path.split(separator: platform.pathListSeparator).map(String.init)
+        // Byte-wise (the separator is ASCII), straight into Strings.
+        let separator = platform.pathListSeparator.asciiValue ?? UInt8(ascii: ":")
+        var directories: [String] = []
+        var start = path.utf8.startIndex
+        while start < path.utf8.endIndex {
+            let end = path.utf8[start...].firstIndex(of: separator) ?? path.utf8.endIndex
+            if end > start { directories.append(String(Substring(path.utf8[start..<end]))) }
+            start = end == path.utf8.endIndex ? end : path.utf8.index(after: end)
+        }
+        return directories
     }
 
     /// The variables with `name` set to `value`: every earlier definition removed, the new one appended.

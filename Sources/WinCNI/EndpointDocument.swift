@@ -8,10 +8,11 @@ public enum EndpointNaming {
     /// share a sandbox's network; a namespace GUID or path (containerd) or `none` (dockershim) leaves the container
     /// ID. pkg/hns turns `container:` into an empty ID (endpoint `_cbr0`); wincni keeps the container ID there.
     public static func sandboxID(containerID: String, netns: String?) -> String {
-        guard let netns, !netns.isEmpty, netns != "none", let colon = netns.firstIndex(of: ":") else {
+        guard let netns, !netns.isEmpty, netns != "none", let colon = netns.utf8.firstIndex(of: UInt8(ascii: ":"))
+        else {
             return containerID
         }
-        let sandbox = String(netns[netns.index(after: colon)...])
+        let sandbox = String(Substring(netns.utf8[netns.utf8.index(after: colon)...]))
         return sandbox.isEmpty ? containerID : sandbox
     }
 

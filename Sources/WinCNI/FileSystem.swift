@@ -30,15 +30,17 @@ enum FileSystem {
         guard descriptor >= 0 else { throw FileSystemError(path: path, code: errno, doing: "open") }
         defer { _ = close(descriptor) }
         var result: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 16384)
+        // Uninitialized scratch space (the files are a few KiB; zero-filling a buffer costs more than the read).
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 16384, alignment: 1)
+        defer { buffer.deallocate() }
         while true {
-            let count = buffer.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
+            let count = read(descriptor, buffer.baseAddress, buffer.count)
             if count < 0 {
                 if errno == EINTR { continue }
                 throw FileSystemError(path: path, code: errno, doing: "read")
             }
             if count == 0 { return result }
-            result += buffer[0..<count]
+            result.append(contentsOf: UnsafeRawBufferPointer(rebasing: buffer[0..<count]))
         }
     }
 
