@@ -211,3 +211,159 @@ struct JSONNumberTests {
         #expect(try JSON.parse(text) == expected)
     }
 }
+
+@Suite("JSON edge cases the fast paths must keep")
+struct JSONEdgeCaseTests {
+    @Test("every control character is escaped, runs between escapes are copied whole")
+    func allControlCharacters() {
+        let text = String(decoding: (0..<0x20).map { UInt8($0) } + Array("ab\"c\\d/é\u{7F}".utf8), as: UTF8.self)
+        let expected =
+            #""\u0000\u0001\u0002\u0003\u0004\u0005\u0006\u0007\u0008\t\n\u000b\u000c\r\u000e\u000f"#
+            + #"\u0010\u0011\u0012\u0013\u0014\u0015\u0016\u0017\u0018\u0019\u001a\u001b\u001c\u001d\u001e\u001f"#
+            + "ab\\\"c\\\\d/é\u{7F}\""
+        #expect(JSON.string(text).compact() == expected)
+        #expect(JSON.string("").compact() == #""""#)
+        #expect(JSON.string("plain").compact() == #""plain""#)
+        #expect(JSON.string("\"").compact() == #""\"""#)
+        #expect(JSON.string("a long string with no escapes at all, past the small-string size").compact()
+            == #""a long string with no escapes at all, past the small-string size""#)
+    }
+
+    @Test("keys are escaped like values")
+    func escapedKeys() {
+        let value: JSON = ["a\"b": 1, "c\nd": ["é": true]]
+        #expect(value.compact() == #"{"a\"b":1,"c\nd":{"é":true}}"#)
+    }
+
+    @Test("integers print as Swift prints them, at every width and sign")
+    func integerWidths() {
+        var values: [Int64] = [0, 9, 10, -1, -9, -10, 99, 100, Int64.max, Int64.min, Int64.min + 1]
+        var power: Int64 = 1
+        for _ in 0..<18 {
+            power *= 10
+            values += [power - 1, power, -power, -(power - 1)]
+        }
+        for value in values {
+            #expect(JSON.integer(value).compact() == String(value))
+        }
+        for value: UInt64 in [0, 7, 10, UInt64(Int64.max) + 1, UInt64.max] {
+            #expect(JSON.unsigned(value).compact() == String(value))
+        }
+    }
+
+    @Test("integral doubles print without a fraction, others as Swift describes them")
+    func doubles() {
+        #expect(JSON.double(-0.0).compact() == "0")
+        #expect(JSON.double(-3).compact() == "-3")
+        #expect(JSON.double(999_999_999_999_999).compact() == "999999999999999")
+        // Swift's description, as before (Go would print 1e+15).
+        #expect(JSON.double(1e15).compact() == "1000000000000000.0")
+        #expect(JSON.double(0.1).compact() == "0.1")
+        #expect(JSON.double(-.nan).compact() == "null")
+    }
+
+    @Test("a repeated key keeps its first position and its last value, as json-c and Go's decoder do")
+    func duplicateKeys() throws {
+        let value = try JSON.parse(#"{"a":1,"b":2,"a":3,"b":{"x":1},"c":[]}"#)
+        #expect(value.objectValue?.keys == ["a", "b", "c"])
+        #expect(value.compact() == #"{"a":3,"b":{"x":1},"c":[]}"#)
+        let literal = JSONObject([("a", 1), ("b", 2), ("a", 3)])
+        #expect(literal.keys == ["a", "b"])
+        #expect(literal["a"] == .integer(3))
+    }
+
+    @Test("non-ASCII keys equal as Swift strings collapse into one, the later value in place")
+    func canonicallyEquivalentKeys() throws {
+        let value = try JSON.parse("{\"\u{E9}\":1,\"x\":2,\"e\u{301}\":3}")
+        #expect(value.objectValue?.count == 2)
+        #expect(value["\u{E9}"] == .integer(3))
+        #expect(value.objectValue?.keys.last == "x")
+    }
+
+    @Test("an escaped NUL ends a key where json-c stored it")
+    func nulInKey() throws {
+        let value = try JSON.parse(#"{"a\u0000b":1,"c":"d\u0000e"}"#)
+        #expect(value.objectValue?.keys == ["a", "c"])
+        #expect(value["c"]?.stringValue == "d\u{0}e")
+    }
+
+    @Test("Go lookup: exact match anywhere, then the first folded one; never across lengths or non-ASCII bytes")
+    func goLookupRules() throws {
+        let object = try #require(try JSON.parse(#"{"nAme":1,"NAME":2,"name":3,"names":4,"Ünit":5}"#).objectValue)
+        #expect(object.value(goKey: "name") == .integer(3))
+        #expect(object.value(goKey: "Name") == .integer(1))
+        #expect(object.matchedKey(goKey: "Name") == "nAme")
+        #expect(object.matchedKey(goKey: "name") == "name")
+        #expect(object.value(goKey: "NAMES") == .integer(4))
+        #expect(object.value(goKey: "nam") == nil)
+        #expect(object.value(goKey: "Ünit") == .integer(5))
+        #expect(object.value(goKey: "üNIT") == nil)
+        // U+212A KELVIN SIGN is canonically equivalent to "K": an exact match for Swift's ==, as subscript sees it.
+        let kelvin = JSONObject([("\u{212A}ey", 1), ("key", 2)])
+        #expect(kelvin.value(goKey: "Key") == .integer(1))
+        #expect(kelvin.matchedKey(goKey: "Key") == "Key")
+        #expect(kelvin["Key"] == .integer(1))
+    }
+
+    @Test(
+        "numbers at the edges of the fast range checks",
+        arguments: [
+            ("999999999999999999", JSON.integer(999_999_999_999_999_999)),
+            ("-999999999999999999", .integer(-999_999_999_999_999_999)),
+            ("9223372036854775808", .unsigned(9_223_372_036_854_775_808)),
+            ("1000000000000000000", .integer(1_000_000_000_000_000_000)),
+            ("[1.25,-0.0,2e2]", .array([.double(1.25), .double(-0.0), .double(200)])),
+        ])
+    func numberEdges(_ text: String, _ expected: JSON) throws {
+        #expect(try JSON.parse(text) == expected)
+    }
+
+    @Test("a double of more than 308 integer digits is refused without an exponent too")
+    func hugeDecimal() {
+        let text = String(repeating: "9", count: 400) + ".5"
+        #expect(throws: JSONParseError(offset: 0, reason: "number \(text) is too large for a double")) {
+            try JSON.parse(text)
+        }
+        #expect(throws: JSONParseError(offset: 1, reason: "number 1e400 is too large for a double")) {
+            try JSON.parse("[1e400]")
+        }
+    }
+
+    @Test("NUL is refused inside strings, after a backslash too, with its offset")
+    func nulOffsets() {
+        #expect(throws: JSONParseError(offset: 3, reason: "NUL byte in the input")) { try JSON.parse("[\"a\u{0}\"]") }
+        #expect(throws: JSONParseError(offset: 3, reason: "NUL byte in the input")) { try JSON.parse("[\"\\\u{0}\"]") }
+        #expect(throws: JSONParseError(offset: 1, reason: "unexpected character 'x' outside a string")) {
+            try JSON.parse("[x]")
+        }
+        #expect(throws: JSONParseError(offset: 1, reason: "unexpected character byte 0xc3 outside a string")) {
+            try JSON.parse("[é]")
+        }
+    }
+
+    @Test("parsing bytes and parsing a string give the same value")
+    func bytesAndString() throws {
+        let text = #"{"a":[1,"b",{"c":null}],"d":false}"#
+        #expect(try JSON.parse(text) == JSON.parse(Array(text.utf8)))
+    }
+
+    @Test("pretty printing nests arrays in arrays and empty containers")
+    func prettyNesting() {
+        let value: JSON = ["a": [[1, 2], [], [:]], "b": -1.5]
+        let expected = """
+            {
+                "a": [
+                    [
+                        1,
+                        2
+                    ],
+                    [],
+                    {}
+                ],
+                "b": -1.5
+            }
+            """
+        #expect(value.pretty() == expected)
+        #expect(value.compactBytes() == Array(value.compact().utf8))
+    }
+}
