@@ -51,10 +51,10 @@ extension JSON {
         guard bytes.contains(where: { !isJSONWhitespace($0) }) else {
             throw JSONParseError(offset: bytes.count, reason: "empty input, expected a JSON value")
         }
-        guard let tokener = json_tokener_new_ex(maximumDepth) else {
+        guard let tokener = wincni_spare_tokener(nil, maximumDepth) else {
             throw JSONParseError(offset: 0, reason: "out of memory")
         }
-        defer { json_tokener_free(tokener) }
+        defer { _ = wincni_spare_tokener(tokener, maximumDepth) }
         json_tokener_set_flags(tokener, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8)
 
         let base = bytes.baseAddress.map { UnsafeRawPointer($0).assumingMemoryBound(to: CChar.self) }

@@ -367,3 +367,30 @@ struct JSONEdgeCaseTests {
         #expect(value.compactBytes() == Array(value.compact().utf8))
     }
 }
+
+@Suite("JSON parser state between documents")
+struct JSONParserReuseTests {
+    @Test("a document refused half-way leaves nothing behind for the next one")
+    func afterErrors() throws {
+        let broken = [#"{"a":[1,{"b":"#, #"{"a":1,}"#, "[" + String(repeating: "[", count: 100), #"{"k":"v"#, "5"]
+        for text in broken {
+            _ = try? JSON.parse(text)
+            #expect(try JSON.parse(#"{"x":[true,{"y":"z"}]}"#) == ["x": [true, ["y": "z"]]])
+            #expect(try JSON.parse("7") == .integer(7))
+        }
+    }
+
+    @Test("parses on many threads at once give each its own result")
+    func concurrent() async throws {
+        try await withThrowingTaskGroup(of: Bool.self) { group in
+            for index in 0..<64 {
+                group.addTask {
+                    let text = #"{"n":\#(index),"s":"\#(String(repeating: "x", count: index))","a":[\#(index),[]]}"#
+                    let value = try JSON.parse(text)
+                    return value.compact() == text
+                }
+            }
+            for try await same in group { #expect(same) }
+        }
+    }
+}
