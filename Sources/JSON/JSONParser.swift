@@ -47,7 +47,7 @@ extension JSON {
     }
 
     public static func parse(_ bytes: UnsafeBufferPointer<UInt8>) throws(JSONParseError) -> JSON {
-        try checkLexicalSubset(bytes)
+        let hasNonASCII = try checkLexicalSubset(bytes)
         guard bytes.contains(where: { !isJSONWhitespace($0) }) else {
             throw JSONParseError(offset: bytes.count, reason: "empty input, expected a JSON value")
         }
@@ -55,7 +55,8 @@ extension JSON {
             throw JSONParseError(offset: 0, reason: "out of memory")
         }
         defer { _ = wincni_spare_tokener(tokener, maximumDepth) }
-        json_tokener_set_flags(tokener, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8)
+        // json-c checks UTF-8 byte by byte; an all-ASCII document (the usual one) cannot fail that check.
+        json_tokener_set_flags(tokener, JSON_TOKENER_STRICT | (hasNonASCII ? JSON_TOKENER_VALIDATE_UTF8 : 0))
 
         let base = bytes.baseAddress.map { UnsafeRawPointer($0).assumingMemoryBound(to: CChar.self) }
         guard let base else { throw JSONParseError(offset: 0, reason: "empty input, expected a JSON value") }
@@ -91,23 +92,35 @@ extension JSON {
     /// string literals only JSON's punctuation, numbers and the three literals may appear, NUL may appear nowhere,
     /// and every number token must be RFC 8259's grammar with a value JSON can hold (a finite double; an integer
     /// from Int64.min to UInt64.max — wincni reads no field where a larger integer could be meant).
-    private static func checkLexicalSubset(_ bytes: UnsafeBufferPointer<UInt8>) throws(JSONParseError) {
+    /// Returns whether a string literal holds a byte above 0x7F (outside strings that is an error already).
+    private static func checkLexicalSubset(_ bytes: UnsafeBufferPointer<UInt8>) throws(JSONParseError) -> Bool {
+        guard let base = bytes.baseAddress else { return false }
         let count = bytes.count
+        var highBits: UInt8 = 0
         var offset = 0
         while offset < count {
-            let byte = bytes[offset]
+            let byte = base[offset]
             switch byte {
             case UInt8(ascii: "\""):
                 // A string literal: skip to its closing quote (json-c judges its escapes); only NUL is refused here.
                 offset += 1
                 while offset < count {
-                    let inner = bytes[offset]
+                    // Eight bytes at a time while none is a quote, a backslash, NUL or non-ASCII.
+                    while offset + 8 <= count {
+                        let word = UnsafeRawPointer(base + offset).loadUnaligned(as: UInt64.self)
+                        if hasSpecialStringByte(word) { break }
+                        offset += 8
+                    }
+                    guard offset < count else { break }
+                    let inner = base[offset]
                     if inner == UInt8(ascii: "\"") { break }
                     if inner == 0 { throw JSONParseError(offset: offset, reason: "NUL byte in the input") }
+                    highBits |= inner
                     if inner == UInt8(ascii: "\\") {
                         offset += 1
-                        if offset < count, bytes[offset] == 0 {
-                            throw JSONParseError(offset: offset, reason: "NUL byte in the input")
+                        if offset < count {
+                            if base[offset] == 0 { throw JSONParseError(offset: offset, reason: "NUL byte in the input") }
+                            highBits |= base[offset]
                         }
                     }
                     offset += 1
@@ -115,7 +128,7 @@ extension JSON {
                 offset += 1
             case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"):
                 var end = offset + 1
-                while end < count, isNumberByte(bytes[end]) { end += 1 }
+                while end < count, isNumberByte(base[end]) { end += 1 }
                 try checkNumber(bytes[offset..<end], at: offset)
                 offset = end
             case 0x20, 0x09, 0x0A, 0x0D, UInt8(ascii: "{"), UInt8(ascii: "}"), UInt8(ascii: "["), UInt8(ascii: "]"),
@@ -132,6 +145,18 @@ extension JSON {
                 throw JSONParseError(offset: offset, reason: "unexpected character \(shown) outside a string")
             }
         }
+        return highBits >= 0x80
+    }
+
+    /// Whether any byte of `word` is `"`, `\`, NUL or above 0x7F (a zero byte of `word ^ pattern` is found exactly by
+    /// the borrow trick: `(x - 0x01…) & ~x & 0x80…` is non-zero iff some byte of `x` is zero).
+    @inline(__always)
+    private static func hasSpecialStringByte(_ word: UInt64) -> Bool {
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let highs: UInt64 = 0x8080_8080_8080_8080
+        func hasZeroByte(_ x: UInt64) -> Bool { (x &- ones) & ~x & highs != 0 }
+        return word & highs != 0 || hasZeroByte(word) || hasZeroByte(word ^ (ones &* 0x22))
+            || hasZeroByte(word ^ (ones &* 0x5C))
     }
 
     private static func isNumberByte(_ byte: UInt8) -> Bool {

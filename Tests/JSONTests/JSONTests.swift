@@ -394,3 +394,25 @@ struct JSONParserReuseTests {
         }
     }
 }
+
+@Suite("string scanning at every position of a word")
+struct JSONStringScanTests {
+    @Test("quotes, backslashes, NUL and non-ASCII are found wherever they sit in a long string", arguments: 0..<20)
+    func specialAt(_ position: Int) throws {
+        let before = String(repeating: "x", count: position)
+        let after = String(repeating: "y", count: 19 - position)
+        #expect(try JSON.parse(#"["\#(before)\"\#(after)"]"#) == [.string(before + "\"" + after)])
+        #expect(try JSON.parse(#"["\#(before)\\\#(after)"]"#) == [.string(before + "\\" + after)])
+        #expect(try JSON.parse(#"["\#(before)é\#(after)",1]"#) == [.string(before + "é" + after), 1])
+        #expect(throws: JSONParseError(offset: 2 + position, reason: "NUL byte in the input")) {
+            try JSON.parse("[\"\(before)\u{0}\(after)\"]")
+        }
+        #expect(throws: JSONParseError(offset: 2 + position, reason: "invalid utf-8 string")) {
+            try JSON.parse(Array("[\"\(before)".utf8) + [0xFF] + Array("\(after)\"]".utf8))
+        }
+        // The string ends at the quote: what follows is judged outside it.
+        #expect(throws: JSONParseError(offset: 3 + position, reason: "unexpected character 'x' outside a string")) {
+            try JSON.parse(#"["\#(before)"x\#(after)"]"#)
+        }
+    }
+}
