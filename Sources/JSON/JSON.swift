@@ -80,11 +80,13 @@ public struct JSONObject: Sendable, Equatable, Sequence {
 
     /// One pass for both of Go's rules: an exact key anywhere wins; else the first key equal under ASCII case folding.
     func goMatch(of key: String) -> (index: Int, exact: Bool)? {
+        let length = key.utf8.count
         var folded: Int?
         for index in entries.indices {
-            let candidate = entries[index].key
-            if candidate == key { return (index, true) }
-            if folded == nil, asciiCaseInsensitiveEqual(candidate, key) { folded = index }
+            if entries[index].key == key { return (index, true) }
+            if folded == nil, entries[index].key.utf8.count == length, asciiCaseInsensitiveEqual(entries[index].key, key) {
+                folded = index
+            }
         }
         return folded.map { ($0, false) }
     }
@@ -103,21 +105,24 @@ public struct JSONObject: Sendable, Equatable, Sequence {
 func asciiCaseInsensitiveEqual(_ left: String, _ right: String) -> Bool {
     let count = left.utf8.count
     guard count == right.utf8.count else { return false }
-    var left = left
-    var right = right
-    return left.withUTF8 { leftBytes in
-        right.withUTF8 { rightBytes in
-            for index in 0..<count {
-                let l = leftBytes[index]
-                let r = rightBytes[index]
-                if l == r { continue }
-                let lowerL = (l >= 0x41 && l <= 0x5A) ? l | 0x20 : l
-                let lowerR = (r >= 0x41 && r <= 0x5A) ? r | 0x20 : r
-                if lowerL != lowerR { return false }
-            }
+    // Native strings (all of them on Linux and Windows) have contiguous UTF-8; the iterator path is for the others.
+    let contiguous = left.utf8.withContiguousStorageIfAvailable { leftBytes in
+        right.utf8.withContiguousStorageIfAvailable { rightBytes in
+            for index in 0..<count where !asciiFoldEqual(leftBytes[index], rightBytes[index]) { return false }
             return true
         }
     }
+    if let contiguous, let equal = contiguous { return equal }
+    for (l, r) in zip(left.utf8, right.utf8) where !asciiFoldEqual(l, r) { return false }
+    return true
+}
+
+@inline(__always)
+private func asciiFoldEqual(_ left: UInt8, _ right: UInt8) -> Bool {
+    if left == right { return true }
+    let lowerLeft = (left >= 0x41 && left <= 0x5A) ? left | 0x20 : left
+    let lowerRight = (right >= 0x41 && right <= 0x5A) ? right | 0x20 : right
+    return lowerLeft == lowerRight
 }
 
 extension JSON {
