@@ -416,3 +416,31 @@ struct JSONStringScanTests {
         }
     }
 }
+
+@Suite("JSON output larger than the first buffer")
+struct JSONLargeOutputTests {
+    @Test("many small values and one value larger than twice the buffer come out whole")
+    func growth() throws {
+        let words = (0..<1000).map { "w\($0)\t" }
+        let value = JSON.array(words.map(JSON.string))
+        let expected = "[" + words.map { "\"w\($0.dropFirst().dropLast())\\t\"" }.joined(separator: ",") + "]"
+        #expect(value.compact() == expected)
+        #expect(value.compactBytes() == Array(expected.utf8))
+        #expect(try JSON.parse(value.pretty()) == value)
+        let long = String(repeating: "0123456789abcdef", count: 1000)
+        #expect(JSON.array([1, .string(long)]).compact() == "[1,\"\(long)\"]")
+    }
+}
+
+@Suite("string escaping at every position of a word")
+struct JSONEscapeScanTests {
+    @Test("an escaped byte is found wherever it sits in a long string", arguments: 0..<20)
+    func escapeAt(_ position: Int) {
+        let before = String(repeating: "x", count: position)
+        let after = String(repeating: "é", count: (19 - position) / 2) + String(repeating: "y", count: (19 - position) % 2)
+        for (raw, escaped) in [("\"", "\\\""), ("\\", "\\\\"), ("\u{1}", "\\u0001"), ("\u{1F}", "\\u001f"), ("\n", "\\n")] {
+            #expect(JSON.string(before + raw + after).compact() == "\"" + before + escaped + after + "\"")
+        }
+        #expect(JSON.string(before + "\u{7F}ü" + after).compact() == "\"" + before + "\u{7F}ü" + after + "\"")
+    }
+}
