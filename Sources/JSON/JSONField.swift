@@ -53,7 +53,21 @@ public struct JSONFields: Sendable {
     }
 
     private func memberPath(_ spelled: String) -> String {
-        path.isEmpty ? spelled : "\(path).\(spelled)"
+        if path.isEmpty { return spelled }
+        var joined = path
+        joined.reserveCapacity(path.utf8.count + 1 + spelled.utf8.count)
+        joined.append(".")
+        joined.append(spelled)
+        return joined
+    }
+
+    /// `base[index]`, built without string interpolation (one of these per element of every array of objects).
+    private func elementPath(_ base: String, _ index: Int) -> String {
+        var joined = base
+        joined.append("[")
+        joined.append(String(index))
+        joined.append("]")
+        return joined
     }
 
     /// The member and its path in one lookup, or nil when it is absent or `null`.
@@ -149,7 +163,7 @@ public struct JSONFields: Sendable {
         var result: [JSONFields] = []
         result.reserveCapacity(elements.count)
         for (index, element) in elements.enumerated() {
-            result.append(try JSONFields(element, path: "\(member.path)[\(index)]"))
+            result.append(try JSONFields(element, path: elementPath(member.path, index)))
         }
         return result
     }

@@ -444,3 +444,22 @@ struct JSONEscapeScanTests {
         #expect(JSON.string(before + "\u{7F}ü" + after).compact() == "\"" + before + "\u{7F}ü" + after + "\"")
     }
 }
+
+@Suite("paths of members read through JSONFields")
+struct JSONFieldPathTests {
+    @Test("objects and fields spell the path as the document does, with indexes")
+    func paths() throws {
+        let document = try JSON.parse(#"{"Outer":{"List":[{"Name":1},{"name":"x"},7]}}"#)
+        let outer = try #require(try JSONFields(document, path: "").fields("outer"))
+        #expect(outer.path == "Outer")
+        #expect(throws: JSONFieldError(path: "Outer.List[2]", message: "expected an object, found a number (7)")) {
+            _ = try outer.objects("list")
+        }
+        let valid = try JSON.parse(#"{"List":[{"Name":1},{"name":"x"}]}"#)
+        let listed = try #require(try JSONFields(valid, path: "").objects("list"))
+        #expect(listed.map(\.path) == ["List[0]", "List[1]"])
+        #expect(throws: JSONFieldError(path: "List[0].Name", message: "expected a string, found a number (1)")) {
+            _ = try listed.first?.string("name")
+        }
+    }
+}
