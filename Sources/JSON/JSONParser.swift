@@ -97,6 +97,7 @@ extension JSON {
         guard let base = bytes.baseAddress else { return false }
         let count = bytes.count
         var highBits: UInt8 = 0
+        var highWords: UInt64 = 0
         var offset = 0
         while offset < count {
             let byte = base[offset]
@@ -104,24 +105,36 @@ extension JSON {
             case UInt8(ascii: "\""):
                 // A string literal: skip to its closing quote (json-c judges its escapes); only NUL is refused here.
                 offset += 1
-                while offset < count {
-                    // Eight bytes at a time while none is a quote, a backslash, NUL or non-ASCII.
-                    while offset + 8 <= count {
-                        let word = UnsafeRawPointer(base + offset).loadUnaligned(as: UInt64.self)
-                        if hasSpecialStringByte(word) { break }
-                        offset += 8
-                    }
-                    guard offset < count else { break }
-                    let inner = base[offset]
-                    if inner == UInt8(ascii: "\"") { break }
-                    if inner == 0 { throw JSONParseError(offset: offset, reason: "NUL byte in the input") }
-                    highBits |= inner
-                    if inner == UInt8(ascii: "\\") {
-                        offset += 1
-                        if offset < count {
-                            if base[offset] == 0 { throw JSONParseError(offset: offset, reason: "NUL byte in the input") }
-                            highBits |= base[offset]
+                while true {
+                    if offset + 8 <= count {
+                        // Eight bytes at a time: jump to the first quote, backslash or NUL, if any. Non-ASCII bytes
+                        // are only noted (bytes past the string's end may be noted too: that costs json-c's UTF-8
+                        // check, never a result).
+                        let word = UInt64(littleEndian: UnsafeRawPointer(base + offset).loadUnaligned(as: UInt64.self))
+                        highWords |= word
+                        let stops = zeroBytes(word) | zeroBytes(word ^ repeated(0x22)) | zeroBytes(word ^ repeated(0x5C))
+                        if stops == 0 {
+                            offset += 8
+                            continue
                         }
+                        offset += stops.trailingZeroBitCount / 8
+                    } else {
+                        guard offset < count else { break }
+                        let inner = base[offset]
+                        highBits |= inner
+                        if inner != UInt8(ascii: "\""), inner != UInt8(ascii: "\\"), inner != 0 {
+                            offset += 1
+                            continue
+                        }
+                    }
+                    let stop = base[offset]
+                    if stop == UInt8(ascii: "\"") { break }
+                    if stop == 0 { throw JSONParseError(offset: offset, reason: "NUL byte in the input") }
+                    // A backslash: the escaped byte is json-c's to judge, but NUL is refused there too.
+                    offset += 1
+                    if offset < count {
+                        if base[offset] == 0 { throw JSONParseError(offset: offset, reason: "NUL byte in the input") }
+                        highBits |= base[offset]
                     }
                     offset += 1
                 }
@@ -145,18 +158,19 @@ extension JSON {
                 throw JSONParseError(offset: offset, reason: "unexpected character \(shown) outside a string")
             }
         }
-        return highBits >= 0x80
+        return highBits >= 0x80 || highWords & repeated(0x80) != 0
     }
 
-    /// Whether any byte of `word` is `"`, `\`, NUL or above 0x7F (a zero byte of `word ^ pattern` is found exactly by
-    /// the borrow trick: `(x - 0x01…) & ~x & 0x80…` is non-zero iff some byte of `x` is zero).
+    /// `byte` in each of the eight bytes of a word.
     @inline(__always)
-    private static func hasSpecialStringByte(_ word: UInt64) -> Bool {
-        let ones: UInt64 = 0x0101_0101_0101_0101
-        let highs: UInt64 = 0x8080_8080_8080_8080
-        func hasZeroByte(_ x: UInt64) -> Bool { (x &- ones) & ~x & highs != 0 }
-        return word & highs != 0 || hasZeroByte(word) || hasZeroByte(word ^ (ones &* 0x22))
-            || hasZeroByte(word ^ (ones &* 0x5C))
+    private static func repeated(_ byte: UInt8) -> UInt64 { 0x0101_0101_0101_0101 &* UInt64(byte) }
+
+    /// 0x80 in each byte of `word` that is zero, nothing elsewhere: `(b & 0x7F) + 0x7F` sets the high bit of every
+    /// byte but zero without carrying into the next byte, and `| b` covers bytes whose own high bit is set.
+    @inline(__always)
+    private static func zeroBytes(_ word: UInt64) -> UInt64 {
+        let low = repeated(0x7F)
+        return ~(((word & low) &+ low) | word | low)
     }
 
     private static func isNumberByte(_ byte: UInt8) -> Bool {
