@@ -84,7 +84,9 @@ public struct JSONObject: Sendable, Equatable, Sequence {
         var folded: Int?
         for index in entries.indices {
             if entries[index].key == key { return (index, true) }
-            if folded == nil, entries[index].key.utf8.count == length, asciiCaseInsensitiveEqual(entries[index].key, key) {
+            if folded == nil, entries[index].key.utf8.count == length,
+                asciiCaseInsensitiveEqual(entries[index].key, key)
+            {
                 folded = index
             }
         }

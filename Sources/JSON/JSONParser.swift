@@ -112,7 +112,8 @@ extension JSON {
                         // check, never a result).
                         let word = UInt64(littleEndian: UnsafeRawPointer(base + offset).loadUnaligned(as: UInt64.self))
                         highWords |= word
-                        let stops = zeroBytes(word) | zeroBytes(word ^ repeated(0x22)) | zeroBytes(word ^ repeated(0x5C))
+                        let stops =
+                            zeroBytes(word) | zeroBytes(word ^ repeated(0x22)) | zeroBytes(word ^ repeated(0x5C))
                         if stops == 0 {
                             offset += 8
                             continue

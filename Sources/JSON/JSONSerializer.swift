@@ -223,7 +223,8 @@ enum JSONWriter {
         let ones: UInt64 = 0x0101_0101_0101_0101
         let highs: UInt64 = 0x8080_8080_8080_8080
         func hasByteBelow(_ x: UInt64, _ limit: UInt64) -> Bool { (x &- ones &* limit) & ~x & highs != 0 }
-        return hasByteBelow(word, 0x20) || hasByteBelow(word ^ (ones &* 0x22), 1) || hasByteBelow(word ^ (ones &* 0x5C), 1)
+        return hasByteBelow(word, 0x20) || hasByteBelow(word ^ (ones &* 0x22), 1)
+            || hasByteBelow(word ^ (ones &* 0x5C), 1)
     }
 
     private static func hexDigit(_ nibble: UInt8) -> UInt8 {

@@ -225,8 +225,9 @@ struct JSONEdgeCaseTests {
         #expect(JSON.string("").compact() == #""""#)
         #expect(JSON.string("plain").compact() == #""plain""#)
         #expect(JSON.string("\"").compact() == #""\"""#)
-        #expect(JSON.string("a long string with no escapes at all, past the small-string size").compact()
-            == #""a long string with no escapes at all, past the small-string size""#)
+        #expect(
+            JSON.string("a long string with no escapes at all, past the small-string size").compact()
+                == #""a long string with no escapes at all, past the small-string size""#)
     }
 
     @Test("keys are escaped like values")
@@ -437,8 +438,11 @@ struct JSONEscapeScanTests {
     @Test("an escaped byte is found wherever it sits in a long string", arguments: 0..<20)
     func escapeAt(_ position: Int) {
         let before = String(repeating: "x", count: position)
-        let after = String(repeating: "é", count: (19 - position) / 2) + String(repeating: "y", count: (19 - position) % 2)
-        for (raw, escaped) in [("\"", "\\\""), ("\\", "\\\\"), ("\u{1}", "\\u0001"), ("\u{1F}", "\\u001f"), ("\n", "\\n")] {
+        let after =
+            String(repeating: "é", count: (19 - position) / 2) + String(repeating: "y", count: (19 - position) % 2)
+        for (raw, escaped) in [
+            ("\"", "\\\""), ("\\", "\\\\"), ("\u{1}", "\\u0001"), ("\u{1F}", "\\u001f"), ("\n", "\\n"),
+        ] {
             #expect(JSON.string(before + raw + after).compact() == "\"" + before + escaped + after + "\"")
         }
         #expect(JSON.string(before + "\u{7F}ü" + after).compact() == "\"" + before + "\u{7F}ü" + after + "\"")
