@@ -22,10 +22,22 @@ public struct JSONObject: Sendable, Equatable, Sequence {
 
     public init() { entries = [] }
 
+    /// A later duplicate key replaces the earlier value in place, as assigning through `subscript` does.
     public init(_ entries: [(String, JSON)]) {
         self.entries = []
         self.entries.reserveCapacity(entries.count)
-        for (key, value) in entries { self[key] = value }
+        for (key, value) in entries {
+            if let index = self.entries.firstIndex(where: { $0.key == key }) {
+                self.entries[index].value = value
+            } else {
+                self.entries.append((key, value))
+            }
+        }
+    }
+
+    /// Entries whose keys the caller knows to be distinct (json-c's hash table has one entry per key).
+    init(uniqueKeys entries: [(key: String, value: JSON)]) {
+        self.entries = entries
     }
 
     public var count: Int { entries.count }
@@ -45,7 +57,10 @@ public struct JSONObject: Sendable, Equatable, Sequence {
             switch (index, newValue) {
             case (let index?, let value?): entries[index].value = value
             case (let index?, nil): entries.remove(at: index)
-            case (nil, let value?): entries.append((key, value))
+            case (nil, let value?):
+                // Objects built key by key start with room for a few, rather than growing from one.
+                if entries.capacity == 0 { entries.reserveCapacity(4) }
+                entries.append((key, value))
             case (nil, nil): break
             }
         }
@@ -53,15 +68,29 @@ public struct JSONObject: Sendable, Equatable, Sequence {
 
     /// Go-compatible lookup: the exact key if present, else the first key that matches ignoring ASCII case.
     public func value(goKey key: String) -> JSON? {
-        if let exact = self[key] { return exact }
-        for entry in entries where asciiCaseInsensitiveEqual(entry.key, key) { return entry.value }
-        return nil
+        guard let match = goMatch(of: key) else { return nil }
+        return entries[match.index].value
     }
 
     /// The key actually present in the document that `value(goKey:)` would use, for error messages.
     public func matchedKey(goKey key: String) -> String? {
-        if self[key] != nil { return key }
-        return entries.first { asciiCaseInsensitiveEqual($0.key, key) }?.key
+        guard let match = goMatch(of: key) else { return nil }
+        return match.exact ? key : entries[match.index].key
+    }
+
+    /// One pass for both of Go's rules: an exact key anywhere wins; else the first key equal under ASCII case folding.
+    func goMatch(of key: String) -> (index: Int, exact: Bool)? {
+        let length = key.utf8.count
+        var folded: Int?
+        for index in entries.indices {
+            if entries[index].key == key { return (index, true) }
+            if folded == nil, entries[index].key.utf8.count == length,
+                asciiCaseInsensitiveEqual(entries[index].key, key)
+            {
+                folded = index
+            }
+        }
+        return folded.map { ($0, false) }
     }
 
     public static func == (lhs: JSONObject, rhs: JSONObject) -> Bool {
@@ -76,19 +105,26 @@ public struct JSONObject: Sendable, Equatable, Sequence {
 /// Go's `encoding/json` folds case with `bytes.EqualFold`, which for the ASCII keys of CNI and HNS documents is
 /// plain ASCII case folding.
 func asciiCaseInsensitiveEqual(_ left: String, _ right: String) -> Bool {
-    var leftBytes = left.utf8.makeIterator()
-    var rightBytes = right.utf8.makeIterator()
-    while true {
-        switch (leftBytes.next(), rightBytes.next()) {
-        case (nil, nil): return true
-        case (let l?, let r?):
-            if l == r { continue }
-            let lowerL = (l >= 0x41 && l <= 0x5A) ? l | 0x20 : l
-            let lowerR = (r >= 0x41 && r <= 0x5A) ? r | 0x20 : r
-            if lowerL != lowerR { return false }
-        default: return false
+    let count = left.utf8.count
+    guard count == right.utf8.count else { return false }
+    // Native strings (all of them on Linux and Windows) have contiguous UTF-8; the iterator path is for the others.
+    let contiguous = left.utf8.withContiguousStorageIfAvailable { leftBytes in
+        right.utf8.withContiguousStorageIfAvailable { rightBytes in
+            for index in 0..<count where !asciiFoldEqual(leftBytes[index], rightBytes[index]) { return false }
+            return true
         }
     }
+    if let contiguous, let equal = contiguous { return equal }
+    for (l, r) in zip(left.utf8, right.utf8) where !asciiFoldEqual(l, r) { return false }
+    return true
+}
+
+@inline(__always)
+private func asciiFoldEqual(_ left: UInt8, _ right: UInt8) -> Bool {
+    if left == right { return true }
+    let lowerLeft = (left >= 0x41 && left <= 0x5A) ? left | 0x20 : left
+    let lowerRight = (right >= 0x41 && right <= 0x5A) ? right | 0x20 : right
+    return lowerLeft == lowerRight
 }
 
 extension JSON {

@@ -49,8 +49,33 @@ public struct JSONFields: Sendable {
 
     /// The path of a member, as it would appear in an error.
     public func path(of key: String) -> String {
-        let spelled = object.matchedKey(goKey: key) ?? key
-        return path.isEmpty ? spelled : "\(path).\(spelled)"
+        memberPath(object.matchedKey(goKey: key) ?? key)
+    }
+
+    private func memberPath(_ spelled: String) -> String {
+        if path.isEmpty { return spelled }
+        var joined = path
+        joined.reserveCapacity(path.utf8.count + 1 + spelled.utf8.count)
+        joined.append(".")
+        joined.append(spelled)
+        return joined
+    }
+
+    /// `base[index]`, built without string interpolation (one of these per element of every array of objects).
+    private func elementPath(_ base: String, _ index: Int) -> String {
+        var joined = base
+        joined.append("[")
+        joined.append(String(index))
+        joined.append("]")
+        return joined
+    }
+
+    /// The member and its path in one lookup, or nil when it is absent or `null`.
+    private func member(_ key: String) -> (value: JSON, path: String)? {
+        guard let match = object.goMatch(of: key) else { return nil }
+        let entry = object.entries[match.index]
+        if entry.value.isNull { return nil }
+        return (entry.value, memberPath(match.exact ? key : entry.key))
     }
 
     /// The raw member, or nil when it is absent or `null`.
@@ -112,8 +137,8 @@ public struct JSONFields: Sendable {
     }
 
     public func fields(_ key: String) throws(JSONFieldError) -> JSONFields? {
-        guard let value = value(key) else { return nil }
-        return try JSONFields(value, path: path(of: key))
+        guard let member = member(key) else { return nil }
+        return try JSONFields(member.value, path: member.path)
     }
 
     public func strings(_ key: String) throws(JSONFieldError) -> [String]? {
@@ -131,11 +156,14 @@ public struct JSONFields: Sendable {
 
     /// Each element of an array member read as an object, with its indexed path.
     public func objects(_ key: String) throws(JSONFieldError) -> [JSONFields]? {
-        guard let elements = try array(key) else { return nil }
+        guard let member = member(key) else { return nil }
+        guard case .array(let elements) = member.value else {
+            throw .mismatch(member.path, expected: "an array", found: member.value)
+        }
         var result: [JSONFields] = []
         result.reserveCapacity(elements.count)
         for (index, element) in elements.enumerated() {
-            result.append(try JSONFields(element, path: "\(path(of: key))[\(index)]"))
+            result.append(try JSONFields(element, path: elementPath(member.path, index)))
         }
         return result
     }

@@ -21,23 +21,42 @@ extension JSON {
     /// Parses one strict JSON document (RFC 8259, as Go's decoder accepts it): no comments, no trailing commas,
     /// nothing but white space after the value, no NUL bytes.
     public static func parse(_ text: String) throws(JSONParseError) -> JSON {
-        try parse(Array(text.utf8))
+        // The string's own bytes, not a copy; the closure does not throw, so no typed-throws closure type is made.
+        var text = text
+        var failure: JSONParseError?
+        let value = text.withUTF8 { buffer in
+            do throws(JSONParseError) { return try parse(buffer) } catch {
+                failure = error
+                return JSON.null
+            }
+        }
+        if let failure { throw failure }
+        return value
     }
 
     public static func parse(_ bytes: [UInt8]) throws(JSONParseError) -> JSON {
-        try bytes.withUnsafeBufferPointer { buffer throws(JSONParseError) in try parse(buffer) }
+        var failure: JSONParseError?
+        let value = bytes.withUnsafeBufferPointer { buffer in
+            do throws(JSONParseError) { return try parse(buffer) } catch {
+                failure = error
+                return JSON.null
+            }
+        }
+        if let failure { throw failure }
+        return value
     }
 
     public static func parse(_ bytes: UnsafeBufferPointer<UInt8>) throws(JSONParseError) -> JSON {
-        try checkLexicalSubset(bytes)
+        let hasNonASCII = try checkLexicalSubset(bytes)
         guard bytes.contains(where: { !isJSONWhitespace($0) }) else {
             throw JSONParseError(offset: bytes.count, reason: "empty input, expected a JSON value")
         }
-        guard let tokener = json_tokener_new_ex(maximumDepth) else {
+        guard let tokener = wincni_spare_tokener(nil, maximumDepth) else {
             throw JSONParseError(offset: 0, reason: "out of memory")
         }
-        defer { json_tokener_free(tokener) }
-        json_tokener_set_flags(tokener, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8)
+        defer { _ = wincni_spare_tokener(tokener, maximumDepth) }
+        // json-c checks UTF-8 byte by byte; an all-ASCII document (the usual one) cannot fail that check.
+        json_tokener_set_flags(tokener, JSON_TOKENER_STRICT | (hasNonASCII ? JSON_TOKENER_VALIDATE_UTF8 : 0))
 
         let base = bytes.baseAddress.map { UnsafeRawPointer($0).assumingMemoryBound(to: CChar.self) }
         guard let base else { throw JSONParseError(offset: 0, reason: "empty input, expected a JSON value") }
@@ -73,40 +92,86 @@ extension JSON {
     /// string literals only JSON's punctuation, numbers and the three literals may appear, NUL may appear nowhere,
     /// and every number token must be RFC 8259's grammar with a value JSON can hold (a finite double; an integer
     /// from Int64.min to UInt64.max — wincni reads no field where a larger integer could be meant).
-    private static func checkLexicalSubset(_ bytes: UnsafeBufferPointer<UInt8>) throws(JSONParseError) {
-        var inString = false
-        var escaped = false
+    /// Returns whether a string literal holds a byte above 0x7F (outside strings that is an error already).
+    private static func checkLexicalSubset(_ bytes: UnsafeBufferPointer<UInt8>) throws(JSONParseError) -> Bool {
+        guard let base = bytes.baseAddress else { return false }
+        let count = bytes.count
+        var highBits: UInt8 = 0
+        var highWords: UInt64 = 0
         var offset = 0
-        while offset < bytes.count {
-            let byte = bytes[offset]
-            if byte == 0 { throw JSONParseError(offset: offset, reason: "NUL byte in the input") }
-            if inString {
-                if escaped {
-                    escaped = false
-                } else if byte == UInt8(ascii: "\\") {
-                    escaped = true
-                } else if byte == UInt8(ascii: "\"") {
-                    inString = false
+        while offset < count {
+            let byte = base[offset]
+            switch byte {
+            case UInt8(ascii: "\""):
+                // A string literal: skip to its closing quote (json-c judges its escapes); only NUL is refused here.
+                offset += 1
+                while true {
+                    if offset + 8 <= count {
+                        // Eight bytes at a time: jump to the first quote, backslash or NUL, if any. Non-ASCII bytes
+                        // are only noted (bytes past the string's end may be noted too: that costs json-c's UTF-8
+                        // check, never a result).
+                        let word = UInt64(littleEndian: UnsafeRawPointer(base + offset).loadUnaligned(as: UInt64.self))
+                        highWords |= word
+                        let stops =
+                            zeroBytes(word) | zeroBytes(word ^ repeated(0x22)) | zeroBytes(word ^ repeated(0x5C))
+                        if stops == 0 {
+                            offset += 8
+                            continue
+                        }
+                        offset += stops.trailingZeroBitCount / 8
+                    } else {
+                        guard offset < count else { break }
+                        let inner = base[offset]
+                        highBits |= inner
+                        if inner != UInt8(ascii: "\""), inner != UInt8(ascii: "\\"), inner != 0 {
+                            offset += 1
+                            continue
+                        }
+                    }
+                    let stop = base[offset]
+                    if stop == UInt8(ascii: "\"") { break }
+                    if stop == 0 { throw JSONParseError(offset: offset, reason: "NUL byte in the input") }
+                    // A backslash: the escaped byte is json-c's to judge, but NUL is refused there too.
+                    offset += 1
+                    if offset < count {
+                        if base[offset] == 0 { throw JSONParseError(offset: offset, reason: "NUL byte in the input") }
+                        highBits |= base[offset]
+                    }
+                    offset += 1
                 }
                 offset += 1
-                continue
-            }
-            if byte == UInt8(ascii: "\"") {
-                inString = true
-            } else if byte == UInt8(ascii: "-") || (byte >= 0x30 && byte <= 0x39) {
+            case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"):
                 var end = offset + 1
-                while end < bytes.count, isNumberByte(bytes[end]) { end += 1 }
+                while end < count, isNumberByte(base[end]) { end += 1 }
                 try checkNumber(bytes[offset..<end], at: offset)
                 offset = end
-                continue
-            } else if !allowedOutsideStrings[Int(byte)] {
+            case 0x20, 0x09, 0x0A, 0x0D, UInt8(ascii: "{"), UInt8(ascii: "}"), UInt8(ascii: "["), UInt8(ascii: "]"),
+                UInt8(ascii: ":"), UInt8(ascii: ","), UInt8(ascii: "t"), UInt8(ascii: "r"), UInt8(ascii: "u"),
+                UInt8(ascii: "e"), UInt8(ascii: "f"), UInt8(ascii: "a"), UInt8(ascii: "l"), UInt8(ascii: "s"),
+                UInt8(ascii: "n"):
+                offset += 1
+            case 0:
+                throw JSONParseError(offset: offset, reason: "NUL byte in the input")
+            default:
                 let shown =
                     byte >= 0x20 && byte < 0x7F
                     ? "'\(Character(Unicode.Scalar(byte)))'" : "byte 0x\(String(byte, radix: 16))"
                 throw JSONParseError(offset: offset, reason: "unexpected character \(shown) outside a string")
             }
-            offset += 1
         }
+        return highBits >= 0x80 || highWords & repeated(0x80) != 0
+    }
+
+    /// `byte` in each of the eight bytes of a word.
+    @inline(__always)
+    private static func repeated(_ byte: UInt8) -> UInt64 { 0x0101_0101_0101_0101 &* UInt64(byte) }
+
+    /// 0x80 in each byte of `word` that is zero, nothing elsewhere: `(b & 0x7F) + 0x7F` sets the high bit of every
+    /// byte but zero without carrying into the next byte, and `| b` covers bytes whose own high bit is set.
+    @inline(__always)
+    private static func zeroBytes(_ word: UInt64) -> UInt64 {
+        let low = repeated(0x7F)
+        return ~(((word & low) &+ low) | word | low)
     }
 
     private static func isNumberByte(_ byte: UInt8) -> Bool {
@@ -116,9 +181,8 @@ extension JSON {
 
     /// One number token: `-? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)?`, within range.
     private static func checkNumber(_ token: Slice<UnsafeBufferPointer<UInt8>>, at start: Int) throws(JSONParseError) {
-        let text = String(decoding: token, as: UTF8.self)
         func fail(_ reason: String) -> JSONParseError {
-            JSONParseError(offset: start, reason: "number \(text) \(reason)")
+            JSONParseError(offset: start, reason: "number \(String(decoding: token, as: UTF8.self)) \(reason)")
         }
         var index = token.startIndex
         let negative = token[index] == UInt8(ascii: "-")
@@ -132,6 +196,7 @@ extension JSON {
         let integerDigits = digits()
         guard integerDigits > 0 else { throw fail("has no digits") }
         guard integerDigits == 1 || token[integerStart] != 0x30 else { throw fail("has a leading zero") }
+        var hasExponent = false
         var isInteger = true
         if index < token.endIndex, token[index] == UInt8(ascii: ".") {
             index += 1
@@ -141,6 +206,7 @@ extension JSON {
         if index < token.endIndex, token[index] == UInt8(ascii: "e") || token[index] == UInt8(ascii: "E") {
             index += 1
             isInteger = false
+            hasExponent = true
             if index < token.endIndex, token[index] == UInt8(ascii: "+") || token[index] == UInt8(ascii: "-") {
                 index += 1
             }
@@ -148,19 +214,20 @@ extension JSON {
         }
         guard index == token.endIndex else { throw fail("is malformed") }
         if isInteger {
+            // Up to 18 digits always fits; only longer ones need the exact comparison.
+            guard integerDigits > 18 else { return }
+            let text = String(decoding: token, as: UTF8.self)
             let magnitude = String(decoding: token[integerStart...], as: UTF8.self)
             let fits = negative ? Int64(text) != nil : UInt64(magnitude) != nil
             guard fits else { throw fail("does not fit in 64 bits") }
         } else {
-            guard let value = Double(text), value.isFinite else { throw fail("is too large for a double") }
+            // Without an exponent, only a number of more than 308 integer digits can exceed Double's range.
+            guard hasExponent || integerDigits > 300 else { return }
+            guard let value = Double(String(decoding: token, as: UTF8.self)), value.isFinite else {
+                throw fail("is too large for a double")
+            }
         }
     }
-
-    private static let allowedOutsideStrings: [Bool] = {
-        var table = [Bool](repeating: false, count: 256)
-        for byte in " \t\r\n{}[]:,truefalsn".utf8 { table[Int(byte)] = true }
-        return table
-    }()
 
     private static func convert(_ object: OpaquePointer?) -> JSON {
         guard let object else { return .null }
@@ -182,25 +249,49 @@ extension JSON {
             return .string(string(of: object))
         case json_type_array:
             let count = json_object_array_length(object)
-            var elements: [JSON] = []
-            elements.reserveCapacity(count)
-            for index in 0..<count {
-                elements.append(convert(json_object_array_get_idx(object, index)))
+            if count == 0 { return .array([]) }
+            let elements = [JSON](unsafeUninitializedCapacity: count) { buffer, initialized in
+                for index in 0..<count {
+                    buffer.initializeElement(at: index, to: convert(json_object_array_get_idx(object, index)))
+                }
+                initialized = count
             }
             return .array(elements)
         case json_type_object:
-            var result = JSONObject()
-            var iterator = json_object_iter_begin(object)
-            var end = json_object_iter_end(object)
-            while json_object_iter_equal(&iterator, &end) == 0 {
-                let key = json_object_iter_peek_name(&iterator).map { String(cString: $0) } ?? ""
-                result[key] = convert(json_object_iter_peek_value(&iterator))
-                json_object_iter_next(&iterator)
-            }
-            return .object(result)
+            return .object(convertObject(object))
         default:
             return .null
         }
+    }
+
+    /// json-c's object is a hash table whose entries are linked in insertion order, one per key: a repeated key
+    /// keeps its first position and takes the last value (Go's decoder does the same). Keys are C strings, so a
+    /// key with an escaped NUL ends there, as json-c stored it.
+    private static func convertObject(_ object: OpaquePointer) -> JSONObject {
+        guard let table = json_object_get_object(object) else { return JSONObject() }
+        var entries: [(key: String, value: JSON)] = []
+        entries.reserveCapacity(Int(json_object_object_length(object)))
+        var allASCII = true
+        var entry = lh_table_head(table)
+        while let current = entry {
+            var key = ""
+            if let name = lh_entry_k(current) {
+                let bytes = name.assumingMemoryBound(to: UInt8.self)
+                var length = 0
+                var union: UInt8 = 0
+                while bytes[length] != 0 {
+                    union |= bytes[length]
+                    length += 1
+                }
+                if union >= 0x80 { allASCII = false }
+                key = String(decoding: UnsafeBufferPointer(start: bytes, count: length), as: UTF8.self)
+            }
+            entries.append((key, convert(lh_entry_v(current).map { OpaquePointer($0) })))
+            entry = lh_entry_next(current)
+        }
+        // Distinct bytes are distinct ASCII keys; non-ASCII ones may still be equal as Swift strings (canonical
+        // equivalence, repaired UTF-8), and then the later value replaces the earlier one in place.
+        return allASCII ? JSONObject(uniqueKeys: entries) : JSONObject(entries.map { ($0.key, $0.value) })
     }
 
     private static func string(of object: OpaquePointer) -> String {

@@ -211,3 +211,259 @@ struct JSONNumberTests {
         #expect(try JSON.parse(text) == expected)
     }
 }
+
+@Suite("JSON edge cases the fast paths must keep")
+struct JSONEdgeCaseTests {
+    @Test("every control character is escaped, runs between escapes are copied whole")
+    func allControlCharacters() {
+        let text = String(decoding: (0..<0x20).map { UInt8($0) } + Array("ab\"c\\d/é\u{7F}".utf8), as: UTF8.self)
+        let expected =
+            #""\u0000\u0001\u0002\u0003\u0004\u0005\u0006\u0007\u0008\t\n\u000b\u000c\r\u000e\u000f"#
+            + #"\u0010\u0011\u0012\u0013\u0014\u0015\u0016\u0017\u0018\u0019\u001a\u001b\u001c\u001d\u001e\u001f"#
+            + "ab\\\"c\\\\d/é\u{7F}\""
+        #expect(JSON.string(text).compact() == expected)
+        #expect(JSON.string("").compact() == #""""#)
+        #expect(JSON.string("plain").compact() == #""plain""#)
+        #expect(JSON.string("\"").compact() == #""\"""#)
+        #expect(
+            JSON.string("a long string with no escapes at all, past the small-string size").compact()
+                == #""a long string with no escapes at all, past the small-string size""#)
+    }
+
+    @Test("keys are escaped like values")
+    func escapedKeys() {
+        let value: JSON = ["a\"b": 1, "c\nd": ["é": true]]
+        #expect(value.compact() == #"{"a\"b":1,"c\nd":{"é":true}}"#)
+    }
+
+    @Test("integers print as Swift prints them, at every width and sign")
+    func integerWidths() {
+        var values: [Int64] = [0, 9, 10, -1, -9, -10, 99, 100, Int64.max, Int64.min, Int64.min + 1]
+        var power: Int64 = 1
+        for _ in 0..<18 {
+            power *= 10
+            values += [power - 1, power, -power, -(power - 1)]
+        }
+        for value in values {
+            #expect(JSON.integer(value).compact() == String(value))
+        }
+        for value: UInt64 in [0, 7, 10, UInt64(Int64.max) + 1, UInt64.max] {
+            #expect(JSON.unsigned(value).compact() == String(value))
+        }
+    }
+
+    @Test("integral doubles print without a fraction, others as Swift describes them")
+    func doubles() {
+        #expect(JSON.double(-0.0).compact() == "0")
+        #expect(JSON.double(-3).compact() == "-3")
+        #expect(JSON.double(999_999_999_999_999).compact() == "999999999999999")
+        // Swift's description, as before (Go would print 1e+15).
+        #expect(JSON.double(1e15).compact() == "1000000000000000.0")
+        #expect(JSON.double(0.1).compact() == "0.1")
+        #expect(JSON.double(-.nan).compact() == "null")
+    }
+
+    @Test("a repeated key keeps its first position and its last value, as json-c and Go's decoder do")
+    func duplicateKeys() throws {
+        let value = try JSON.parse(#"{"a":1,"b":2,"a":3,"b":{"x":1},"c":[]}"#)
+        #expect(value.objectValue?.keys == ["a", "b", "c"])
+        #expect(value.compact() == #"{"a":3,"b":{"x":1},"c":[]}"#)
+        let literal = JSONObject([("a", 1), ("b", 2), ("a", 3)])
+        #expect(literal.keys == ["a", "b"])
+        #expect(literal["a"] == .integer(3))
+    }
+
+    @Test("non-ASCII keys equal as Swift strings collapse into one, the later value in place")
+    func canonicallyEquivalentKeys() throws {
+        let value = try JSON.parse("{\"\u{E9}\":1,\"x\":2,\"e\u{301}\":3}")
+        #expect(value.objectValue?.count == 2)
+        #expect(value["\u{E9}"] == .integer(3))
+        #expect(value.objectValue?.keys.last == "x")
+    }
+
+    @Test("an escaped NUL ends a key where json-c stored it")
+    func nulInKey() throws {
+        let value = try JSON.parse(#"{"a\u0000b":1,"c":"d\u0000e"}"#)
+        #expect(value.objectValue?.keys == ["a", "c"])
+        #expect(value["c"]?.stringValue == "d\u{0}e")
+    }
+
+    @Test("Go lookup: exact match anywhere, then the first folded one; never across lengths or non-ASCII bytes")
+    func goLookupRules() throws {
+        let object = try #require(try JSON.parse(#"{"nAme":1,"NAME":2,"name":3,"names":4,"Ünit":5}"#).objectValue)
+        #expect(object.value(goKey: "name") == .integer(3))
+        #expect(object.value(goKey: "Name") == .integer(1))
+        #expect(object.matchedKey(goKey: "Name") == "nAme")
+        #expect(object.matchedKey(goKey: "name") == "name")
+        #expect(object.value(goKey: "NAMES") == .integer(4))
+        #expect(object.value(goKey: "nam") == nil)
+        #expect(object.value(goKey: "Ünit") == .integer(5))
+        #expect(object.value(goKey: "üNIT") == nil)
+        // U+212A KELVIN SIGN is canonically equivalent to "K": an exact match for Swift's ==, as subscript sees it.
+        let kelvin = JSONObject([("\u{212A}ey", 1), ("key", 2)])
+        #expect(kelvin.value(goKey: "Key") == .integer(1))
+        #expect(kelvin.matchedKey(goKey: "Key") == "Key")
+        #expect(kelvin["Key"] == .integer(1))
+    }
+
+    @Test(
+        "numbers at the edges of the fast range checks",
+        arguments: [
+            ("999999999999999999", JSON.integer(999_999_999_999_999_999)),
+            ("-999999999999999999", .integer(-999_999_999_999_999_999)),
+            ("9223372036854775808", .unsigned(9_223_372_036_854_775_808)),
+            ("1000000000000000000", .integer(1_000_000_000_000_000_000)),
+            ("[1.25,-0.0,2e2]", .array([.double(1.25), .double(-0.0), .double(200)])),
+        ])
+    func numberEdges(_ text: String, _ expected: JSON) throws {
+        #expect(try JSON.parse(text) == expected)
+    }
+
+    @Test("a double of more than 308 integer digits is refused without an exponent too")
+    func hugeDecimal() {
+        let text = String(repeating: "9", count: 400) + ".5"
+        #expect(throws: JSONParseError(offset: 0, reason: "number \(text) is too large for a double")) {
+            try JSON.parse(text)
+        }
+        #expect(throws: JSONParseError(offset: 1, reason: "number 1e400 is too large for a double")) {
+            try JSON.parse("[1e400]")
+        }
+    }
+
+    @Test("NUL is refused inside strings, after a backslash too, with its offset")
+    func nulOffsets() {
+        #expect(throws: JSONParseError(offset: 3, reason: "NUL byte in the input")) { try JSON.parse("[\"a\u{0}\"]") }
+        #expect(throws: JSONParseError(offset: 3, reason: "NUL byte in the input")) { try JSON.parse("[\"\\\u{0}\"]") }
+        #expect(throws: JSONParseError(offset: 1, reason: "unexpected character 'x' outside a string")) {
+            try JSON.parse("[x]")
+        }
+        #expect(throws: JSONParseError(offset: 1, reason: "unexpected character byte 0xc3 outside a string")) {
+            try JSON.parse("[é]")
+        }
+    }
+
+    @Test("parsing bytes and parsing a string give the same value")
+    func bytesAndString() throws {
+        let text = #"{"a":[1,"b",{"c":null}],"d":false}"#
+        #expect(try JSON.parse(text) == JSON.parse(Array(text.utf8)))
+    }
+
+    @Test("pretty printing nests arrays in arrays and empty containers")
+    func prettyNesting() {
+        let value: JSON = ["a": [[1, 2], [], [:]], "b": -1.5]
+        let expected = """
+            {
+                "a": [
+                    [
+                        1,
+                        2
+                    ],
+                    [],
+                    {}
+                ],
+                "b": -1.5
+            }
+            """
+        #expect(value.pretty() == expected)
+        #expect(value.compactBytes() == Array(value.compact().utf8))
+    }
+}
+
+@Suite("JSON parser state between documents")
+struct JSONParserReuseTests {
+    @Test("a document refused half-way leaves nothing behind for the next one")
+    func afterErrors() throws {
+        let broken = [#"{"a":[1,{"b":"#, #"{"a":1,}"#, "[" + String(repeating: "[", count: 100), #"{"k":"v"#, "5"]
+        for text in broken {
+            _ = try? JSON.parse(text)
+            #expect(try JSON.parse(#"{"x":[true,{"y":"z"}]}"#) == ["x": [true, ["y": "z"]]])
+            #expect(try JSON.parse("7") == .integer(7))
+        }
+    }
+
+    @Test("parses on many threads at once give each its own result")
+    func concurrent() async throws {
+        try await withThrowingTaskGroup(of: Bool.self) { group in
+            for index in 0..<64 {
+                group.addTask {
+                    let text = #"{"n":\#(index),"s":"\#(String(repeating: "x", count: index))","a":[\#(index),[]]}"#
+                    let value = try JSON.parse(text)
+                    return value.compact() == text
+                }
+            }
+            for try await same in group { #expect(same) }
+        }
+    }
+}
+
+@Suite("string scanning at every position of a word")
+struct JSONStringScanTests {
+    @Test("quotes, backslashes, NUL and non-ASCII are found wherever they sit in a long string", arguments: 0..<20)
+    func specialAt(_ position: Int) throws {
+        let before = String(repeating: "x", count: position)
+        let after = String(repeating: "y", count: 19 - position)
+        #expect(try JSON.parse(#"["\#(before)\"\#(after)"]"#) == [.string(before + "\"" + after)])
+        #expect(try JSON.parse(#"["\#(before)\\\#(after)"]"#) == [.string(before + "\\" + after)])
+        #expect(try JSON.parse(#"["\#(before)é\#(after)",1]"#) == [.string(before + "é" + after), 1])
+        #expect(throws: JSONParseError(offset: 2 + position, reason: "NUL byte in the input")) {
+            try JSON.parse("[\"\(before)\u{0}\(after)\"]")
+        }
+        #expect(throws: JSONParseError(offset: 2 + position, reason: "invalid utf-8 string")) {
+            try JSON.parse(Array("[\"\(before)".utf8) + [0xFF] + Array("\(after)\"]".utf8))
+        }
+        // The string ends at the quote: what follows is judged outside it.
+        #expect(throws: JSONParseError(offset: 3 + position, reason: "unexpected character 'x' outside a string")) {
+            try JSON.parse(#"["\#(before)"x\#(after)"]"#)
+        }
+    }
+}
+
+@Suite("JSON output larger than the first buffer")
+struct JSONLargeOutputTests {
+    @Test("many small values and one value larger than twice the buffer come out whole")
+    func growth() throws {
+        let words = (0..<1000).map { "w\($0)\t" }
+        let value = JSON.array(words.map(JSON.string))
+        let expected = "[" + words.map { "\"w\($0.dropFirst().dropLast())\\t\"" }.joined(separator: ",") + "]"
+        #expect(value.compact() == expected)
+        #expect(value.compactBytes() == Array(expected.utf8))
+        #expect(try JSON.parse(value.pretty()) == value)
+        let long = String(repeating: "0123456789abcdef", count: 1000)
+        #expect(JSON.array([1, .string(long)]).compact() == "[1,\"\(long)\"]")
+    }
+}
+
+@Suite("string escaping at every position of a word")
+struct JSONEscapeScanTests {
+    @Test("an escaped byte is found wherever it sits in a long string", arguments: 0..<20)
+    func escapeAt(_ position: Int) {
+        let before = String(repeating: "x", count: position)
+        let after =
+            String(repeating: "é", count: (19 - position) / 2) + String(repeating: "y", count: (19 - position) % 2)
+        for (raw, escaped) in [
+            ("\"", "\\\""), ("\\", "\\\\"), ("\u{1}", "\\u0001"), ("\u{1F}", "\\u001f"), ("\n", "\\n"),
+        ] {
+            #expect(JSON.string(before + raw + after).compact() == "\"" + before + escaped + after + "\"")
+        }
+        #expect(JSON.string(before + "\u{7F}ü" + after).compact() == "\"" + before + "\u{7F}ü" + after + "\"")
+    }
+}
+
+@Suite("paths of members read through JSONFields")
+struct JSONFieldPathTests {
+    @Test("objects and fields spell the path as the document does, with indexes")
+    func paths() throws {
+        let document = try JSON.parse(#"{"Outer":{"List":[{"Name":1},{"name":"x"},7]}}"#)
+        let outer = try #require(try JSONFields(document, path: "").fields("outer"))
+        #expect(outer.path == "Outer")
+        #expect(throws: JSONFieldError(path: "Outer.List[2]", message: "expected an object, found a number (7)")) {
+            _ = try outer.objects("list")
+        }
+        let valid = try JSON.parse(#"{"List":[{"Name":1},{"name":"x"}]}"#)
+        let listed = try #require(try JSONFields(valid, path: "").objects("list"))
+        #expect(listed.map(\.path) == ["List[0]", "List[1]"])
+        #expect(throws: JSONFieldError(path: "List[0].Name", message: "expected a string, found a number (1)")) {
+            _ = try listed.first?.string("name")
+        }
+    }
+}
