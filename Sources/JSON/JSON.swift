@@ -196,3 +196,23 @@ extension JSON: ExpressibleByNilLiteral, ExpressibleByBooleanLiteral, Expressibl
 extension JSONObject: ExpressibleByDictionaryLiteral {
     public init(dictionaryLiteral elements: (String, JSON)...) { self.init(elements) }
 }
+
+extension JSON {
+    /// The same value with every object's keys ordered by their UTF-8 bytes, at every depth: the order Go's
+    /// `encoding/json` writes a `map[string]interface{}` in.
+    public func sortedLikeGo() -> JSON {
+        switch self {
+        case .object(let object):
+            var entries = object.entries
+            // Keys of one object are distinct, so the order is total and no stability is needed.
+            entries.sort { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }
+            for index in entries.indices { entries[index].value = entries[index].value.sortedLikeGo() }
+            return .object(JSONObject(uniqueKeys: entries))
+        case .array(var elements):
+            for index in elements.indices { elements[index] = elements[index].sortedLikeGo() }
+            return .array(elements)
+        default:
+            return self
+        }
+    }
+}

@@ -93,16 +93,3 @@ public struct FlannelConfig: Sendable, Equatable {
         return JSON.object(document).sortedLikeGo()
     }
 }
-
-extension JSON {
-    /// Object keys sorted by their UTF-8 bytes at every depth, as Go marshals `map[string]interface{}`.
-    func sortedLikeGo() -> JSON {
-        switch self {
-        case .object(let object):
-            let sorted = object.entries.sorted { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }
-            return .object(JSONObject(sorted.map { ($0.key, $0.value.sortedLikeGo()) }))
-        case .array(let elements): return .array(elements.map { $0.sortedLikeGo() })
-        default: return self
-        }
-    }
-}

@@ -134,6 +134,13 @@ struct GoLookupTests {
         #expect(value[goKey: "NAME"]?.stringValue == "upper")
     }
 
+    @Test("sortedLikeGo orders keys by UTF-8 bytes at every depth, as Go marshals a map")
+    func sortedLikeGo() throws {
+        let value = try JSON.parse(#"{"b":1,"a":{"z":[{"y":1,"x":2}],"B":0,"é":1,"e":2},"A":null}"#)
+        #expect(value.sortedLikeGo().compact() == #"{"A":null,"a":{"B":0,"e":2,"z":[{"x":2,"y":1}],"é":1},"b":1}"#)
+        #expect(JSON.array([.string("b"), .string("a")]).sortedLikeGo() == .array([.string("b"), .string("a")]))
+    }
+
     @Test("case-insensitive match when no exact key")
     func folded() throws {
         let value = try JSON.parse(#"{"Policies":[],"ApiVersion":2}"#)
