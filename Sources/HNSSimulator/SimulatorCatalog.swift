@@ -157,6 +157,14 @@ struct SimulatorCatalog {
         return UInt64(String(decoding: bytes, as: UTF8.self), radix: 16) ?? 0
     }
 
+    /// Only writers read the hint, holding the lock, and a repair drops it: it is rewritten in place, always 12 hex
+    /// digits (at least as long as any earlier value), in one `write`.
+    func setMACHint(_ network: GUID, _ value: UInt64) throws(POSIXFailure) {
+        var digits = Array(String(value, radix: 16).utf8)
+        if digits.count < 12 { digits = [UInt8](repeating: UInt8(ascii: "0"), count: 12 - digits.count) + digits }
+        try POSIXFiles.overwrite(macHintPath(network), digits)
+    }
+
     func compartmentPath(_ compartment: UInt32) -> String { store.directory + "/compartments/\(compartment)" }
 
     /// The highest compartment a namespace uses (1, the host's, when there is none).

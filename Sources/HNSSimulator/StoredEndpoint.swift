@@ -136,9 +136,7 @@ enum StoredEndpoint {
             // With one range every MAC below this one is now taken (with several, their order is not numeric).
             if ranges.count == 1, let value = macValue(free.description) {
                 try simulatorIO(reader.operation) { () throws(POSIXFailure) in
-                    try POSIXFiles.writeAtomically(
-                        Array(String(value + 1, radix: 16).utf8), to: catalog.macHintPath(networkID),
-                        directory: catalog.store.directory + "/claims/\(networkID)")
+                    try catalog.setMACHint(networkID, value + 1)
                 }
             }
         }
