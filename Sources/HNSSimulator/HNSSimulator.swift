@@ -168,7 +168,7 @@ public final class HNSSimulator: HostNetworkService, @unchecked Sendable {
         let operation = "HcnEnumerate\(kind.rawValue)s"
         return try perform(operation) { () throws(HCNError) -> String in
             let reader = DocumentReader(operation: operation)
-            let filter = try QueryFilter(query: parseQuery(query, reader: reader), reader: reader)
+            let filter = try queryFilter(query, reader: reader)
             let ids = try filter.matching(kind, catalog: store.catalog, operation: operation)
             // A JSON array of GUID strings, which need no escaping.
             var text = "["
@@ -181,13 +181,22 @@ public final class HNSSimulator: HostNetworkService, @unchecked Sendable {
         }
     }
 
-    /// hcsshim's `defaultQuery()`, which most queries are: v2 documents, no filter.
-    private static let defaultQuery = #"{"SchemaVersion":{"Major":2,"Minor":0}}"#
+    /// The filter of an enumeration's query.
+    private func queryFilter(_ text: String, reader: DocumentReader) throws(HCNError) -> QueryFilter {
+        if text == QueryText.default { return QueryFilter(conditions: JSONObject()) }
+        if let conditions = QueryText.singleFilter(text) { return QueryFilter(conditions: conditions) }
+        return try QueryFilter(query: parseQuery(text, reader: reader), reader: reader)
+    }
 
-    /// A query document; the default one and the one parsed last (an enumeration's, which the queries of its
-    /// results repeat) are not parsed again.
+    /// Whether a query asks for v1 documents.
+    private func asksForV1(_ text: String, reader: DocumentReader) throws(HCNError) -> Bool {
+        if text == QueryText.default || QueryText.singleFilter(text) != nil { return false }
+        return wantsV1(try parseQuery(text, reader: reader))
+    }
+
+    /// A query document of another shape than `QueryText`'s; the one parsed last (an enumeration's, which the
+    /// queries of its results repeat) is not parsed again.
     private func parseQuery(_ text: String, reader: DocumentReader) throws(HCNError) -> JSONObject {
-        if text == Self.defaultQuery { return JSONObject() }
         if let known = store.documents.query(text) { return known }
         let object = try reader.parseQuery(text)
         store.documents.rememberQuery(text, object)
@@ -247,7 +256,7 @@ public final class HNSSimulator: HostNetworkService, @unchecked Sendable {
         return try perform(operation) { () throws(HCNError) -> String in
             let id = try resolve(handle, operation)
             let reader = DocumentReader(operation: operation)
-            let v1 = wantsV1(try parseQuery(query, reader: reader))
+            let v1 = try asksForV1(query, reader: reader)
             guard let bytes = try simulatorIO(operation, { () throws(POSIXFailure) in try store.storedBytes(handle.kind, id) })
             else { throw notFound(handle.kind, operation) }
             // The v2 document of a network or an endpoint is the file itself (written compact by `save`).

@@ -181,10 +181,13 @@ struct SimulatorTransaction {
     /// Writes the object: its new catalog entries first, then the file (the commit point), then the removal of
     /// entries it no longer has.
     /// `old` is the stored document the caller read in this transaction (nil for a new object).
-    mutating func save(_ kind: HCNResourceKind, _ id: GUID, _ document: JSONObject, old: JSONObject?) throws(HCNError) {
+    /// `bytes`, when given, are `document` serialised compact (an edit of the stored file, `CompactSplice`).
+    mutating func save(
+        _ kind: HCNResourceKind, _ id: GUID, _ document: JSONObject, old: JSONObject?, bytes given: [UInt8]? = nil
+    ) throws(HCNError) {
         try io { () throws(POSIXFailure) in
             try Self.addEntries(kind, id, document, old: old, catalog: catalog)
-            let bytes = JSON.object(document).compactBytes()
+            let bytes = given ?? JSON.object(document).compactBytes()
             try POSIXFiles.writeAtomically(bytes, to: store.path(kind, id), directory: store.folder(kind))
             store.documents.remember(kind, id, bytes: bytes, document: document)
             if let old { try Self.removeEntries(kind, id, old, new: document, catalog: catalog) }
