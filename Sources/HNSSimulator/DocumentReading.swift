@@ -103,7 +103,18 @@ enum SimulatorRandom {
 
 /// Case-insensitive equality, as HNS compares names, types and IDs.
 func sameText(_ left: String, _ right: String) -> Bool {
-    left.utf8.count == right.utf8.count && left.lowercased() == right.lowercased()
+    guard left.utf8.count == right.utf8.count else { return false }
+    // ASCII (every name and type HNS knows) compares byte by byte, folding A-Z; anything else is lower-cased whole.
+    var leftBytes = left.utf8.makeIterator()
+    var rightBytes = right.utf8.makeIterator()
+    while let l = leftBytes.next(), let r = rightBytes.next() {
+        if l >= 0x80 || r >= 0x80 { return left.lowercased() == right.lowercased() }
+        if l == r { continue }
+        let lowerL = l >= UInt8(ascii: "A") && l <= UInt8(ascii: "Z") ? l | 0x20 : l
+        let lowerR = r >= UInt8(ascii: "A") && r <= UInt8(ascii: "Z") ? r | 0x20 : r
+        if lowerL != lowerR { return false }
+    }
+    return true
 }
 
 /// The canonical spelling of `name` among `known`, matched case-insensitively (psm1 sends upper-case types).

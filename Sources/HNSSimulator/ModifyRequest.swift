@@ -126,6 +126,7 @@ struct ModifyRequest {
         }
         var endpoint = stored
         let record = StoredEndpoint.record(id: endpointID, document: endpoint)
+        var changed = record
         let bytes: [UInt8]?
         switch requestType {
         case .add:
@@ -133,16 +134,19 @@ struct ModifyRequest {
             if record.isRemote { throw reader.fail(.invalidRemoteEndpointOperation) }
             if record.namespace != nil { throw reader.fail(.endpointNamespaceAlreadyExists) }
             endpoint = endpoint.inserting("HostComputeNamespace", .string(id.description), after: "HostComputeNetwork")
+            changed.namespace = id
             bytes = CompactSplice.inserting(
                 "HostComputeNamespace", id.description, after: "HostComputeNetwork", in: file, of: stored)
         case .remove:
             guard record.namespace == id else { throw reader.fail(.elementNotFound) }
             endpoint["HostComputeNamespace"] = nil
+            changed.namespace = nil
             bytes = CompactSplice.removing("HostComputeNamespace", in: file, of: stored)
         default:
             throw reader.fail(.requestUnsupported)
         }
-        try transaction.save(.endpoint, endpointID, endpoint, old: stored, bytes: bytes)
+        // Only the namespace differs: the records are not read from the documents again.
+        try transaction.saveEndpoint(endpointID, endpoint, bytes: bytes, before: record, after: changed)
     }
 }
 

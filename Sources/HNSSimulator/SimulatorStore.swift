@@ -74,7 +74,7 @@ final class SimulatorStore: @unchecked Sendable {
         }
     }
 
-    func path(_ kind: HCNResourceKind, _ id: GUID) -> String { "\(folder(kind))/\(id).json" }
+    func path(_ kind: HCNResourceKind, _ id: GUID) -> String { folder(kind) + "/" + id.description + ".json" }
 
     var catalog: SimulatorCatalog { SimulatorCatalog(store: self) }
 
@@ -181,16 +181,27 @@ struct SimulatorTransaction {
     /// Writes the object: its new catalog entries first, then the file (the commit point), then the removal of
     /// entries it no longer has.
     /// `old` is the stored document the caller read in this transaction (nil for a new object).
-    /// `bytes`, when given, are `document` serialised compact (an edit of the stored file, `CompactSplice`).
-    mutating func save(
-        _ kind: HCNResourceKind, _ id: GUID, _ document: JSONObject, old: JSONObject?, bytes given: [UInt8]? = nil
-    ) throws(HCNError) {
+    mutating func save(_ kind: HCNResourceKind, _ id: GUID, _ document: JSONObject, old: JSONObject?) throws(HCNError) {
         try io { () throws(POSIXFailure) in
             try Self.addEntries(kind, id, document, old: old, catalog: catalog)
-            let bytes = given ?? JSON.object(document).compactBytes()
+            let bytes = JSON.object(document).compactBytes()
             try POSIXFiles.writeAtomically(bytes, to: store.path(kind, id), directory: store.folder(kind))
             store.documents.remember(kind, id, bytes: bytes, document: document)
             if let old { try Self.removeEntries(kind, id, old, new: document, catalog: catalog) }
+        }
+    }
+
+    /// `save` of an endpoint whose records (what the catalog holds of it) the caller already has; `bytes`, when
+    /// given, are `document` serialised compact (an edit of the stored file, `CompactSplice`).
+    mutating func saveEndpoint(
+        _ id: GUID, _ document: JSONObject, bytes: [UInt8]?, before: EndpointRecord, after: EndpointRecord
+    ) throws(HCNError) {
+        try io { () throws(POSIXFailure) in
+            try Self.addEndpointEntries(id, after, before: before, catalog: catalog)
+            let bytes = bytes ?? JSON.object(document).compactBytes()
+            try POSIXFiles.writeAtomically(bytes, to: store.path(.endpoint, id), directory: store.folder(.endpoint))
+            store.documents.remember(.endpoint, id, bytes: bytes, document: document)
+            try Self.removeEndpointEntries(id, before, after: after, catalog: catalog)
         }
     }
 
@@ -203,8 +214,8 @@ struct SimulatorTransaction {
             switch kind {
             case .network:
                 try POSIXFiles.removeTree(catalog.memberFolder(id))
-                try POSIXFiles.removeTree(store.directory + "/claims/\(id)")
-                try POSIXFiles.removeTree(store.directory + "/ports/\(id)")
+                try POSIXFiles.removeTree(store.directory + "/claims/" + id.description)
+                try POSIXFiles.removeTree(store.directory + "/ports/" + id.description)
             case .namespace:
                 try POSIXFiles.removeTree(catalog.attachedFolder(id))
             case .endpoint:
@@ -228,7 +239,7 @@ struct SimulatorTransaction {
             try addName(.network, StoredNetwork.record(id: id, document: document).name, id, catalog)
             // The folders every endpoint of the network writes to, made once here.
             try POSIXFiles.makeFolder(catalog.memberFolder(id))
-            try POSIXFiles.makeFolder(catalog.store.directory + "/claims/\(id)")
+            try POSIXFiles.makeFolder(catalog.store.directory + "/claims/" + id.description)
         case .namespace:
             guard old == nil else { break }
             let record = StoredNamespace.record(id: id, document: document)
@@ -236,27 +247,33 @@ struct SimulatorTransaction {
             // The folder attaching an endpoint writes to, made once here.
             try POSIXFiles.makeFolder(catalog.attachedFolder(id))
         case .endpoint:
-            let new = StoredEndpoint.record(id: id, document: document)
-            let before = old.map { StoredEndpoint.record(id: id, document: $0) }
-            if before == nil {
-                try addName(.endpoint, new.name, id, catalog)
-                _ = try POSIXFiles.createFile(catalog.memberFolder(new.network) + "/\(id)", "")
-            }
-            for ip in new.ips where !(before?.ips.contains(ip) ?? false) {
-                guard let address = IPAddress(ip) else { continue }
-                _ = try POSIXFiles.createFile(catalog.claimPath(new.network, address), id.description)
-            }
-            for port in new.ports where !(before?.ports.contains(port) ?? false) {
-                let entry =
-                    catalog.portFolder(new.network, port.port) + "/" + SimulatorCatalog.portEntry(port, owner: id)
-                _ = try POSIXFiles.createFile(entry, "")
-            }
-            if new.mac != before?.mac, let value = StoredEndpoint.macValue(new.mac) {
-                _ = try POSIXFiles.createFile(catalog.macPath(value), id.description)
-            }
-            if let namespace = new.namespace, namespace != before?.namespace {
-                _ = try POSIXFiles.createFile(catalog.attachedFolder(namespace) + "/\(id)", "")
-            }
+            try addEndpointEntries(
+                id, StoredEndpoint.record(id: id, document: document),
+                before: old.map { StoredEndpoint.record(id: id, document: $0) }, catalog: catalog)
+        }
+    }
+
+    /// The catalog entries endpoint `new` has and `before` lacks (the born entry aside).
+    static func addEndpointEntries(
+        _ id: GUID, _ new: EndpointRecord, before: EndpointRecord?, catalog: SimulatorCatalog
+    ) throws(POSIXFailure) {
+        if before == nil {
+            try addName(.endpoint, new.name, id, catalog)
+            _ = try POSIXFiles.createFile(catalog.memberFolder(new.network) + "/" + id.description, "")
+        }
+        for ip in new.ips where !(before?.ips.contains(ip) ?? false) {
+            guard let address = IPAddress(ip) else { continue }
+            _ = try POSIXFiles.createFile(catalog.claimPath(new.network, address), id.description)
+        }
+        for port in new.ports where !(before?.ports.contains(port) ?? false) {
+            let entry = catalog.portFolder(new.network, port.port) + "/" + SimulatorCatalog.portEntry(port, owner: id)
+            _ = try POSIXFiles.createFile(entry, "")
+        }
+        if new.mac != before?.mac, let value = StoredEndpoint.macValue(new.mac) {
+            _ = try POSIXFiles.createFile(catalog.macPath(value), id.description)
+        }
+        if let namespace = new.namespace, namespace != before?.namespace {
+            _ = try POSIXFiles.createFile(catalog.attachedFolder(namespace) + "/" + id.description, "")
         }
     }
 
@@ -274,30 +291,36 @@ struct SimulatorTransaction {
             let record = StoredNamespace.record(id: id, document: old)
             if document == nil { try POSIXFiles.remove(catalog.compartmentPath(record.compartment), ifHolding: id) }
         case .endpoint:
-            let before = StoredEndpoint.record(id: id, document: old)
-            let after = document.map { StoredEndpoint.record(id: id, document: $0) }
-            if after == nil {
-                try removeName(.endpoint, before.name, id, catalog)
-                try POSIXFiles.remove(catalog.memberFolder(before.network) + "/\(id)")
+            try removeEndpointEntries(
+                id, StoredEndpoint.record(id: id, document: old),
+                after: document.map { StoredEndpoint.record(id: id, document: $0) }, catalog: catalog)
+        }
+    }
+
+    /// The catalog entries endpoint `before` has and `after` (nil after a delete) lacks (the born entry aside).
+    static func removeEndpointEntries(
+        _ id: GUID, _ before: EndpointRecord, after: EndpointRecord?, catalog: SimulatorCatalog
+    ) throws(POSIXFailure) {
+        if after == nil {
+            try removeName(.endpoint, before.name, id, catalog)
+            try POSIXFiles.remove(catalog.memberFolder(before.network) + "/" + id.description)
+        }
+        for ip in before.ips where !(after?.ips.contains(ip) ?? false) {
+            // The address was this endpoint's alone on the network: the claim is its own.
+            guard let address = IPAddress(ip) else { continue }
+            try POSIXFiles.remove(catalog.claimPath(before.network, address))
+        }
+        for port in before.ports where !(after?.ports.contains(port) ?? false) {
+            try POSIXFiles.remove(
+                catalog.portFolder(before.network, port.port) + "/" + SimulatorCatalog.portEntry(port, owner: id))
+        }
+        if before.mac != after?.mac, let value = StoredEndpoint.macValue(before.mac) {
+            if try POSIXFiles.remove(catalog.macPath(value), ifHolding: id), value < catalog.macHint(before.network) {
+                try catalog.setMACHint(before.network, value)
             }
-            for ip in before.ips where !(after?.ips.contains(ip) ?? false) {
-                // The address was this endpoint's alone on the network: the claim is its own.
-                guard let address = IPAddress(ip) else { continue }
-                try POSIXFiles.remove(catalog.claimPath(before.network, address))
-            }
-            for port in before.ports where !(after?.ports.contains(port) ?? false) {
-                try POSIXFiles.remove(
-                    catalog.portFolder(before.network, port.port) + "/" + SimulatorCatalog.portEntry(port, owner: id))
-            }
-            if before.mac != after?.mac, let value = StoredEndpoint.macValue(before.mac) {
-                if try POSIXFiles.remove(catalog.macPath(value), ifHolding: id), value < catalog.macHint(before.network)
-                {
-                    try catalog.setMACHint(before.network, value)
-                }
-            }
-            if let namespace = before.namespace, namespace != after?.namespace {
-                try POSIXFiles.remove(catalog.attachedFolder(namespace) + "/\(id)")
-            }
+        }
+        if let namespace = before.namespace, namespace != after?.namespace {
+            try POSIXFiles.remove(catalog.attachedFolder(namespace) + "/" + id.description)
         }
     }
 
@@ -320,13 +343,22 @@ struct SimulatorTransaction {
         let path = catalog.namePath(kind, name).path
         guard let bytes = try POSIXFiles.readFile(path) else { return }
         let mine = Array(id.description.utf8)
-        let kept = bytes.split(separator: UInt8(ascii: "\n")).filter { !$0.elementsEqual(mine) }
+        // The other lines, each ending in a line feed.
+        var kept: [UInt8] = []
+        var start = 0
+        while start < bytes.count {
+            let end = bytes[start...].firstIndex(of: UInt8(ascii: "\n")) ?? bytes.count
+            if end > start && !bytes[start..<end].elementsEqual(mine) {
+                kept += bytes[start..<end]
+                kept.append(UInt8(ascii: "\n"))
+            }
+            start = end + 1
+        }
         if kept.isEmpty {
             try POSIXFiles.remove(path)
         } else {
             try POSIXFiles.writeAtomically(
-                Array(kept.joined(separator: [UInt8(ascii: "\n")])) + [UInt8(ascii: "\n")], to: path,
-                directory: catalog.store.directory + "/names/" + kind.rawValue)
+                kept, to: path, directory: catalog.store.directory + "/names/" + kind.rawValue)
         }
     }
 }

@@ -134,7 +134,8 @@ enum StoredEndpoint {
             }
             mac = free
             // With one range every MAC below this one is now taken (with several, their order is not numeric).
-            if ranges.count == 1, let value = macValue(free.description) {
+            if ranges.count == 1 {
+                let value = free.bytes.reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
                 try simulatorIO(reader.operation) { () throws(POSIXFailure) in
                     try catalog.setMACHint(networkID, value + 1)
                 }
