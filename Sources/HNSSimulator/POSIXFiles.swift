@@ -280,9 +280,19 @@ final class StateLock {
 final class SharedFlag: @unchecked Sendable {
     private let mapping: UnsafeMutableRawPointer?
     private let fd: Int32
+    /// Without a flag file (a directory this process cannot write to): whether this file exists is the answer.
+    private let probe: String?
+
+    /// A flag that is set exactly while `path` exists, for a directory whose flag file cannot be made.
+    init(probing path: String) {
+        mapping = nil
+        fd = -1
+        probe = path
+    }
 
     /// Maps `path`, which must exist and hold at least one byte; nil when it does not exist.
     init?(path: String) {
+        probe = nil
         let fd = open(path, O_RDWR | O_CLOEXEC)
         guard fd >= 0 else { return nil }
         var info = stat()
@@ -303,15 +313,16 @@ final class SharedFlag: @unchecked Sendable {
     }
 
     var isSet: Bool {
-        guard let mapping else { return true }
-        return mapping.load(as: UInt8.self) == UInt8(ascii: "1")
+        if let mapping { return mapping.load(as: UInt8.self) == UInt8(ascii: "1") }
+        if let probe { return POSIXFiles.exists(probe) }
+        return true
     }
 
     func set(_ on: Bool) {
         let value = on ? UInt8(ascii: "1") : UInt8(ascii: "0")
         if let mapping {
             mapping.storeBytes(of: value, as: UInt8.self)
-        } else {
+        } else if fd >= 0 {
             var byte = value
             _ = pwrite(fd, &byte, 1, 0)
         }

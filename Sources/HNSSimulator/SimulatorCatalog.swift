@@ -155,20 +155,6 @@ struct SimulatorCatalog {
 
     func isMACTaken(_ value: UInt64) -> Bool { POSIXFiles.exists(macPath(value)) }
 
-    /// Every MAC of the network's pool below this value is taken.
-    func macHint(_ network: GUID) -> UInt64 {
-        guard let bytes = try? POSIXFiles.readFile(macHintPath(network)) else { return 0 }
-        return UInt64(String(decoding: bytes, as: UTF8.self), radix: 16) ?? 0
-    }
-
-    /// Only writers read the hint, holding the lock, and a repair drops it: it is rewritten in place, always 12 hex
-    /// digits (at least as long as any earlier value), in one `write`.
-    func setMACHint(_ network: GUID, _ value: UInt64) throws(POSIXFailure) {
-        var digits = Array(String(value, radix: 16).utf8)
-        if digits.count < 12 { digits = [UInt8](repeating: UInt8(ascii: "0"), count: 12 - digits.count) + digits }
-        try POSIXFiles.overwrite(macHintPath(network), digits)
-    }
-
     func compartmentPath(_ compartment: UInt32) -> String { store.directory + "/compartments/" + String(compartment) }
 
     /// The highest compartment a namespace uses (1, the host's, when there is none).
@@ -230,6 +216,45 @@ struct SimulatorCatalog {
         }
         return String(decoding: output, as: UTF8.self)
     }
+}
+
+/// A network's MAC hint (`claims/<network>/mac-hint`): every MAC of the network's pool below its value is taken.
+/// Only writers use it, holding the lock, and a repair drops it, so it is read and rewritten in place through one
+/// descriptor: always 12 hex digits (at least as long as any earlier value), in one `pwrite`.
+final class MACHintFile {
+    private var fd: Int32 = -1
+    private let path: String
+    /// 0 when the file is missing or unreadable.
+    private(set) var value: UInt64 = 0
+
+    /// Opens the hint; `create` makes a missing file (and its folder), else a missing one reads 0 and is not set.
+    init(path: String, create: Bool) throws(POSIXFailure) {
+        self.path = path
+        let flags = O_RDWR | O_CLOEXEC | (create ? O_CREAT : 0)
+        fd = open(path, flags, 0o600)
+        if fd < 0 && errno == ENOENT && create, let slash = path.lastIndex(of: "/") {
+            try POSIXFiles.makeDirectory(String(path[..<slash]), mode: 0o700)
+            fd = open(path, flags, 0o600)
+        }
+        if fd < 0 {
+            if errno == ENOENT && !create { return }
+            throw POSIXFailure("open", path)
+        }
+        var buffer = [UInt8](repeating: 0, count: 32)
+        let count = buffer.withUnsafeMutableBytes { pread(fd, $0.baseAddress, $0.count, 0) }
+        if count > 0 { value = UInt64(String(decoding: buffer[..<count], as: UTF8.self), radix: 16) ?? 0 }
+    }
+
+    func set(_ newValue: UInt64) throws(POSIXFailure) {
+        guard fd >= 0 else { return }
+        var digits = Array(String(newValue, radix: 16).utf8)
+        if digits.count < 12 { digits = [UInt8](repeating: UInt8(ascii: "0"), count: 12 - digits.count) + digits }
+        let written = digits.withUnsafeBytes { pwrite(fd, $0.baseAddress, $0.count, 0) }
+        guard written == digits.count else { throw POSIXFailure("write", path) }
+        value = newValue
+    }
+
+    deinit { if fd >= 0 { close(fd) } }
 }
 
 /// A state-directory failure as the HCN error of `operation`.

@@ -35,16 +35,26 @@ final class SimulatorStore: @unchecked Sendable {
             return
         }
         try Self.setUp(trimmed, lockPath: lockPath)
+        do {
+            try Self.makeFlag(flagPath, directory: trimmed, lockPath: lockPath, faultsPath: faultsPath)
+        } catch {
+            // A directory this process may read but not write (as before the flag): look for faults.json itself.
+            faultFlag = SharedFlag(probing: faultsPath)
+            return
+        }
+        faultFlag = SharedFlag(path: flagPath) ?? SharedFlag(probing: faultsPath)
+    }
+
+    /// Makes `faults.flag` unless another process did meanwhile. A directory of a version without the flag may
+    /// hold faults already.
+    private static func makeFlag(_ path: String, directory: String, lockPath: String, faultsPath: String)
+        throws(POSIXFailure)
+    {
         let lock = try StateLock(path: lockPath)
         defer { lock.release() }
-        // Another process may have made it meanwhile. A directory of a version without the flag may hold faults.
-        if (try POSIXFiles.readFile(flagPath) ?? []).isEmpty {
-            let planted = POSIXFiles.exists(faultsPath)
-            try POSIXFiles.writeAtomically(
-                [planted ? UInt8(ascii: "1") : UInt8(ascii: "0")], to: flagPath, directory: trimmed)
-        }
-        guard let flag = SharedFlag(path: flagPath) else { throw POSIXFailure("mmap", flagPath, EINVAL) }
-        faultFlag = flag
+        guard (try POSIXFiles.readFile(path) ?? []).isEmpty else { return }
+        let planted = POSIXFiles.exists(faultsPath)
+        try POSIXFiles.writeAtomically([planted ? UInt8(ascii: "1") : UInt8(ascii: "0")], to: path, directory: directory)
     }
 
     /// Creates the folders of a new directory (or of one from before the catalog).
@@ -315,8 +325,9 @@ struct SimulatorTransaction {
                 catalog.portFolder(before.network, port.port) + "/" + SimulatorCatalog.portEntry(port, owner: id))
         }
         if before.mac != after?.mac, let value = StoredEndpoint.macValue(before.mac) {
-            if try POSIXFiles.remove(catalog.macPath(value), ifHolding: id), value < catalog.macHint(before.network) {
-                try catalog.setMACHint(before.network, value)
+            if try POSIXFiles.remove(catalog.macPath(value), ifHolding: id) {
+                let hint = try MACHintFile(path: catalog.macHintPath(before.network), create: false)
+                if value < hint.value { try hint.set(value) }
             }
         }
         if let namespace = before.namespace, namespace != after?.namespace {

@@ -65,6 +65,43 @@ struct SharedStateTests {
         #expect(try flag(node) == "0")
     }
 
+    @Test("a flag file cut to nothing is made again, and faults still fire")
+    func emptyFlagFile() throws {
+        let node = try SimulatedNode()
+        let network = try node.createNetwork()
+        _ = FileManager.default.createFile(atPath: node.directory + "/faults.flag", contents: Data())
+        let service = try HNSSimulator.functionTableService(directory: node.directory)
+        #expect(try flag(node) == "0")
+        try node.simulator().addFault(SimulatorFault(op: "OpenNetwork", kind: .hresult(HRESULT(0x803B_0020))))
+        do {
+            _ = try service.open(.network, id: guid(network))
+            Issue.record("the fault did not fire")
+        } catch {
+            #expect(error.code == HRESULT(0x803B_0020))
+        }
+    }
+
+    @Test("a freed MAC is the next one given, also from a hint file an earlier version wrote")
+    func macHint() throws {
+        let node = try SimulatedNode()
+        let network = try node.createNetwork()
+        let first = try node.createEndpoint(network: network, name: "a")
+        let second = try node.createEndpoint(network: network, name: "b")
+        let hintPath = node.directory + "/claims/\(guid(network))/mac-hint"
+        let third = try node.createEndpoint(network: network, name: "c")
+        try node.service.delete(.endpoint, id: guid(second))
+        #expect(try node.createEndpoint(network: network, name: "d")["MacAddress"] == second["MacAddress"])
+        // An earlier version wrote the hint without leading zeros; it reads the same and is overwritten whole.
+        let value = try #require(
+            third["MacAddress"]?.stringValue.map { $0.replacingOccurrences(of: "-", with: "") }
+                .flatMap { UInt64($0, radix: 16) })
+        try String(value + 1, radix: 16).write(toFile: hintPath, atomically: true, encoding: .utf8)
+        let fifth = try node.createEndpoint(network: network, name: "e")
+        #expect(fifth["MacAddress"] != first["MacAddress"] && fifth["MacAddress"] != third["MacAddress"])
+        let hint = try String(contentsOfFile: hintPath, encoding: .utf8)
+        #expect(hint.count == 12 && UInt64(hint, radix: 16) == value + 2)
+    }
+
     @Test("a change through another simulator is seen: the remembered document is the file's, by content")
     func changeFromAnotherSimulator() throws {
         let node = try SimulatedNode()
