@@ -306,7 +306,13 @@ public final class HNSSimulator: HostNetworkService, @unchecked Sendable {
         try perform(operation) { () throws(HCNError) in
             let id = try resolve(handle, operation)
             let reader = DocumentReader(operation: operation) { self.version() }
-            let request = try ModifyRequest(reader.parse(settings), reader: reader)
+            let document: JSONObject
+            if let recognised = ModifyRequest.namespaceEndpointText(settings) {
+                document = recognised
+            } else {
+                document = try reader.parse(settings)
+            }
+            let request = try ModifyRequest(document, reader: reader)
             try store.write(
                 { (transaction: inout SimulatorTransaction) throws(HCNError) in
                     // A namespace change edits the endpoint: the namespace's own document is not needed.

@@ -24,6 +24,43 @@ struct ModifyRequest {
         settings = object.value(goKey: "Settings") ?? .object(JSONObject())
     }
 
+    private static let endpointHead = Array(#"{"ResourceType":"Endpoint","RequestType":""#.utf8)
+    private static let endpointMiddle = Array(#"","Settings":{"EndpointId":""#.utf8)
+    private static let endpointTail = Array(#""}}"#.utf8)
+
+    /// The request hcsshim's `AddNamespaceEndpoint` and `RemoveNamespaceEndpoint` send, made for every pod,
+    /// `{"ResourceType":"Endpoint","RequestType":"Add","Settings":{"EndpointId":"<GUID>"}}`, read from its text
+    /// without parsing JSON; nil for any other text (which is parsed as usual).
+    static func namespaceEndpointText(_ text: String) -> JSONObject? {
+        let bytes = Array(text.utf8)
+        guard bytes.starts(with: endpointHead), bytes.count > endpointHead.count + endpointTail.count,
+            bytes[(bytes.count - endpointTail.count)...].elementsEqual(endpointTail)
+        else { return nil }
+        let rest = bytes[endpointHead.count..<(bytes.count - endpointTail.count)]
+        let request: String
+        if rest.starts(with: "Add".utf8) {
+            request = "Add"
+        } else if rest.starts(with: "Remove".utf8) {
+            request = "Remove"
+        } else {
+            return nil
+        }
+        let afterRequest = rest.dropFirst(request.utf8.count)
+        guard afterRequest.starts(with: endpointMiddle) else { return nil }
+        let id = afterRequest.dropFirst(endpointMiddle.count)
+        // GUID characters only: nothing JSON would escape.
+        guard
+            id.allSatisfy({ byte in
+                (byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9")) || byte == UInt8(ascii: "-")
+                    || (byte | 0x20 >= UInt8(ascii: "a") && byte | 0x20 <= UInt8(ascii: "f"))
+            })
+        else { return nil }
+        return [
+            "ResourceType": "Endpoint", "RequestType": .string(request),
+            "Settings": ["EndpointId": .string(String(decoding: id, as: UTF8.self))],
+        ]
+    }
+
     private func policies(known: [String], reader: DocumentReader) throws(HCNError) -> [JSON] {
         guard let items = settings[goKey: "Policies"]?.arrayValue else { throw reader.fail(.invalidPolicy) }
         var result: [JSON] = []

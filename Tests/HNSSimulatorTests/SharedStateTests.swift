@@ -171,6 +171,31 @@ struct SharedStateTests {
         }
     }
 
+    @Test("namespace requests in hcsshim's exact text and in any other spelling do the same")
+    func namespaceRequestSpellings() throws {
+        let node = try SimulatedNode()
+        let network = try node.createNetwork()
+        let endpoint = try node.createEndpoint(network: network)
+        let namespace = try node.createNamespace()
+        let id = guid(endpoint).description
+        let handle = try node.service.open(.namespace, id: guid(namespace))
+        defer { node.service.close(handle) }
+        func modify(_ text: String) throws(HCNError) { try node.service.modify(handle, settings: text) }
+        try modify(#"{"ResourceType":"Endpoint","RequestType":"Add","Settings":{"EndpointId":"\#(id.lowercased())"}}"#)
+        #expect(try node.document(.endpoint, guid(endpoint))["HostComputeNamespace"]?.stringValue == guid(namespace)
+            .description)
+        try modify(#"{ "ResourceType": "Endpoint", "RequestType": "Remove", "Settings": { "EndpointId": "\#(id)" } }"#)
+        #expect(try node.document(.endpoint, guid(endpoint))["HostComputeNamespace"] == nil)
+        for bad in ["abc", "not-a-guid"] {
+            expectHCNError(0x803B_0019) { () throws(HCNError) in
+                try modify(#"{"ResourceType":"Endpoint","RequestType":"Add","Settings":{"EndpointId":"\#(bad)"}}"#)
+            }
+        }
+        expectHCNError(0x803B_0015) { () throws(HCNError) in
+            try modify(#"{"ResourceType":"Endpoint","RequestType":"Refresh","Settings":{"EndpointId":"\#(id)"}}"#)
+        }
+    }
+
     @Test("a v2 query answers the stored document, a v1 query its v1 view")
     func queryAnswers() throws {
         let node = try SimulatedNode()
