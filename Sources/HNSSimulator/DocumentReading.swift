@@ -2,6 +2,12 @@ import HCN
 import JSON
 import NetAddress
 
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Musl)
+    import Musl
+#endif
+
 /// Reads request documents the way HNS does: malformed JSON, a non-object document or a member of the wrong type
 /// is HCN_E_INVALID_JSON; keys match case-insensitively (HNS's parser, like Go's, folds case).
 struct DocumentReader {
@@ -82,11 +88,11 @@ extension JSONObject {
 enum SimulatorRandom {
     /// A version 4 GUID, as HNS generates for a create with the zero GUID.
     static func guid() -> GUID {
-        var generator = SystemRandomNumberGenerator()
-        // Two draws of 8 bytes (each draw is a getrandom call), not one per byte.
-        let high = generator.next()
-        let low = generator.next()
-        var bytes = (0..<16).map { UInt8(truncatingIfNeeded: ($0 < 8 ? high : low) >> (8 * UInt64($0 % 8))) }
+        var bytes = [UInt8](repeating: 0, count: 16)
+        // All 16 bytes in one call (glibc's arc4random_buf is one getrandom).
+        bytes.withUnsafeMutableBytes { buffer in
+            if let base = buffer.baseAddress { arc4random_buf(base, 16) }
+        }
         bytes[6] = bytes[6] & 0x0F | 0x40
         bytes[8] = bytes[8] & 0x3F | 0x80
         return GUID(bytes: bytes)
@@ -97,7 +103,18 @@ enum SimulatorRandom {
 
 /// Case-insensitive equality, as HNS compares names, types and IDs.
 func sameText(_ left: String, _ right: String) -> Bool {
-    left.utf8.count == right.utf8.count && left.lowercased() == right.lowercased()
+    guard left.utf8.count == right.utf8.count else { return false }
+    // ASCII (every name and type HNS knows) compares byte by byte, folding A-Z; anything else is lower-cased whole.
+    var leftBytes = left.utf8.makeIterator()
+    var rightBytes = right.utf8.makeIterator()
+    while let l = leftBytes.next(), let r = rightBytes.next() {
+        if l >= 0x80 || r >= 0x80 { return left.lowercased() == right.lowercased() }
+        if l == r { continue }
+        let lowerL = l >= UInt8(ascii: "A") && l <= UInt8(ascii: "Z") ? l | 0x20 : l
+        let lowerR = r >= UInt8(ascii: "A") && r <= UInt8(ascii: "Z") ? r | 0x20 : r
+        if lowerL != lowerR { return false }
+    }
+    return true
 }
 
 /// The canonical spelling of `name` among `known`, matched case-insensitively (psm1 sends upper-case types).

@@ -168,7 +168,19 @@ func decodeWide(_ pointer: PCWSTR?) -> String? {
 
 /// A NUL-terminated UTF-16 copy the caller frees with `coTaskMemFree` (here `free`).
 func allocateWide(_ text: String) -> UnsafeMutablePointer<UInt16>? {
-    let units = Array(text.utf16)
+    var utf8 = text
+    return utf8.withUTF8 { bytes -> UnsafeMutablePointer<UInt16>? in
+        // HCN documents are ASCII almost always: then each byte is one UTF-16 unit.
+        for byte in bytes where byte >= 0x80 { return allocateWide(units: Array(text.utf16)) }
+        guard let memory = malloc((bytes.count + 1) * MemoryLayout<UInt16>.stride) else { return nil }
+        let buffer = memory.bindMemory(to: UInt16.self, capacity: bytes.count + 1)
+        for offset in 0..<bytes.count { buffer[offset] = UInt16(bytes[offset]) }
+        buffer[bytes.count] = 0
+        return buffer
+    }
+}
+
+private func allocateWide(units: [UInt16]) -> UnsafeMutablePointer<UInt16>? {
     guard let memory = malloc((units.count + 1) * MemoryLayout<UInt16>.stride) else { return nil }
     let buffer = memory.bindMemory(to: UInt16.self, capacity: units.count + 1)
     for (offset, unit) in units.enumerated() { buffer[offset] = unit }

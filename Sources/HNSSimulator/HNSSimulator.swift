@@ -65,6 +65,8 @@ public final class HNSSimulator: HostNetworkService, @unchecked Sendable {
         try ioOperation("HNSSimulator") { () throws(POSIXFailure) in
             try store.locked { () throws(POSIXFailure) in
                 let current = try POSIXFiles.readFile(store.faultsPath).map(SimulatorFault.decodeList) ?? []
+                // The flag first: a process that sees it unset finds no file either.
+                store.faultFlag.set(true)
                 try POSIXFiles.writeAtomically(
                     SimulatorFault.encodeList(current + [fault]), to: store.faultsPath, directory: store.directory)
             }
@@ -73,7 +75,10 @@ public final class HNSSimulator: HostNetworkService, @unchecked Sendable {
 
     public func clearFaults() throws(HCNError) {
         try ioOperation("HNSSimulator") { () throws(POSIXFailure) in
-            try store.locked { () throws(POSIXFailure) in try POSIXFiles.remove(store.faultsPath) }
+            try store.locked { () throws(POSIXFailure) in
+                try POSIXFiles.remove(store.faultsPath)
+                store.faultFlag.set(false)
+            }
         }
     }
 
@@ -81,12 +86,18 @@ public final class HNSSimulator: HostNetworkService, @unchecked Sendable {
         ((try? POSIXFiles.readFile(store.faultsPath)) ?? nil).map(SimulatorFault.decodeList) ?? []
     }
 
-    /// Takes one use of the first fault planted for `operation`. Without a faults file this is one `access` call.
+    /// Takes one use of the first fault planted for `operation`. While no fault is planted this reads one byte of
+    /// shared memory (`faults.flag`) and makes no system call.
     private func takeFault(_ operation: String) throws(HCNError) -> SimulatorFault.Kind? {
-        guard POSIXFiles.exists(store.faultsPath) else { return nil }
+        guard store.faultFlag.isSet else { return nil }
         return try ioOperation(operation) { () throws(POSIXFailure) -> SimulatorFault.Kind? in
             try store.locked { () throws(POSIXFailure) -> SimulatorFault.Kind? in
-                var faults = try POSIXFiles.readFile(store.faultsPath).map(SimulatorFault.decodeList) ?? []
+                guard let bytes = try POSIXFiles.readFile(store.faultsPath) else {
+                    // Set by a writer that died before planting, or left by a version without the flag.
+                    store.faultFlag.set(false)
+                    return nil
+                }
+                var faults = SimulatorFault.decodeList(bytes)
                 guard let position = faults.firstIndex(where: { $0.op == operation }) else { return nil }
                 let kind = faults[position].kind
                 faults[position].count -= 1
@@ -94,6 +105,7 @@ public final class HNSSimulator: HostNetworkService, @unchecked Sendable {
                 // The use is recorded before a crash, so the fault does not fire again in the next process.
                 if faults.isEmpty {
                     try POSIXFiles.remove(store.faultsPath)
+                    store.faultFlag.set(false)
                 } else {
                     try POSIXFiles.writeAtomically(
                         SimulatorFault.encodeList(faults), to: store.faultsPath, directory: store.directory)
@@ -105,20 +117,18 @@ public final class HNSSimulator: HostNetworkService, @unchecked Sendable {
 
     /// Runs one HCN operation with the faults planted for it.
     private func perform<T>(_ operation: String, _ body: () throws(HCNError) -> T) throws(HCNError) -> T {
-        let fault = try takeFault(operation)
-        switch fault {
-        case .hresult(let code)?: throw SimulatorErrorCatalog.error(operation, code)
-        case .crashBefore?: _exit(137)
-        default: break
+        switch try takeFault(operation) {
+        case nil:
+            return try body()
+        case .hresult(let code)?:
+            throw SimulatorErrorCatalog.error(operation, code)
+        case .crashBefore?:
+            _exit(137)
+        case .crashAfter?:
+            // After the operation, whether it succeeded or failed.
+            defer { _exit(137) }
+            return try body()
         }
-        let outcome: Result<T, HCNError>
-        do throws(HCNError) {
-            outcome = .success(try body())
-        } catch {
-            outcome = .failure(error)
-        }
-        if case .crashAfter? = fault { _exit(137) }
-        return try outcome.get()
     }
 
     private func ioOperation<T>(_ operation: String, _ body: () throws(POSIXFailure) -> T) throws(HCNError) -> T {
@@ -158,10 +168,39 @@ public final class HNSSimulator: HostNetworkService, @unchecked Sendable {
         let operation = "HcnEnumerate\(kind.rawValue)s"
         return try perform(operation) { () throws(HCNError) -> String in
             let reader = DocumentReader(operation: operation)
-            let filter = try QueryFilter(query: reader.parseQuery(query), reader: reader)
+            let filter = try queryFilter(query, reader: reader)
             let ids = try filter.matching(kind, catalog: store.catalog, operation: operation)
-            return JSON.array(ids.map { .string($0.description) }).compact()
+            // A JSON array of GUID strings, which need no escaping.
+            var text = "["
+            for (index, id) in ids.enumerated() {
+                text += index == 0 ? "\"" : ",\""
+                text += id.description
+                text += "\""
+            }
+            return text + "]"
         }
+    }
+
+    /// The filter of an enumeration's query.
+    private func queryFilter(_ text: String, reader: DocumentReader) throws(HCNError) -> QueryFilter {
+        if text == QueryText.default { return QueryFilter(conditions: JSONObject()) }
+        if let conditions = QueryText.singleFilter(text) { return QueryFilter(conditions: conditions) }
+        return try QueryFilter(query: parseQuery(text, reader: reader), reader: reader)
+    }
+
+    /// Whether a query asks for v1 documents.
+    private func asksForV1(_ text: String, reader: DocumentReader) throws(HCNError) -> Bool {
+        if text == QueryText.default || QueryText.singleFilter(text) != nil { return false }
+        return wantsV1(try parseQuery(text, reader: reader))
+    }
+
+    /// A query document of another shape than `QueryText`'s; the one parsed last (an enumeration's, which the
+    /// queries of its results repeat) is not parsed again.
+    private func parseQuery(_ text: String, reader: DocumentReader) throws(HCNError) -> JSONObject {
+        if let known = store.documents.query(text) { return known }
+        let object = try reader.parseQuery(text)
+        store.documents.rememberQuery(text, object)
+        return object
     }
 
     public func create(_ kind: HCNResourceKind, id: GUID, settings: String, network: HCNHandle?) throws(HCNError)
@@ -179,7 +218,10 @@ public final class HNSSimulator: HostNetworkService, @unchecked Sendable {
             let newID = id.isZero ? SimulatorRandom.guid() : id
             try store.write(
                 { (transaction: inout SimulatorTransaction) throws(HCNError) in
-                    if transaction.catalog.contains(kind, newID) { throw .simulator(operation, .fileExists) }
+                    // A GUID HNS picks itself (122 random bits) is new; one the caller gives may not be.
+                    if !id.isZero && transaction.catalog.contains(kind, newID) {
+                        throw .simulator(operation, .fileExists)
+                    }
                     let document: JSONObject
                     switch kind {
                     case .network:
@@ -214,19 +256,23 @@ public final class HNSSimulator: HostNetworkService, @unchecked Sendable {
         return try perform(operation) { () throws(HCNError) -> String in
             let id = try resolve(handle, operation)
             let reader = DocumentReader(operation: operation)
-            let request = try reader.parseQuery(query)
-            guard
-                let document = try ioOperation(
-                    operation,
-                    { () throws(POSIXFailure) in
-                        try store.document(handle.kind, id)
-                    })
+            let v1 = try asksForV1(query, reader: reader)
+            guard let bytes = try simulatorIO(operation, { () throws(POSIXFailure) in try store.storedBytes(handle.kind, id) })
             else { throw notFound(handle.kind, operation) }
+            // The v2 document of a network or an endpoint is the file itself (written compact by `save`).
+            if !v1 && handle.kind != .namespace && Self.isObjectText(bytes) {
+                return String(decoding: bytes, as: UTF8.self)
+            }
+            guard let document = store.parsed(handle.kind, id, bytes) else { throw notFound(handle.kind, operation) }
             return try Self.view(
-                handle.kind, id: id, document: document, catalog: store.catalog, v1: wantsV1(request),
-                operation: operation
+                handle.kind, id: id, document: document, catalog: store.catalog, v1: v1, operation: operation
             ).compact()
         }
+    }
+
+    /// Starts with `{` and ends with `}`: a file the simulator wrote, not a truncated or foreign one.
+    private static func isObjectText(_ bytes: [UInt8]) -> Bool {
+        bytes.first == UInt8(ascii: "{") && bytes.last == UInt8(ascii: "}")
     }
 
     /// The document HNS returns for a stored object: v2, or v1 when the query asks for schema 1.
@@ -260,7 +306,13 @@ public final class HNSSimulator: HostNetworkService, @unchecked Sendable {
         try perform(operation) { () throws(HCNError) in
             let id = try resolve(handle, operation)
             let reader = DocumentReader(operation: operation) { self.version() }
-            let request = try ModifyRequest(reader.parse(settings), reader: reader)
+            let document: JSONObject
+            if let recognised = ModifyRequest.namespaceEndpointText(settings) {
+                document = recognised
+            } else {
+                document = try reader.parse(settings)
+            }
+            let request = try ModifyRequest(document, reader: reader)
             try store.write(
                 { (transaction: inout SimulatorTransaction) throws(HCNError) in
                     // A namespace change edits the endpoint: the namespace's own document is not needed.
@@ -289,7 +341,9 @@ public final class HNSSimulator: HostNetworkService, @unchecked Sendable {
         try perform(operation) { () throws(HCNError) in
             try store.write(
                 { (transaction: inout SimulatorTransaction) throws(HCNError) in
-                    guard transaction.catalog.contains(kind, id) else { throw notFound(kind, operation) }
+                    let stored = try transaction.io { () throws(POSIXFailure) in try store.storedBytes(kind, id) }
+                    guard let stored else { throw notFound(kind, operation) }
+                    let old = store.parsed(kind, id, stored)
                     switch kind {
                     case .network:
                         // HNS removes a network's endpoints with it (research §8.2 item 7: cascade); they go first,
@@ -312,7 +366,7 @@ public final class HNSSimulator: HostNetworkService, @unchecked Sendable {
                     case .endpoint:
                         break
                     }
-                    try transaction.delete(kind, id)
+                    try transaction.delete(kind, id, old: old)
                 }, operation: operation)
         }
     }

@@ -24,6 +24,43 @@ struct ModifyRequest {
         settings = object.value(goKey: "Settings") ?? .object(JSONObject())
     }
 
+    private static let endpointHead = Array(#"{"ResourceType":"Endpoint","RequestType":""#.utf8)
+    private static let endpointMiddle = Array(#"","Settings":{"EndpointId":""#.utf8)
+    private static let endpointTail = Array(#""}}"#.utf8)
+
+    /// The request hcsshim's `AddNamespaceEndpoint` and `RemoveNamespaceEndpoint` send, made for every pod,
+    /// `{"ResourceType":"Endpoint","RequestType":"Add","Settings":{"EndpointId":"<GUID>"}}`, read from its text
+    /// without parsing JSON; nil for any other text (which is parsed as usual).
+    static func namespaceEndpointText(_ text: String) -> JSONObject? {
+        let bytes = Array(text.utf8)
+        guard bytes.starts(with: endpointHead), bytes.count > endpointHead.count + endpointTail.count,
+            bytes[(bytes.count - endpointTail.count)...].elementsEqual(endpointTail)
+        else { return nil }
+        let rest = bytes[endpointHead.count..<(bytes.count - endpointTail.count)]
+        let request: String
+        if rest.starts(with: "Add".utf8) {
+            request = "Add"
+        } else if rest.starts(with: "Remove".utf8) {
+            request = "Remove"
+        } else {
+            return nil
+        }
+        let afterRequest = rest.dropFirst(request.utf8.count)
+        guard afterRequest.starts(with: endpointMiddle) else { return nil }
+        let id = afterRequest.dropFirst(endpointMiddle.count)
+        // GUID characters only: nothing JSON would escape.
+        guard
+            id.allSatisfy({ byte in
+                (byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9")) || byte == UInt8(ascii: "-")
+                    || (byte | 0x20 >= UInt8(ascii: "a") && byte | 0x20 <= UInt8(ascii: "f"))
+            })
+        else { return nil }
+        return [
+            "ResourceType": "Endpoint", "RequestType": .string(request),
+            "Settings": ["EndpointId": .string(String(decoding: id, as: UTF8.self))],
+        ]
+    }
+
     private func policies(known: [String], reader: DocumentReader) throws(HCNError) -> [JSON] {
         guard let items = settings[goKey: "Policies"]?.arrayValue else { throw reader.fail(.invalidPolicy) }
         var result: [JSON] = []
@@ -118,23 +155,93 @@ struct ModifyRequest {
         guard sameText(resourceType, "Endpoint") else { throw reader.fail(.requestUnsupported) }
         guard let text = settings[goKey: "EndpointId"]?.stringValue else { throw reader.fail(.invalidJSON) }
         guard let endpointID = GUID(text) else { throw reader.fail(.guidConversionFailure) }
-        guard let stored = try transaction.document(.endpoint, endpointID) else {
+        let file = try transaction.io { () throws(POSIXFailure) in
+            try transaction.store.storedBytes(.endpoint, endpointID)
+        }
+        guard let file, let stored = transaction.store.parsed(.endpoint, endpointID, file) else {
             throw reader.fail(.endpointNotFound)
         }
         var endpoint = stored
         let record = StoredEndpoint.record(id: endpointID, document: endpoint)
+        var changed = record
+        let bytes: [UInt8]?
         switch requestType {
         case .add:
             // A remote endpoint describes another node's pod: it cannot live in a local compartment.
             if record.isRemote { throw reader.fail(.invalidRemoteEndpointOperation) }
             if record.namespace != nil { throw reader.fail(.endpointNamespaceAlreadyExists) }
             endpoint = endpoint.inserting("HostComputeNamespace", .string(id.description), after: "HostComputeNetwork")
+            changed.namespace = id
+            bytes = CompactSplice.inserting(
+                "HostComputeNamespace", id.description, after: "HostComputeNetwork", in: file, of: stored)
         case .remove:
             guard record.namespace == id else { throw reader.fail(.elementNotFound) }
             endpoint["HostComputeNamespace"] = nil
+            changed.namespace = nil
+            bytes = CompactSplice.removing("HostComputeNamespace", in: file, of: stored)
         default:
             throw reader.fail(.requestUnsupported)
         }
-        try transaction.save(.endpoint, endpointID, endpoint, old: stored)
+        // Only the namespace differs: the records are not read from the documents again.
+        try transaction.saveEndpoint(endpointID, endpoint, bytes: bytes, before: record, after: changed)
+    }
+}
+
+/// Edits of a stored compact document's bytes that give exactly what serialising the edited document would, for
+/// the one member a namespace change adds or removes: the rest of the file is copied, not serialised again. Each
+/// returns nil (serialise the whole document) unless the text is unambiguous: the member and its anchor are
+/// top-level strings of GUID characters, which appear in the text once, unescaped.
+enum CompactSplice {
+    /// `file` with `,"KEY":"VALUE"` just after the member `anchor` (as `JSONObject.inserting(_:_:after:)`).
+    static func inserting(_ key: String, _ value: String, after anchor: String, in file: [UInt8], of document: JSONObject)
+        -> [UInt8]?
+    {
+        guard document[key] == nil, let anchorValue = document[anchor]?.stringValue, isPlain(value),
+            let range = memberRange(anchor, anchorValue, in: file)
+        else { return nil }
+        var result = Array(file[..<range.upperBound])
+        result += member(key, value)
+        result += file[range.upperBound...]
+        return result
+    }
+
+    /// `file` without the member `key` (as setting it to nil), when it is not the first.
+    static func removing(_ key: String, in file: [UInt8], of document: JSONObject) -> [UInt8]? {
+        guard let value = document[key]?.stringValue, let range = memberRange(key, value, in: file) else { return nil }
+        return Array(file[..<range.lowerBound]) + file[range.upperBound...]
+    }
+
+    /// Where `,"KEY":"VALUE"` is in `file`, when it is there exactly once.
+    private static func memberRange(_ key: String, _ value: String, in file: [UInt8]) -> Range<Int>? {
+        guard isPlain(key), isPlain(value) else { return nil }
+        let pattern = member(key, value)
+        var found: Range<Int>?
+        var start = 0
+        while start + pattern.count <= file.count {
+            guard let comma = file[start...].firstIndex(of: UInt8(ascii: ",")) else { break }
+            if comma + pattern.count <= file.count, file[comma..<(comma + pattern.count)].elementsEqual(pattern) {
+                if found != nil { return nil }
+                found = comma..<(comma + pattern.count)
+            }
+            start = comma + 1
+        }
+        // The member ends there: the next byte closes the object or starts the next member.
+        guard let range = found, range.upperBound < file.count,
+            file[range.upperBound] == UInt8(ascii: ",") || file[range.upperBound] == UInt8(ascii: "}")
+        else { return nil }
+        return range
+    }
+
+    private static func member(_ key: String, _ value: String) -> [UInt8] {
+        Array((",\"" + key + "\":\"" + value + "\"").utf8)
+    }
+
+    /// Letters, digits and `-`: text JSON writes as it is.
+    private static func isPlain(_ text: String) -> Bool {
+        !text.isEmpty
+            && text.utf8.allSatisfy { byte in
+                (byte | 0x20 >= UInt8(ascii: "a") && byte | 0x20 <= UInt8(ascii: "z"))
+                    || (byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9")) || byte == UInt8(ascii: "-")
+            }
     }
 }

@@ -45,10 +45,20 @@ enum POSIXFiles {
         guard info.st_mode & S_IFMT == S_IFDIR else { throw POSIXFailure("mkdir", path, ENOTDIR) }
     }
 
-    /// Creates `path` holding `content` unless it exists (false then).
+    /// Creates the folder `path` (its parent exists); an existing one is fine.
+    static func makeFolder(_ path: String) throws(POSIXFailure) {
+        if mkdir(path, 0o700) != 0 && errno != EEXIST { throw POSIXFailure("mkdir", path) }
+    }
+
+    /// Creates `path` holding `content` unless it exists (false then). A missing folder (the first entry for a
+    /// network or namespace) is created.
     @discardableResult
-    /// A missing folder (the first entry for a network or namespace) is created.
     static func createFile(_ path: String, _ content: String) throws(POSIXFailure) -> Bool {
+        try createFile(path, Array(content.utf8))
+    }
+
+    @discardableResult
+    static func createFile(_ path: String, _ bytes: [UInt8]) throws(POSIXFailure) -> Bool {
         var fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
         if fd < 0 && errno == ENOENT, let slash = path.lastIndex(of: "/") {
             try makeDirectory(String(path[..<slash]), mode: 0o700)
@@ -59,7 +69,24 @@ enum POSIXFiles {
             throw POSIXFailure("open", path)
         }
         defer { close(fd) }
-        let bytes = Array(content.utf8)
+        try writeAll(fd, bytes, path: path)
+        return true
+    }
+
+    /// Overwrites the start of `path` (created when missing) with `bytes`, in place: for files only writers read,
+    /// whose new content is never shorter than the old.
+    static func overwrite(_ path: String, _ bytes: [UInt8]) throws(POSIXFailure) {
+        var fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0o600)
+        if fd < 0 && errno == ENOENT, let slash = path.lastIndex(of: "/") {
+            try makeDirectory(String(path[..<slash]), mode: 0o700)
+            fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0o600)
+        }
+        guard fd >= 0 else { throw POSIXFailure("open", path) }
+        defer { close(fd) }
+        try writeAll(fd, bytes, path: path)
+    }
+
+    private static func writeAll(_ fd: Int32, _ bytes: [UInt8], path: String) throws(POSIXFailure) {
         var written = 0
         while written < bytes.count {
             let count = bytes.withUnsafeBytes { write(fd, $0.baseAddress?.advanced(by: written), $0.count - written) }
@@ -69,7 +96,6 @@ enum POSIXFiles {
             }
             written += count
         }
-        return true
     }
 
     /// Removes `path` when it holds `owner`'s GUID (a claim another object took over stays); true when removed.
@@ -101,15 +127,16 @@ enum POSIXFiles {
         return try readAll(fd, path: path)
     }
 
-    /// Everything from `fd` to the end of the file, read straight into the array (no zeroed chunk to copy from).
+    /// Everything from `fd` to the end of the file. The state's files are small: one read into a 4 KiB buffer usually
+    /// gets all of one, and a read of a regular file that returns less than it was asked for has reached
+    /// the end (no `fstat` for the size, no second read that returns 0).
     static func readAll(_ fd: Int32, path: String) throws(POSIXFailure) -> [UInt8] {
-        var info = stat()
-        guard fstat(fd, &info) == 0 else { throw POSIXFailure("fstat", path) }
         var bytes: [UInt8] = []
-        var capacity = max(64, Int(info.st_size) + 1)
+        var chunkSize = 4096
         while true {
             var failed = false
-            let chunk = [UInt8](unsafeUninitializedCapacity: capacity - bytes.count) { buffer, count in
+            let chunk = [UInt8](unsafeUninitializedCapacity: chunkSize) { buffer, count in
+                count = 0
                 while true {
                     let result = read(fd, buffer.baseAddress, buffer.count)
                     if result < 0 && errno == EINTR { continue }
@@ -119,18 +146,19 @@ enum POSIXFiles {
                 }
             }
             if failed { throw POSIXFailure("read", path) }
-            if chunk.isEmpty { return bytes }
-            bytes += chunk
-            if bytes.count == capacity { capacity *= 2 }
+            if bytes.isEmpty { bytes = chunk } else { bytes += chunk }
+            if chunk.count < chunkSize { return bytes }
+            chunkSize *= 2
         }
     }
 
     /// Writes `bytes` to `path` so that a reader (or a process killed half-way) sees the old or the new file,
     /// never a part: temp file, then rename over.
     // No fsync: the crash faults model a killed process, which rename alone covers; the simulator stands in for
-    // HNS, whose durability across a power loss is not the plugin's to prove.
+    // HNS, whose durability across a power loss is not the plugin's to prove. Every writer holds the state's lock,
+    // so one temporary name per file is enough (a killed writer's leftover is truncated by the next).
     static func writeAtomically(_ bytes: [UInt8], to path: String, directory: String) throws(POSIXFailure) {
-        let temporary = "\(directory)/.tmp.\(getpid()).\(basename(path))"
+        let temporary = "\(directory)/.tmp.\(basename(path))"
         var fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
         if fd < 0 && errno == ENOENT {
             try makeDirectory(directory, mode: 0o700)
@@ -235,12 +263,73 @@ final class StateLock {
         guard pwrite(fd, &byte, 1, 0) == 1 else { throw POSIXFailure("write", "lock") }
     }
 
+    /// Closing the only descriptor of the open file releases the `flock`.
     func release() {
         guard fd >= 0 else { return }
-        flock(fd, LOCK_UN)
         close(fd)
         fd = -1
     }
 
     deinit { release() }
+}
+
+/// One byte of a file in the state directory, mapped into memory (`MAP_SHARED`), so that every process that opens
+/// the directory sees a change at once and reading it costs no system call. Writers change it holding the lock.
+/// Where the file cannot be mapped, reads say "set" (callers then look at the files themselves) and writes go
+/// through `pwrite`, so that processes with a mapping still see them.
+final class SharedFlag: @unchecked Sendable {
+    private let mapping: UnsafeMutableRawPointer?
+    private let fd: Int32
+    /// Without a flag file (a directory this process cannot write to): whether this file exists is the answer.
+    private let probe: String?
+
+    /// A flag that is set exactly while `path` exists, for a directory whose flag file cannot be made.
+    init(probing path: String) {
+        mapping = nil
+        fd = -1
+        probe = path
+    }
+
+    /// Maps `path`, which must exist and hold at least one byte; nil when it does not exist.
+    init?(path: String) {
+        probe = nil
+        let fd = open(path, O_RDWR | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        var info = stat()
+        // A file of zero bytes cannot be mapped safely (reading the page would raise SIGBUS).
+        guard fstat(fd, &info) == 0, info.st_size >= 1 else {
+            close(fd)
+            return nil
+        }
+        let address = mmap(nil, 1, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0)
+        if let address, address != MAP_FAILED {
+            mapping = address
+            close(fd)
+            self.fd = -1
+        } else {
+            mapping = nil
+            self.fd = fd
+        }
+    }
+
+    var isSet: Bool {
+        if let mapping { return mapping.load(as: UInt8.self) == UInt8(ascii: "1") }
+        if let probe { return POSIXFiles.exists(probe) }
+        return true
+    }
+
+    func set(_ on: Bool) {
+        let value = on ? UInt8(ascii: "1") : UInt8(ascii: "0")
+        if let mapping {
+            mapping.storeBytes(of: value, as: UInt8.self)
+        } else if fd >= 0 {
+            var byte = value
+            _ = pwrite(fd, &byte, 1, 0)
+        }
+    }
+
+    deinit {
+        if let mapping { munmap(mapping, 1) }
+        if fd >= 0 { close(fd) }
+    }
 }

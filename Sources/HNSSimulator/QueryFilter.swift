@@ -7,6 +7,10 @@ import JSON
 struct QueryFilter {
     let conditions: JSONObject
 
+    init(conditions: JSONObject) {
+        self.conditions = conditions
+    }
+
     init(query: JSONObject, reader: DocumentReader) throws(HCNError) {
         switch query.value(goKey: "Filter") {
         case nil, .null?:
@@ -88,5 +92,38 @@ struct QueryFilter {
         default:
             return wanted == actual
         }
+    }
+}
+
+/// The two shapes of query text clients send (hcsshim's `defaultQuery()`, and the same with a `Filter` on one
+/// string field, as `GetNetworkByName` and the plugin's lookups make), recognised from the text itself so that a
+/// lookup parses no JSON. Any other text, also one with escapes in the value, is parsed as usual.
+enum QueryText {
+    /// `{"SchemaVersion":{"Major":2,"Minor":0}}`: v2 documents, no filter.
+    static let `default` = #"{"SchemaVersion":{"Major":2,"Minor":0}}"#
+
+    private static let filterHead = Array(#"{"SchemaVersion":{"Major":2,"Minor":0},"Filter":"{\""#.utf8)
+    private static let filterSeparator = Array(#"\":\""#.utf8)
+    private static let filterTail = Array(#"\"}"}"#.utf8)
+
+    /// The filter of `{"SchemaVersion":{"Major":2,"Minor":0},"Filter":"{\"KEY\":\"VALUE\"}"}` (KEY letters only,
+    /// VALUE without quotes, backslashes or control characters), nil for any other text.
+    static func singleFilter(_ text: String) -> JSONObject? {
+        let bytes = Array(text.utf8)
+        let minimum = filterHead.count + filterSeparator.count + filterTail.count
+        guard bytes.count > minimum, bytes.starts(with: filterHead),
+            bytes[(bytes.count - filterTail.count)...].elementsEqual(filterTail)
+        else { return nil }
+        let body = bytes[filterHead.count..<(bytes.count - filterTail.count)]
+        guard let separator = body.firstIndex(of: UInt8(ascii: "\\")),
+            body[separator...].starts(with: filterSeparator)
+        else { return nil }
+        let key = body[..<separator]
+        let value = body[(separator + filterSeparator.count)...]
+        guard !key.isEmpty,
+            key.allSatisfy({ ($0 | 0x20) >= UInt8(ascii: "a") && ($0 | 0x20) <= UInt8(ascii: "z") }),
+            value.allSatisfy({ $0 >= 0x20 && $0 != UInt8(ascii: "\"") && $0 != UInt8(ascii: "\\") })
+        else { return nil }
+        return [String(decoding: key, as: UTF8.self): .string(String(decoding: value, as: UTF8.self))]
     }
 }

@@ -46,7 +46,7 @@ struct SimulatorCatalog {
         try store.document(.endpoint, id).map { StoredEndpoint.record(id: id, document: $0) }
     }
 
-    func bornPath(_ kind: HCNResourceKind, _ id: GUID) -> String { store.directory + "/born/\(kind.rawValue)/\(id)" }
+    func bornPath(_ kind: HCNResourceKind, _ id: GUID) -> String { store.directory + "/born/" + kind.rawValue + "/" + id.description }
 
     /// Every object of `kind`, oldest first.
     func listed(_ kind: HCNResourceKind) throws(POSIXFailure) -> [GUID] {
@@ -76,7 +76,11 @@ struct SimulatorCatalog {
         let (path, hashed) = namePath(kind, name)
         guard let bytes = try POSIXFiles.readFile(path) else { return [] }
         var ids: [GUID] = []
-        for line in bytes.split(separator: UInt8(ascii: "\n")) {
+        var start = 0
+        while start < bytes.count {
+            let end = bytes[start...].firstIndex(of: UInt8(ascii: "\n")) ?? bytes.count
+            let line = bytes[start..<end]
+            start = end + 1
             guard let id = GUID(String(decoding: line, as: UTF8.self)) else { continue }
             if hashed {
                 let stored = kind == .network ? try network(id)?.name : try endpoint(id)?.name
@@ -91,7 +95,7 @@ struct SimulatorCatalog {
 
     // MARK: - Endpoints of a network, members of a namespace
 
-    func memberFolder(_ network: GUID) -> String { store.directory + "/members/\(network)" }
+    func memberFolder(_ network: GUID) -> String { store.directory + "/members/" + network.description }
 
     func endpointIDs(onNetwork network: GUID) throws(POSIXFailure) -> [GUID] {
         try POSIXFiles.listByAge(memberFolder(network)).compactMap { name in
@@ -99,7 +103,7 @@ struct SimulatorCatalog {
         }
     }
 
-    func attachedFolder(_ namespace: GUID) -> String { store.directory + "/attached/\(namespace)" }
+    func attachedFolder(_ namespace: GUID) -> String { store.directory + "/attached/" + namespace.description }
 
     /// The endpoints whose `HostComputeNamespace` is `namespace`.
     func members(ofNamespace namespace: GUID) throws(POSIXFailure) -> [GUID] {
@@ -114,14 +118,14 @@ struct SimulatorCatalog {
     // MARK: - Uniqueness
 
     func claimPath(_ network: GUID, _ address: IPAddress) -> String {
-        store.directory + "/claims/\(network)/\(address)"
+        store.directory + "/claims/" + network.description + "/" + address.description
     }
 
     func isClaimed(_ address: IPAddress, on network: GUID) -> Bool {
         POSIXFiles.exists(claimPath(network, address))
     }
 
-    func portFolder(_ network: GUID, _ port: UInt16) -> String { store.directory + "/ports/\(network)/\(port)" }
+    func portFolder(_ network: GUID, _ port: UInt16) -> String { store.directory + "/ports/" + network.description + "/" + String(port) }
 
     static func portEntry(_ port: HostPort, owner: GUID) -> String {
         "\(port.protocolNumber),\(key(port.vip).text),\(owner)"
@@ -147,17 +151,11 @@ struct SimulatorCatalog {
     }
 
     /// Per network: pools of different networks may differ.
-    func macHintPath(_ network: GUID) -> String { store.directory + "/claims/\(network)/mac-hint" }
+    func macHintPath(_ network: GUID) -> String { store.directory + "/claims/" + network.description + "/mac-hint" }
 
     func isMACTaken(_ value: UInt64) -> Bool { POSIXFiles.exists(macPath(value)) }
 
-    /// Every MAC of the network's pool below this value is taken.
-    func macHint(_ network: GUID) -> UInt64 {
-        guard let bytes = try? POSIXFiles.readFile(macHintPath(network)) else { return 0 }
-        return UInt64(String(decoding: bytes, as: UTF8.self), radix: 16) ?? 0
-    }
-
-    func compartmentPath(_ compartment: UInt32) -> String { store.directory + "/compartments/\(compartment)" }
+    func compartmentPath(_ compartment: UInt32) -> String { store.directory + "/compartments/" + String(compartment) }
 
     /// The highest compartment a namespace uses (1, the host's, when there is none).
     func highestCompartment() throws(POSIXFailure) -> UInt32 {
@@ -174,8 +172,15 @@ struct SimulatorCatalog {
     /// long for one file name ends in a hash of the whole (then readers compare the object's own name).
     static func key(_ text: String) -> (text: String, hashed: Bool) {
         var out: [UInt8] = []
+        out.reserveCapacity(text.utf8.count + 16)
         let digits = Array("0123456789ABCDEF".utf8)
-        for byte in text.lowercased().utf8 {
+        var isASCII = true
+        for byte in text.utf8 where byte >= 0x80 {
+            isASCII = false
+            break
+        }
+        for original in (isASCII ? text : text.lowercased()).utf8 {
+            let byte = original >= UInt8(ascii: "A") && original <= UInt8(ascii: "Z") ? original | 0x20 : original
             switch byte {
             case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"),
                 UInt8(ascii: "_"):
@@ -211,6 +216,45 @@ struct SimulatorCatalog {
         }
         return String(decoding: output, as: UTF8.self)
     }
+}
+
+/// A network's MAC hint (`claims/<network>/mac-hint`): every MAC of the network's pool below its value is taken.
+/// Only writers use it, holding the lock, and a repair drops it, so it is read and rewritten in place through one
+/// descriptor: always 12 hex digits (at least as long as any earlier value), in one `pwrite`.
+final class MACHintFile {
+    private var fd: Int32 = -1
+    private let path: String
+    /// 0 when the file is missing or unreadable.
+    private(set) var value: UInt64 = 0
+
+    /// Opens the hint; `create` makes a missing file (and its folder), else a missing one reads 0 and is not set.
+    init(path: String, create: Bool) throws(POSIXFailure) {
+        self.path = path
+        let flags = O_RDWR | O_CLOEXEC | (create ? O_CREAT : 0)
+        fd = open(path, flags, 0o600)
+        if fd < 0 && errno == ENOENT && create, let slash = path.lastIndex(of: "/") {
+            try POSIXFiles.makeDirectory(String(path[..<slash]), mode: 0o700)
+            fd = open(path, flags, 0o600)
+        }
+        if fd < 0 {
+            if errno == ENOENT && !create { return }
+            throw POSIXFailure("open", path)
+        }
+        var buffer = [UInt8](repeating: 0, count: 32)
+        let count = buffer.withUnsafeMutableBytes { pread(fd, $0.baseAddress, $0.count, 0) }
+        if count > 0 { value = UInt64(String(decoding: buffer[..<count], as: UTF8.self), radix: 16) ?? 0 }
+    }
+
+    func set(_ newValue: UInt64) throws(POSIXFailure) {
+        guard fd >= 0 else { return }
+        var digits = Array(String(newValue, radix: 16).utf8)
+        if digits.count < 12 { digits = [UInt8](repeating: UInt8(ascii: "0"), count: 12 - digits.count) + digits }
+        let written = digits.withUnsafeBytes { pwrite(fd, $0.baseAddress, $0.count, 0) }
+        guard written == digits.count else { throw POSIXFailure("write", path) }
+        value = newValue
+    }
+
+    deinit { if fd >= 0 { close(fd) } }
 }
 
 /// A state-directory failure as the HCN error of `operation`.

@@ -128,18 +128,18 @@ enum StoredEndpoint {
             mac = given
         } else {
             let ranges = StoredNetwork.macRanges(network)
-            let hint = catalog.macHint(networkID)
-            guard let free = firstFreeMAC(ranges, from: hint, isUsed: catalog.isMACTaken) else {
+            // With one range every MAC below the one taken now is taken (with several, their order is not numeric):
+            // the hint moves past it.
+            let hint = try simulatorIO(reader.operation) { () throws(POSIXFailure) in
+                try MACHintFile(path: catalog.macHintPath(networkID), create: ranges.count == 1)
+            }
+            guard let free = firstFreeMAC(ranges, from: hint.value, isUsed: catalog.isMACTaken) else {
                 throw reader.fail(.invalidEndpoint)
             }
             mac = free
-            // With one range every MAC below this one is now taken (with several, their order is not numeric).
-            if ranges.count == 1, let value = macValue(free.description) {
-                try simulatorIO(reader.operation) { () throws(POSIXFailure) in
-                    try POSIXFiles.writeAtomically(
-                        Array(String(value + 1, radix: 16).utf8), to: catalog.macHintPath(networkID),
-                        directory: catalog.store.directory + "/claims/\(networkID)")
-                }
+            if ranges.count == 1 {
+                let value = free.bytes.reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
+                try simulatorIO(reader.operation) { () throws(POSIXFailure) in try hint.set(value + 1) }
             }
         }
 

@@ -24,10 +24,18 @@ enum StoredNetwork {
         "L4Proxy", "LayerConstraint", "NetworkACL", "NeighborDiscovery",
     ]
     static let subnetPolicyTypes = ["VLAN", "VSID"]
-    static let minimumVersion: [(type: String, version: (Int, Int))] = [
-        ("RemoteSubnetRoute", (9, 2)), ("HostRoute", (9, 2)), ("VxlanPort", (10, 3)), ("SetPolicy", (13, 0)),
-        ("L4WFPPROXY", (13, 2)), ("TierAcl", (14, 0)), ("NetworkACL", (15, 0)),
-    ]
+    /// The HNS version that introduced a policy type, nil for the older ones.
+    static func minimumVersion(of type: String) -> (major: Int, minor: Int)? {
+        switch type {
+        case "RemoteSubnetRoute", "HostRoute": return (9, 2)
+        case "VxlanPort": return (10, 3)
+        case "SetPolicy": return (13, 0)
+        case "L4WFPPROXY": return (13, 2)
+        case "TierAcl": return (14, 0)
+        case "NetworkACL": return (15, 0)
+        default: return nil
+        }
+    }
     /// VSID range HNS accepts for Overlay (research §4.3).
     static let vsidRange: ClosedRange<Int64> = 4096...16_777_214
     /// The simulated host's management address, which HNS reports as the ProviderAddress of L2Bridge and Overlay
@@ -114,7 +122,7 @@ enum StoredNetwork {
         }
         guard let type = canonical(typeText, in: known) else { throw reader.fail(.invalidPolicyType) }
         // Policy types newer than the HNS version are unknown to it (version ranges of research §6).
-        if let minimum = minimumVersion.first(where: { $0.type == type })?.version {
+        if let minimum = minimumVersion(of: type) {
             let version = reader.version()
             if (version.major, version.minor) < minimum { throw reader.fail(.invalidPolicyType) }
         }
