@@ -129,24 +129,19 @@ enum FileSystem {
 
 /// A file replaced atomically in two steps: `init` writes the bytes (where the usual errors show: no directory, no
 /// permission, no space); `commit` makes them durable and puts them in place (fsync, link or rename, fsync of the
-/// directory). `commitInBackground` runs the second step on a thread of its own, so the disk's flush overlaps the
-/// caller's work; the caller must `wait` before it relies on the file.
+/// directory).
 ///
 /// On Linux the bytes go to an unnamed file (`O_TMPFILE`) that gets its name only when committed, so a process
 /// killed before that leaves nothing behind. Where the file system cannot do that, a named temporary file beside
-/// `path` is used and the commit runs in the foreground (its name exists only for the few system calls of the
-/// commit, as before).
-final class AtomicWrite: @unchecked Sendable {
+/// `path` is used (its name exists only for the few system calls of the commit).
+final class AtomicWrite {
     let path: String
     private let temporary: String
     private let directory: String
-    /// `/proc/self/fd/N` of the unnamed file. Made here, like `directory`, so the commit thread allocates nothing
-    /// (a thread's first malloc sets up an arena of its own: more system calls than the commit itself).
+    /// `/proc/self/fd/N` of the unnamed file.
     private var descriptorPath = ""
     private let unnamed: Bool
     private var descriptor: Int32
-    private var thread: pthread_t?
-    private var failure: FileSystemError?
 
     init(_ path: String, _ bytes: [UInt8], mode: mode_t) throws(FileSystemError) {
         self.path = path
@@ -194,42 +189,6 @@ final class AtomicWrite: @unchecked Sendable {
     /// is left.
     func commit() throws(FileSystemError) {
         if let failure = finish() { throw failure }
-    }
-
-    /// Starts `commit` on a thread of its own; runs it here for a named temporary file or when no thread can be
-    /// made.
-    func commitInBackground() {
-        #if canImport(Glibc) || canImport(Musl)
-            if unnamed {
-                let context = Unmanaged.passRetained(self).toOpaque()
-                var thread = pthread_t()
-                let started = pthread_create(
-                    &thread, nil,
-                    { raw in
-                        guard let raw else { return nil }
-                        let write = Unmanaged<AtomicWrite>.fromOpaque(raw).takeRetainedValue()
-                        write.failure = write.finish()
-                        return nil
-                    }, context)
-                if started == 0 {
-                    self.thread = thread
-                    return
-                }
-                Unmanaged<AtomicWrite>.fromOpaque(context).release()
-            }
-        #endif
-        failure = finish()
-    }
-
-    /// Waits for `commitInBackground` and reports how it went.
-    func wait() throws(FileSystemError) {
-        #if canImport(Glibc) || canImport(Musl)
-            if let thread {
-                pthread_join(thread, nil)
-                self.thread = nil
-            }
-        #endif
-        if let failure { throw failure }
     }
 
     private func finish() -> FileSystemError? {

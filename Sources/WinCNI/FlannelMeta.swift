@@ -22,44 +22,24 @@ struct FlannelMeta {
         // Serialized once: the saved file and the delegate's stdin are the same bytes.
         let bytes = document.compactBytes()
         var createdDirectories: [String] = []
-        let save: AtomicWrite
         do {
             createdDirectories = try FileSystem.makeDirectories(config.dataDir, mode: 0o700)
-            save = try AtomicWrite(path, bytes, mode: 0o600)
+            // Durable before the delegate runs (DEL needs it), and written so that a killed ADD leaves no
+            // partial file. (Flushing on a second thread beside the delegate was measured: it saved ~0.06 ms of
+            // wall time and cost ~0.4 ms of CPU, as a second thread puts glibc's malloc into its locking mode.)
+            try FileSystem.writeAtomically(path, bytes, mode: 0o600)
         } catch {
             FileSystem.removeEmptyDirectories(createdDirectories)
             throw .io(path: error.path, message: error.message)
         }
-        // The bytes are written; making them durable (two fsyncs) runs beside the delegate, and the ADD answers
-        // only after both are done, so DEL always finds the file of a pod that was reported added.
-        save.commitInBackground()
-        let outcome: Result<CNIResult, WinCNIError>
         do throws(WinCNIError) {
             guard let result = try runDelegate(document, command: .add, invocation, bytes: bytes) else {
                 throw .internalFailure("delegate \(quoted(config.delegateType)) returned no result")
             }
-            outcome = .success(result)
-        } catch {
-            outcome = .failure(error)
-        }
-        var saveFailure: FileSystemError?
-        do { try save.wait() } catch { saveFailure = error }
-        if case .success = outcome, let saveFailure {
-            // The pod would have no saved config for its DEL: undo the delegate's ADD and fail.
-            invocation.log("flannel: \(saveFailure.path): \(saveFailure.message); undoing the delegate's ADD")
-            do { _ = try runDelegate(document, command: .del, invocation, bytes: bytes) } catch {
-                invocation.log("flannel: undoing the delegate's ADD failed: \(error)")
-            }
-        }
-        switch (outcome, saveFailure) {
-        case (.success(let result), nil):
             return result
-        case (.failure(let error), _):
+        } catch {
             cleanUp(path: path, existed: existed, createdDirectories: createdDirectories, invocation)
             throw error
-        case (.success, let failure?):
-            cleanUp(path: path, existed: existed, createdDirectories: createdDirectories, invocation)
-            throw .io(path: failure.path, message: failure.message)
         }
     }
 
