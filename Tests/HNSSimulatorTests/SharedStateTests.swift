@@ -216,17 +216,7 @@ struct SharedStateTests {
 }
 
 /// A second service on a node's directory, with the node's helpers.
-struct SimulatedNodeView {
+struct SimulatedNodeView: NamespaceModifying {
     let directory: String
     let service: any HostNetworkService
-
-    func modifyNamespace(_ namespace: JSONObject, _ request: String, endpoint: JSONObject) throws(HCNError) {
-        let handle = try service.open(.namespace, id: guid(namespace))
-        defer { service.close(handle) }
-        try service.modify(
-            handle,
-            settings:
-                #"{"ResourceType":"Endpoint","RequestType":"\#(request)","Settings":{"EndpointId":"\#(guid(endpoint))"}}"#
-        )
-    }
 }

@@ -5,7 +5,7 @@ import JSON
 import Testing
 
 /// A fresh simulator directory and the service over the C function table into it (the path the plugin uses).
-final class SimulatedNode {
+final class SimulatedNode: NamespaceModifying {
     let directory: String
     let service: any HostNetworkService
 
@@ -80,15 +80,6 @@ final class SimulatedNode {
         return try document(handle, query: query)
     }
 
-    func modifyNamespace(_ namespace: JSONObject, _ request: String, endpoint: JSONObject) throws(HCNError) {
-        let handle = try service.open(.namespace, id: guid(namespace))
-        defer { service.close(handle) }
-        try service.modify(
-            handle,
-            settings:
-                #"{"ResourceType":"Endpoint","RequestType":"\#(request)","Settings":{"EndpointId":"\#(guid(endpoint))"}}"#
-        )
-    }
 
     func enumerate(_ kind: HCNResourceKind, filter: String?) throws(HCNError) -> [String] {
         var query: JSONObject = ["SchemaVersion": ["Major": 2, "Minor": 0]]
@@ -152,4 +143,21 @@ func run(_ executable: String, _ arguments: [String], environment: [String: Stri
 
 func hnsctl(_ directory: String, _ arguments: String...) throws -> ProcessResult {
     try run(hnsctlPath(), ["--sim", directory] + arguments)
+}
+
+/// What tests on a node's service share: attaching and detaching endpoints the way the plugin asks HNS to.
+protocol NamespaceModifying {
+    var service: any HostNetworkService { get }
+}
+
+extension NamespaceModifying {
+    func modifyNamespace(_ namespace: JSONObject, _ request: String, endpoint: JSONObject) throws(HCNError) {
+        let handle = try service.open(.namespace, id: guid(namespace))
+        defer { service.close(handle) }
+        try service.modify(
+            handle,
+            settings:
+                #"{"ResourceType":"Endpoint","RequestType":"\#(request)","Settings":{"EndpointId":"\#(guid(endpoint))"}}"#
+        )
+    }
 }
