@@ -78,7 +78,8 @@ public final class HCNClient {
     /// Every endpoint named `name` (one enumeration).
     public func endpoints(named name: String) throws(HCNError) -> [HostComputeEndpoint] {
         try list(
-            .endpoint, query: HostComputeQuery(filter: ["Name": .string(name)]), decode: HostComputeEndpoint.init(json:))
+            .endpoint, query: HostComputeQuery(filter: ["Name": .string(name)]), decode: HostComputeEndpoint.init(json:)
+        )
     }
 
     public func endpoint(id: String) throws(HCNError) -> HostComputeEndpoint? {

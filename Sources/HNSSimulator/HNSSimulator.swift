@@ -257,7 +257,9 @@ public final class HNSSimulator: HostNetworkService, @unchecked Sendable {
             let id = try resolve(handle, operation)
             let reader = DocumentReader(operation: operation)
             let v1 = try asksForV1(query, reader: reader)
-            guard let bytes = try simulatorIO(operation, { () throws(POSIXFailure) in try store.storedBytes(handle.kind, id) })
+            guard
+                let bytes = try simulatorIO(
+                    operation, { () throws(POSIXFailure) in try store.storedBytes(handle.kind, id) })
             else { throw notFound(handle.kind, operation) }
             // The v2 document of a network or an endpoint is the file itself (written compact by `save`).
             if !v1 && handle.kind != .namespace && Self.isObjectText(bytes) {

@@ -193,7 +193,9 @@ struct ModifyRequest {
 /// top-level strings of GUID characters, which appear in the text once, unescaped.
 enum CompactSplice {
     /// `file` with `,"KEY":"VALUE"` just after the member `anchor` (as `JSONObject.inserting(_:_:after:)`).
-    static func inserting(_ key: String, _ value: String, after anchor: String, in file: [UInt8], of document: JSONObject)
+    static func inserting(
+        _ key: String, _ value: String, after anchor: String, in file: [UInt8], of document: JSONObject
+    )
         -> [UInt8]?
     {
         guard document[key] == nil, let anchorValue = document[anchor]?.stringValue, isPlain(value),

@@ -46,7 +46,9 @@ struct SimulatorCatalog {
         try store.document(.endpoint, id).map { StoredEndpoint.record(id: id, document: $0) }
     }
 
-    func bornPath(_ kind: HCNResourceKind, _ id: GUID) -> String { store.directory + "/born/" + kind.rawValue + "/" + id.description }
+    func bornPath(_ kind: HCNResourceKind, _ id: GUID) -> String {
+        store.directory + "/born/" + kind.rawValue + "/" + id.description
+    }
 
     /// Every object of `kind`, oldest first.
     func listed(_ kind: HCNResourceKind) throws(POSIXFailure) -> [GUID] {
@@ -125,7 +127,9 @@ struct SimulatorCatalog {
         POSIXFiles.exists(claimPath(network, address))
     }
 
-    func portFolder(_ network: GUID, _ port: UInt16) -> String { store.directory + "/ports/" + network.description + "/" + String(port) }
+    func portFolder(_ network: GUID, _ port: UInt16) -> String {
+        store.directory + "/ports/" + network.description + "/" + String(port)
+    }
 
     static func portEntry(_ port: HostPort, owner: GUID) -> String {
         "\(port.protocolNumber),\(key(port.vip).text),\(owner)"

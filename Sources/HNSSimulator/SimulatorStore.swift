@@ -54,7 +54,8 @@ final class SimulatorStore: @unchecked Sendable {
         defer { lock.release() }
         guard (try POSIXFiles.readFile(path) ?? []).isEmpty else { return }
         let planted = POSIXFiles.exists(faultsPath)
-        try POSIXFiles.writeAtomically([planted ? UInt8(ascii: "1") : UInt8(ascii: "0")], to: path, directory: directory)
+        try POSIXFiles.writeAtomically(
+            [planted ? UInt8(ascii: "1") : UInt8(ascii: "0")], to: path, directory: directory)
     }
 
     /// Creates the folders of a new directory (or of one from before the catalog).

@@ -35,7 +35,9 @@ public struct WinCNIPlugin: CNIPlugin {
         try run(request, environment) { (invocation, client) throws(WinCNIError) in
             switch try kind(of: request.config) {
             case .flannel: try FlannelMeta(client: client).del(invocation)
-            case .endpoint: try EndpointCommands(client: client).del(try endpointConfig(request.config, policies: false), invocation)
+            case .endpoint:
+                try EndpointCommands(client: client).del(
+                    try endpointConfig(request.config, policies: false), invocation)
             }
         }
     }
@@ -44,7 +46,9 @@ public struct WinCNIPlugin: CNIPlugin {
         try run(request, environment) { (invocation, client) throws(WinCNIError) in
             switch try kind(of: request.config) {
             case .flannel: try FlannelMeta(client: client).check(invocation)
-            case .endpoint: try EndpointCommands(client: client).check(try endpointConfig(request.config, policies: false), invocation)
+            case .endpoint:
+                try EndpointCommands(client: client).check(
+                    try endpointConfig(request.config, policies: false), invocation)
             }
         }
     }
@@ -53,7 +57,8 @@ public struct WinCNIPlugin: CNIPlugin {
         try run(request, environment) { (invocation, client) throws(WinCNIError) in
             switch try kind(of: request.config) {
             case .flannel: try FlannelMeta(client: client).gc(invocation)
-            case .endpoint: try EndpointCommands(client: client).gc(try endpointConfig(request.config, policies: false), invocation)
+            case .endpoint:
+                try EndpointCommands(client: client).gc(try endpointConfig(request.config, policies: false), invocation)
             }
         }
     }
@@ -63,7 +68,8 @@ public struct WinCNIPlugin: CNIPlugin {
             switch try kind(of: request.config) {
             case .flannel: try FlannelMeta(client: client).status(invocation)
             case .endpoint:
-                try EndpointCommands(client: client).status(try endpointConfig(request.config, policies: false), invocation)
+                try EndpointCommands(client: client).status(
+                    try endpointConfig(request.config, policies: false), invocation)
             }
         }
     }

@@ -9,7 +9,9 @@ import WinCNI
     import HCNWindows
     import ucrt
     let platform = CNIPlatform.windows
-    let realHNS: () throws -> any HostNetworkService = { HCNFunctionTableService(table: try loadWindowsHCNFunctionTable()) }
+    let realHNS: () throws -> any HostNetworkService = {
+        HCNFunctionTableService(table: try loadWindowsHCNFunctionTable())
+    }
 #else
     import Glibc
     let platform = CNIPlatform.posix
@@ -22,6 +24,8 @@ let plugin = WinCNIPlugin.selectingBackend(
     simulator: { directory in try HNSSimulator.functionTableService(directory: directory) })
 let output = CNIDispatcher.run(
     plugin, environment: environment,
-    about: "wincni: a CNI plugin for Kubernetes Windows nodes (win-bridge, win-overlay, sdnbridge, sdnoverlay, flannel) on HNS")
+    about:
+        "wincni: a CNI plugin for Kubernetes Windows nodes (win-bridge, win-overlay, sdnbridge, sdnoverlay, flannel) on HNS"
+)
 output.writeToStandardOutput()
 exit(output.exitCode)

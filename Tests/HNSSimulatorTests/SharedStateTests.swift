@@ -111,13 +111,17 @@ struct SharedStateTests {
         let second = try node.createNamespace()
         try node.modifyNamespace(first, "Add", endpoint: endpoint)
         // Another simulator (another process, as far as the state is concerned) detaches it.
-        let other = SimulatedNodeView(directory: node.directory, service: try HNSSimulator.functionTableService(
-            directory: node.directory))
+        let other = SimulatedNodeView(
+            directory: node.directory,
+            service: try HNSSimulator.functionTableService(
+                directory: node.directory))
         try other.modifyNamespace(first, "Remove", endpoint: endpoint)
         // The first service attaches it elsewhere: it must not go by the document it wrote itself.
         try node.modifyNamespace(second, "Add", endpoint: endpoint)
-        #expect(try node.document(.endpoint, guid(endpoint))["HostComputeNamespace"]?.stringValue == guid(second)
-            .description)
+        #expect(
+            try node.document(.endpoint, guid(endpoint))["HostComputeNamespace"]?.stringValue
+                == guid(second)
+                .description)
     }
 
     @Test("attaching and detaching edit the file into exactly the compact document, member order kept")
@@ -151,9 +155,11 @@ struct SharedStateTests {
         }
     }
 
-    @Test("filters the fast path does not take (escapes, several keys) find the same objects", arguments: [
-        #"{"Name":"quote\"d"}"#, #"{"Name":"back\\slash"}"#, #"{"Name":"plain","ID":"x"}"#, #"{"Name":"plain"}"#,
-    ])
+    @Test(
+        "filters the fast path does not take (escapes, several keys) find the same objects",
+        arguments: [
+            #"{"Name":"quote\"d"}"#, #"{"Name":"back\\slash"}"#, #"{"Name":"plain","ID":"x"}"#, #"{"Name":"plain"}"#,
+        ])
     func filterShapes(filter: String) throws {
         let node = try SimulatedNode()
         let network = try node.createNetwork()
@@ -182,8 +188,10 @@ struct SharedStateTests {
         defer { node.service.close(handle) }
         func modify(_ text: String) throws(HCNError) { try node.service.modify(handle, settings: text) }
         try modify(#"{"ResourceType":"Endpoint","RequestType":"Add","Settings":{"EndpointId":"\#(id.lowercased())"}}"#)
-        #expect(try node.document(.endpoint, guid(endpoint))["HostComputeNamespace"]?.stringValue == guid(namespace)
-            .description)
+        #expect(
+            try node.document(.endpoint, guid(endpoint))["HostComputeNamespace"]?.stringValue
+                == guid(namespace)
+                .description)
         try modify(#"{ "ResourceType": "Endpoint", "RequestType": "Remove", "Settings": { "EndpointId": "\#(id)" } }"#)
         #expect(try node.document(.endpoint, guid(endpoint))["HostComputeNamespace"] == nil)
         for bad in ["abc", "not-a-guid"] {
@@ -205,7 +213,9 @@ struct SharedStateTests {
             FileManager.default.contents(atPath: node.directory + "/endpoints/\(guid(endpoint)).json"))
         let handle = try node.service.open(.endpoint, id: guid(endpoint))
         defer { node.service.close(handle) }
-        #expect(try node.service.queryProperties(handle, query: SimulatedNode.query) == String(decoding: stored, as: UTF8.self))
+        #expect(
+            try node.service.queryProperties(handle, query: SimulatedNode.query)
+                == String(decoding: stored, as: UTF8.self))
         let v1 = try JSON.parse(
             try node.service.queryProperties(handle, query: #"{"SchemaVersion":{"Major":1,"Minor":0}}"#))
         #expect(v1["VirtualNetworkName"] == "cbr0")

@@ -80,7 +80,6 @@ final class SimulatedNode: NamespaceModifying {
         return try document(handle, query: query)
     }
 
-
     func enumerate(_ kind: HCNResourceKind, filter: String?) throws(HCNError) -> [String] {
         var query: JSONObject = ["SchemaVersion": ["Major": 2, "Minor": 0]]
         if let filter { query["Filter"] = .string(filter) }

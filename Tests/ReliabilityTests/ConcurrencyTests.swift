@@ -168,7 +168,8 @@ struct ConcurrencyTests {
             if output.status == 0, let address = resultAddress(output) {
                 succeeded[pod.containerID, default: []].insert(address)
             } else {
-                Issue.record("a racing ADD of \(pod.containerID) failed: \(output.status) \(output.stdout) \(output.stderr)")
+                Issue.record(
+                    "a racing ADD of \(pod.containerID) failed: \(output.status) \(output.stdout) \(output.stderr)")
             }
         }
         let endpoints = node.endpoints()

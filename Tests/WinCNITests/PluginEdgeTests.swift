@@ -41,7 +41,8 @@ struct PluginEdgeTests {
         let node = try TestNode()
         try node.flannelUp(.hostGW)
         let netns = try node.makeNamespace()
-        let good = #"{"cniVersion":"1.1.0","name":"cbr0","type":"win-bridge","ipam":{"type":"host-local","subnet":"10.244.1.0/24","dataDir":"\#(node.root)/ipam"}}"#
+        let good =
+            #"{"cniVersion":"1.1.0","name":"cbr0","type":"win-bridge","ipam":{"type":"host-local","subnet":"10.244.1.0/24","dataDir":"\#(node.root)/ipam"}}"#
         let added = node.run(.add, stdin: good, netns: netns)
         #expect(added.code == 0, "\(added.text)")
         // The same network with a policy list that is not a list.
