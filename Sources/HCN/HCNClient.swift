@@ -97,16 +97,24 @@ public final class HCNClient {
     {
         var endpoint = endpoint
         endpoint.hostComputeNetwork = networkID
+        return try createEndpoint(settings: endpoint.json.compact(), name: endpoint.name, networkID: networkID)
+    }
+
+    /// The same from a v2 endpoint document the caller built itself (its `HostComputeNetwork` must be
+    /// `networkID`): sent as it is, without a decode and re-encode.
+    public func createEndpoint(settings: String, name: String, networkID: String) throws(HCNError)
+        -> HostComputeEndpoint
+    {
         let network = try service.open(.network, id: guid(networkID, of: .network))
         defer { service.close(network) }
-        let handle = try service.create(.endpoint, id: .zero, settings: endpoint.json.compact(), network: network)
+        let handle = try service.create(.endpoint, id: .zero, settings: settings, network: network)
         defer { service.close(handle) }
         do {
             return try query(handle, decode: HostComputeEndpoint.init(json:))
         } catch {
             // HNS made the endpoint but it cannot be read back, so the caller never learns its ID and cannot undo
             // it: remove it here (found by name on this network, still outside any namespace) before failing.
-            removeUnreadableEndpoint(named: endpoint.name, networkID: networkID)
+            removeUnreadableEndpoint(named: name, networkID: networkID)
             throw error
         }
     }

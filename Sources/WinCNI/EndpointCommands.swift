@@ -51,14 +51,9 @@ struct EndpointCommands {
 
             let document = try endpointDocument(
                 name: name, config: config, network: network, addresses: addresses, invocation: invocation)
-            let endpoint: HostComputeEndpoint
-            do {
-                endpoint = try HostComputeEndpoint(json: document.json)
-            } catch {
-                throw .internalFailure("the endpoint document for \(quoted(name)) does not decode: \(error)")
-            }
+            // The document is already in HNS's v2 shape (hcsshim's keys and order): sent as built.
             let created = try hns("create endpoint \(quoted(name)) on network \(quoted(network.name))") {
-                try client.createEndpoint(endpoint, networkID: network.id)
+                try client.createEndpoint(settings: document.json.compact(), name: name, networkID: network.id)
             }
             createdID = created.id
             try hns("add endpoint \(quoted(name)) to namespace \(namespace)") {

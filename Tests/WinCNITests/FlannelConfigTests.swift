@@ -1,3 +1,4 @@
+import HCN
 import JSON
 import NetAddress
 import Testing
@@ -244,8 +245,8 @@ struct EndpointDerivationTests {
         #expect(parseMacPrefix("0e-2a") == [0x0E, 0x2A])
     }
 
-    @Test("the endpoint document: HCN keys, PrefixLength, default routes per family, MAC")
-    func endpointDocument() {
+    @Test("the endpoint document: HCN keys, PrefixLength, default routes per family, MAC; already in the typed form")
+    func endpointDocument() throws {
         var policies = EndpointPolicyList()
         policies.addOutboundNATException(IPPrefix("10.244.0.0/16")!)
         let document = EndpointDocument(
@@ -256,5 +257,7 @@ struct EndpointDerivationTests {
             document.json.compact()
                 == #"{"Name":"abc_cbr0","HostComputeNetwork":"NET","Policies":[{"Type":"OutBoundNAT","Settings":{"Exceptions":["10.244.0.0/16"]}}],"IpConfigurations":[{"IpAddress":"10.244.1.5","PrefixLength":24},{"IpAddress":"fd00::5","PrefixLength":64}],"Dns":{"Search":["svc.cluster.local"],"ServerList":["10.96.0.10"]},"Routes":[{"NextHop":"10.244.1.2","DestinationPrefix":"0.0.0.0/0"},{"NextHop":"fd00::2","DestinationPrefix":"::/0"}],"MacAddress":"0E-2A-0A-F4-01-05","SchemaVersion":{"Major":2,"Minor":0}}"#
         )
+        // ADD sends the document as built: it must be what the typed HCN endpoint encodes it to.
+        #expect(try HostComputeEndpoint(json: document.json).json.compact() == document.json.compact())
     }
 }

@@ -232,6 +232,8 @@ struct PluginEdgeTests {
         #expect(
             document.policies.policies.filter { $0.type == "PortMapping" }.map { $0.settings["Flags"] } == [nil, 2])
         #expect(document.json["Routes"]?.compact().contains(#""DestinationPrefix":"::/0""#) == true)
+        // Sent as built by ADD: the typed HCN endpoint encodes it to the same bytes.
+        #expect(try HostComputeEndpoint(json: document.json).json.compact() == document.json.compact())
     }
 }
 
