@@ -7,9 +7,6 @@ import NetAddress
 struct EndpointCommands {
     let client: HCNClient
 
-    /// How many same-named endpoints one call clears before giving up (HNS does not keep names unique).
-    private static let maximumStaleEndpoints = 8
-
     // MARK: ADD
 
     func add(_ config: BridgeOverlayConfig, _ invocation: Invocation) throws(WinCNIError) -> CNIResult {
@@ -102,25 +99,29 @@ struct EndpointCommands {
         try ipam.release(containerID: containerID, ifname: ifname)
     }
 
-    /// The endpoint named `name` if it is already on `network` in `namespace`; stale same-named endpoints (on
-    /// another network, as pkg/hns also deletes, or on this one but left outside any namespace or in another one by
-    /// an interrupted ADD) are removed first.
-    /// `clearedStale` says whether any was removed.
+    /// The endpoint named `name` if it is already on `network` in `namespace`; every other same-named endpoint
+    /// (stale: on another network, as pkg/hns also deletes, or on this one but left outside any namespace or in
+    /// another one by an interrupted ADD) is removed. One enumeration finds them all (HNS does not keep endpoint
+    /// names unique). `clearedStale` says whether any was removed.
     private func reusableEndpoint(
         _ name: String, network: HostComputeNetwork, namespace: GUID, _ invocation: Invocation
     ) throws(WinCNIError) -> (endpoint: HostComputeEndpoint?, clearedStale: Bool) {
-        for attempt in 0..<Self.maximumStaleEndpoints {
-            guard let endpoint = try hns("look up endpoint \(quoted(name))", { try client.endpoint(named: name) })
-            else { return (nil, attempt > 0) }
+        var reusable: HostComputeEndpoint?
+        var clearedStale = false
+        for endpoint in try hns("look up endpoint \(quoted(name))", { try client.endpoints(named: name) }) {
             let sameNetwork = sameID(endpoint.hostComputeNetwork, network.id)
             let inNamespace = endpoint.hostComputeNamespace.flatMap { GUID($0) } == namespace
-            if sameNetwork && inNamespace { return (endpoint, attempt > 0) }
+            if reusable == nil && sameNetwork && inNamespace {
+                reusable = endpoint
+                continue
+            }
             invocation.log(
                 "wincni: removing stale endpoint \(quoted(name)) (network \(endpoint.hostComputeNetwork), namespace "
                     + "\(endpoint.hostComputeNamespace ?? "none"))")
             try remove(endpoint)
+            clearedStale = true
         }
-        throw .internalFailure("endpoint \(quoted(name)) keeps reappearing after being deleted")
+        return (reusable, clearedStale)
     }
 
     /// The HCN endpoint for this pod, with the modes' gateway/MAC rules and every policy.

@@ -297,6 +297,30 @@ struct PluginLifecycleTests {
         #expect(endpoints.first?.hostComputeNetwork.lowercased() != other.id.lowercased())
     }
 
+    @Test("a retried ADD keeps the pod's attached endpoint and removes same-named stale ones, with one lookup")
+    func retriedAddClearsDuplicates() throws {
+        let node = try TestNode()
+        try node.flannelUp(.hostGW)
+        let other = try node.flannelUpOther()
+        let netns = try node.makeNamespace()
+        let config = node.flannelConfig(.hostGW, cniVersion: "1.0.0")
+        let first = node.run(.add, stdin: config, netns: netns)
+        #expect(first.code == 0, "\(first.text)")
+        // Two leftovers with the pod's endpoint name, made after it (HNS does not keep names unique).
+        for _ in 0..<2 {
+            _ = try node.client.createEndpoint(
+                try HostComputeEndpoint(json: ["Name": "abc123_cbr0", "HostComputeNetwork": .string(other.id)]),
+                networkID: other.id)
+        }
+        let again = node.run(.add, stdin: config, netns: netns)
+        #expect(again.code == 0, "\(again.text)")
+        #expect(firstIP(again.json) == firstIP(first.json))
+        let endpoints = try node.endpoints().filter { $0.name == "abc123_cbr0" }
+        #expect(endpoints.count == 1)
+        #expect(endpoints.first.map { sameID($0.hostComputeNetwork, other.id) } == false)
+        #expect(node.reservations("cbr0").count == 1)
+    }
+
     @Test("win-bridge without ipam: HNS allocates and the result reads the IP back")
     func hnsAllocates() throws {
         let node = try TestNode()
