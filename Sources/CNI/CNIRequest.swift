@@ -120,6 +120,20 @@ public enum CNIParameters {
         return result
     }
 
+    /// A name that stays one file inside its directory on Linux and Windows: not empty, and no `/`, backslash, `:`
+    /// (a Windows drive or NTFS stream), NUL or `..` anywhere.
+    public static func isPlainFileName(_ name: String) -> Bool {
+        var previous: UInt8 = 0
+        for byte in name.utf8 {
+            switch byte {
+            case UInt8(ascii: "/"), UInt8(ascii: "\\"), UInt8(ascii: ":"), 0: return false
+            case UInt8(ascii: ".") where previous == UInt8(ascii: "."): return false
+            default: previous = byte
+            }
+        }
+        return !name.isEmpty
+    }
+
     /// The spec's identifier syntax, shared by container IDs and network names.
     static func isValidIdentifier(_ text: String) -> Bool {
         var first = true

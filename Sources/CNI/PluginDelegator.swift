@@ -115,13 +115,10 @@ public struct PluginDelegator: Sendable {
 
     /// A plugin type becomes a file name inside a `CNI_PATH` directory, so it must not be able to leave it.
     public static func validatePluginName(_ type: String) throws(CNIError) {
-        let bad =
-            type.isEmpty || type.contains("/") || type.contains("\\") || type.contains("..")
-            || type.utf8.contains(0)
-        guard !bad else {
+        guard CNIParameters.isPlainFileName(type) else {
             throw CNIError(
                 .invalidNetworkConfig, "invalid plugin name \(quoted(type))",
-                details: "a plugin type is a file name in CNI_PATH: no '/', '\\', '..' or NUL")
+                details: "a plugin type is a file name in CNI_PATH: no '/', '\\', ':', '..' or NUL")
         }
     }
 

@@ -114,7 +114,7 @@ struct FlannelMeta {
     func savedConfigPath(_ config: FlannelConfig, _ invocation: Invocation) throws(WinCNIError) -> String {
         let sandbox = EndpointNaming.sandboxID(
             containerID: invocation.request.containerID ?? "", netns: invocation.request.netns)
-        if sandbox.isEmpty || !isSafeFileName(sandbox) {
+        if !CNIParameters.isPlainFileName(sandbox) {
             throw .unsafeContainerID(sandbox)
         }
         let directory = config.dataDir.hasSuffix("/") ? String(config.dataDir.dropLast()) : config.dataDir
@@ -189,17 +189,4 @@ struct FlannelMeta {
         }
         return nil
     }
-}
-
-/// No `/`, backslash, `:` (an NTFS stream), NUL or `..` anywhere: the name stays one file inside its directory.
-func isSafeFileName(_ name: String) -> Bool {
-    var previous: UInt8 = 0
-    for byte in name.utf8 {
-        switch byte {
-        case UInt8(ascii: "/"), UInt8(ascii: "\\"), UInt8(ascii: ":"), 0: return false
-        case UInt8(ascii: ".") where previous == UInt8(ascii: "."): return false
-        default: previous = byte
-        }
-    }
-    return true
 }

@@ -177,8 +177,8 @@ struct DelegationTests {
     }
 
     @Test(
-        "plugin names that could leave CNI_PATH are refused",
-        arguments: ["", "../bin/sh", "a/b", #"a\b"#, "..", "a\u{0}b"])
+        "plugin names that could leave CNI_PATH (or name a drive or an NTFS stream) are refused",
+        arguments: ["", "../bin/sh", "a/b", #"a\b"#, "..", "a\u{0}b", "C:plugin", "plugin:stream"])
     func invalidName(_ name: String) {
         let plugins = FakePluginDirectory()
         let error = delegationFailure { () throws(CNIError) in
