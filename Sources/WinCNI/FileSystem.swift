@@ -71,8 +71,8 @@ enum FileSystem {
         for directory in directories.reversed() where rmdir(directory) != 0 { return }
     }
 
-    /// Writes `bytes` to a temporary file beside `path`, fsyncs it and renames it over `path`, then fsyncs the
-    /// directory: a crash leaves the old file or the new one, never a short one (flannel-io/cni-plugin#43 saw
+    /// Writes `bytes` to a file that gets the name `path` only once it is on disk (see `AtomicWrite`), then fsyncs
+    /// the directory: a crash leaves the old file or the new one, never a short one (flannel-io/cni-plugin#43 saw
     /// zero-byte files after a reboot).
     static func writeAtomically(_ path: String, _ bytes: [UInt8], mode: mode_t) throws(FileSystemError) {
         try AtomicWrite(path, bytes, mode: mode).commit()
@@ -188,15 +188,11 @@ final class AtomicWrite {
     /// fsync, then into place, then fsync of the directory; on failure `path` is as before and no temporary file
     /// is left.
     func commit() throws(FileSystemError) {
-        if let failure = finish() { throw failure }
-    }
-
-    private func finish() -> FileSystemError? {
-        guard descriptor >= 0 else { return FileSystemError(path: path, code: EBADF, doing: "commit") }
+        guard descriptor >= 0 else { throw FileSystemError(path: path, code: EBADF, doing: "commit") }
         if fsync(descriptor) != 0 {
             let code = errno
             abandon()
-            return FileSystemError(path: path, code: code, doing: "fsync")
+            throw FileSystemError(path: path, code: code, doing: "fsync")
         }
         if unnamed {
             // A new file gets its name in one step; an existing one is replaced by a rename of a named copy.
@@ -205,19 +201,19 @@ final class AtomicWrite {
                 let code = errno
                 guard code == EEXIST else {
                     abandon()
-                    return FileSystemError(path: path, code: code, doing: "link into place")
+                    throw FileSystemError(path: path, code: code, doing: "link into place")
                 }
                 _ = unlink(temporary)
                 if linkat(AT_FDCWD, source, AT_FDCWD, temporary, AT_SYMLINK_FOLLOW) != 0 {
                     let code = errno
                     abandon()
-                    return FileSystemError(path: temporary, code: code, doing: "link")
+                    throw FileSystemError(path: temporary, code: code, doing: "link")
                 }
                 if rename(temporary, path) != 0 {
                     let code = errno
                     _ = unlink(temporary)
                     abandon()
-                    return FileSystemError(path: path, code: code, doing: "rename into place")
+                    throw FileSystemError(path: path, code: code, doing: "rename into place")
                 }
             }
             _ = close(descriptor)
@@ -228,11 +224,10 @@ final class AtomicWrite {
             if rename(temporary, path) != 0 {
                 let code = errno
                 _ = unlink(temporary)
-                return FileSystemError(path: path, code: code, doing: "rename into place")
+                throw FileSystemError(path: path, code: code, doing: "rename into place")
             }
         }
         FileSystem.syncDirectory(directory)
-        return nil
     }
 
     /// Drops what was written if it is not committed.
