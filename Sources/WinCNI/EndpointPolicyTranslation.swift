@@ -229,13 +229,15 @@ private func address(_ value: JSON, path: String) throws(WinCNIError) -> IPAddre
 }
 
 extension String {
-    func trimmingASCIISpaces() -> String {
-        let bytes = Array(utf8)
-        var start = 0
-        var end = bytes.count
-        func isSpace(_ byte: UInt8) -> Bool { byte == 0x20 || byte == 0x09 || byte == 0x0D || byte == 0x0A }
-        while start < end && isSpace(bytes[start]) { start += 1 }
-        while end > start && isSpace(bytes[end - 1]) { end -= 1 }
-        return String(decoding: bytes[start..<end], as: UTF8.self)
-    }
+    func trimmingASCIISpaces() -> String { asciiTrimmed(Array(utf8)[...]) }
+}
+
+/// The bytes without leading and trailing ASCII spaces, tabs, CRs and LFs, as a String.
+func asciiTrimmed(_ bytes: ArraySlice<UInt8>) -> String {
+    func isSpace(_ byte: UInt8) -> Bool { byte == 0x20 || byte == 0x09 || byte == 0x0D || byte == 0x0A }
+    var start = bytes.startIndex
+    var end = bytes.endIndex
+    while start < end && isSpace(bytes[start]) { start += 1 }
+    while end > start && isSpace(bytes[end - 1]) { end -= 1 }
+    return String(decoding: bytes[start..<end], as: UTF8.self)
 }

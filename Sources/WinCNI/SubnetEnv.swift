@@ -105,13 +105,3 @@ public struct SubnetEnv: Sendable, Equatable {
         return try parse(String(decoding: bytes, as: UTF8.self), path: path)
     }
 }
-
-/// The bytes without leading and trailing ASCII spaces, tabs, CRs and LFs, as a String.
-private func asciiTrimmed(_ bytes: ArraySlice<UInt8>) -> String {
-    func isSpace(_ byte: UInt8) -> Bool { byte == 0x20 || byte == 0x09 || byte == 0x0D || byte == 0x0A }
-    var start = bytes.startIndex
-    var end = bytes.endIndex
-    while start < end && isSpace(bytes[start]) { start += 1 }
-    while end > start && isSpace(bytes[end - 1]) { end -= 1 }
-    return String(decoding: bytes[start..<end], as: UTF8.self)
-}
