@@ -5,8 +5,11 @@ PREFIX ?= /opt/cni/bin
 DESTDIR ?=
 BIN := $(CURDIR)/bin
 # Fully static executables: the plugin is exec'd for every pod, and a static Swift + json-c binary starts several
-# times faster than one that loads the Swift runtime and Foundation dynamically.
-RELEASE_FLAGS := -c release --static-swift-stdlib -Xswiftc -static-executable
+# times faster than one that loads the Swift runtime and Foundation dynamically. Concrete type metadata is reached
+# through accessor functions rather than by demangling the type's mangled name at run time, which a pod ADD did
+# for some 40 types on every exec (~0.2 M instructions of its ~2.2 M; bench/findings.md, "Third round").
+RELEASE_FLAGS := -c release --static-swift-stdlib -Xswiftc -static-executable \
+	-Xswiftc -Xfrontend -Xswiftc -disable-concrete-type-metadata-mangled-name-accessors
 DROPINS := win-bridge win-overlay sdnbridge sdnoverlay flannel
 APT_PACKAGES := libjson-c-dev pkg-config
 

@@ -73,13 +73,22 @@ final class StoreDirectory {
         return true
     }
 
-    /// Replaces the content of `name` in place, as host-local's `os.WriteFile` does. Not synced: it only holds
+    /// Replaces the content of `name` with `content`, as host-local's `os.WriteFile` does, but in place: the bytes
+    /// are written over the old ones and the file is cut to their length. Not synced: it only holds
     /// `last_reserved_ip`, whose loss costs the round-robin position, not a reservation.
+    // Not O_TRUNC: on ext4, cutting a file to zero bytes makes its close start writing the new bytes out at once
+    // (auto_da_alloc), ~0.12 ms of every ADD on the benchmark machine; a cut to a shorter non-zero length does not.
+    // Every writer holds the store's lock, and a reader only takes the content as a hint, so a crash between the
+    // write and the cut (a longer address's tail left behind) costs at most the round-robin position, like a lost
+    // write does.
     func overwrite(_ name: String, content: [UInt8]) throws(HostLocalError) {
-        let file = openat(directory, name, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0o600)
+        let file = openat(directory, name, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0o600)
         if file < 0 { throw systemError("open", name, errno) }
         defer { close(file) }
         if let error = writeAll(file, content) { throw systemError("write", name, error) }
+        while ftruncate(file, off_t(content.count)) != 0 {
+            if errno != EINTR { throw systemError("truncate", name, errno) }
+        }
     }
 
     /// The first `limit` bytes of `name` at most, and whether the file was longer; nil when it cannot be opened

@@ -183,6 +183,22 @@ struct HostLocalStoreTests {
         #expect(fixture.file("last_reserved_ip.0") == "10.0.0.10")
     }
 
+    @Test("last_reserved_ip is rewritten in place and cut to the new address when that is shorter")
+    func lastReservedShrinks() throws {
+        let fixture = try Fixture(
+            #"{"ranges":[[{"subnet":"10.0.0.0/24","rangeStart":"10.0.0.99","rangeEnd":"10.0.0.100"}]]}"#)
+        defer { fixture.temporary.remove() }
+        let store = fixture.store
+        #expect(fixture.addresses(try store.allocate(containerID: "a", ifname: "eth0")) == ["10.0.0.99/24"])
+        #expect(fixture.addresses(try store.allocate(containerID: "b", ifname: "eth0")) == ["10.0.0.100/24"])
+        #expect(fixture.file("last_reserved_ip.0") == "10.0.0.100")
+        try store.release(containerID: "a", ifname: "eth0")
+        // The wrap writes the 9-byte address over the 10-byte one: no stray "0" may be left behind.
+        #expect(fixture.addresses(try store.allocate(containerID: "c", ifname: "eth0")) == ["10.0.0.99/24"])
+        #expect(readBytes(fixture.directory + "/last_reserved_ip.0") == Array("10.0.0.99".utf8))
+        #expect(fileMode(fixture.directory + "/last_reserved_ip.0") == 0o600)
+    }
+
     @Test("round-robin crosses the ranges of one set and skips a gateway inside the range")
     func acrossRanges() throws {
         let fixture = try Fixture(
