@@ -26,7 +26,10 @@ let package = Package(
         .target(name: "CNI", dependencies: ["JSON", "NetAddress"], swiftSettings: strict),
         .target(name: "HCN", dependencies: ["JSON", "NetAddress"], swiftSettings: strict),
         .target(name: "HCNWindows", dependencies: ["HCN"], swiftSettings: strict),
-        .target(name: "HNSSimulator", dependencies: ["HCN", "JSON", "NetAddress"], swiftSettings: strict),
+        // Linux system calls Swift's Glibc module lacks (renameat2), as inline C: the simulator's file recycling.
+        .systemLibrary(name: "CLinux"),
+        .target(
+            name: "HNSSimulator", dependencies: ["CLinux", "HCN", "JSON", "NetAddress"], swiftSettings: strict),
         .target(name: "HostLocal", dependencies: ["CNI", "JSON", "NetAddress"], swiftSettings: strict),
         .target(
             name: "WinCNI", dependencies: ["CNI", "HCN", "HostLocal", "JSON", "NetAddress"], swiftSettings: strict),

@@ -196,7 +196,7 @@ struct SimulatorTransaction {
         try io { () throws(POSIXFailure) in
             try Self.addEntries(kind, id, document, old: old, catalog: catalog)
             let bytes = JSON.object(document).compactBytes()
-            try POSIXFiles.writeAtomically(bytes, to: store.path(kind, id), directory: store.folder(kind))
+            try POSIXFiles.saveObject(bytes, to: store.path(kind, id), directory: store.folder(kind), isNew: old == nil)
             store.documents.remember(kind, id, bytes: bytes, document: document)
             if let old { try Self.removeEntries(kind, id, old, new: document, catalog: catalog) }
         }
@@ -210,7 +210,8 @@ struct SimulatorTransaction {
         try io { () throws(POSIXFailure) in
             try Self.addEndpointEntries(id, after, before: before, catalog: catalog)
             let bytes = bytes ?? JSON.object(document).compactBytes()
-            try POSIXFiles.writeAtomically(bytes, to: store.path(.endpoint, id), directory: store.folder(.endpoint))
+            try POSIXFiles.saveObject(
+                bytes, to: store.path(.endpoint, id), directory: store.folder(.endpoint), isNew: false)
             store.documents.remember(.endpoint, id, bytes: bytes, document: document)
             try Self.removeEndpointEntries(id, before, after: after, catalog: catalog)
         }
@@ -219,7 +220,7 @@ struct SimulatorTransaction {
     /// Removes the object whose stored document is `old` (nil when its file does not parse).
     mutating func delete(_ kind: HCNResourceKind, _ id: GUID, old: JSONObject?) throws(HCNError) {
         try io { () throws(POSIXFailure) in
-            try POSIXFiles.remove(store.path(kind, id))
+            try POSIXFiles.removeObject(store.path(kind, id), directory: store.folder(kind))
             store.documents.forget(kind, id)
             if let old { try Self.removeEntries(kind, id, old, new: nil, catalog: catalog) }
             switch kind {

@@ -86,8 +86,12 @@ final class StoreDirectory {
         if file < 0 { throw systemError("open", name, errno) }
         defer { close(file) }
         if let error = writeAll(file, content) { throw systemError("write", name, error) }
-        while ftruncate(file, off_t(content.count)) != 0 {
-            if errno != EINTR { throw systemError("truncate", name, errno) }
+        // Cut only a longer old content: ext4 works through its truncate path even for an unchanged size.
+        var status = stat()
+        if fstat(file, &status) != 0 || status.st_size > off_t(content.count) {
+            while ftruncate(file, off_t(content.count)) != 0 {
+                if errno != EINTR { throw systemError("truncate", name, errno) }
+            }
         }
     }
 

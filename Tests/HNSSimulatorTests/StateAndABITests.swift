@@ -53,6 +53,55 @@ struct StateAndABITests {
         #expect(FileManager.default.fileExists(atPath: node.directory + "/claims/\(guid(network))/10.244.1.50"))
     }
 
+    @Test("object files reuse the folder's two spare files: churn makes and frees no inode, and no call sees them")
+    func spareFiles() throws {
+        let node = try SimulatedNode()
+        let network = try node.createNetwork()
+        let namespace = try node.createNamespace()
+        let folder = node.directory + "/endpoints"
+        func inode(_ path: String) -> UInt64? {
+            var info = stat()
+            return lstat(path, &info) == 0 ? UInt64(info.st_ino) : nil
+        }
+        func cycle(_ name: String) throws -> (created: UInt64?, attached: UInt64?) {
+            let endpoint = try node.createEndpoint(network: network, name: name)
+            let path = folder + "/\(guid(endpoint)).json"
+            let created = inode(path)
+            try node.modifyNamespace(namespace, "Add", endpoint: endpoint)
+            let attached = inode(path)
+            #expect(
+                try node.document(.endpoint, guid(endpoint))["HostComputeNamespace"]?.stringValue
+                    == guid(namespace).description)
+            try node.modifyNamespace(namespace, "Remove", endpoint: endpoint)
+            try node.service.delete(.endpoint, id: guid(endpoint))
+            #expect(!FileManager.default.fileExists(atPath: path))
+            return (created, attached)
+        }
+        _ = try cycle("first")
+        let free = inode(folder + "/.spare-free")
+        let swap = inode(folder + "/.spare-swap")
+        #expect(free != nil && swap != nil)
+        // The next pod's file is the last one removed, and its attach trades places with the swap spare.
+        let second = try cycle("second")
+        #expect(second.created == free)
+        #expect(second.attached == swap)
+        #expect(Set([inode(folder + "/.spare-free"), inode(folder + "/.spare-swap")]) == Set([free, swap]))
+        // Only the spares are left, and no call lists or opens them.
+        #expect(try FileManager.default.contentsOfDirectory(atPath: folder).sorted() == [".spare-free", ".spare-swap"])
+        #expect(try node.enumerate(.endpoint, filter: nil).isEmpty)
+        #expect(try node.enumerate(.endpoint, filter: #"{"Name":"second"}"#).isEmpty)
+
+        // A spare longer than the next document (or left half-written by a killed writer) is cut to length.
+        try String(repeating: "x", count: 6000).write(
+            toFile: folder + "/.spare-free", atomically: false, encoding: .utf8)
+        let endpoint = try node.createEndpoint(network: network, name: "third")
+        let stored = try #require(FileManager.default.contents(atPath: folder + "/\(guid(endpoint)).json"))
+        let parsed = try #require(try JSON.parse(Array(stored)).objectValue)
+        #expect(parsed["Name"]?.stringValue == "third")
+        #expect(stored.count == JSON.object(parsed).compactBytes().count)
+        #expect(try node.enumerate(.endpoint, filter: nil) == [guid(endpoint).description])
+    }
+
     @Test("the C thunks return failures as an HRESULT plus a UTF-16 error record freed with coTaskMemFree")
     func rawThunks() throws {
         let node = try SimulatedNode()
