@@ -11,7 +11,8 @@ import NetAddress
 /// The state directory: one JSON file per object (`networks/<GUID>.json`, `endpoints/…`, `namespaces/…`), the
 /// catalog's small files (`SimulatorCatalog`), the `lock` writers hold, `version.json`, `faults.json` and
 /// `faults.flag`. Every object file is replaced atomically, so readers in other processes need no lock and a process
-/// killed at any point leaves files that all parse.
+/// killed at any point leaves files that all parse. Object files are written through each folder's two spare files
+/// (`POSIXFiles.saveObject`), so steady churn makes and frees no inodes.
 final class SimulatorStore: @unchecked Sendable {
     let directory: String
     private let lockPath: String

@@ -228,21 +228,13 @@ final class AtomicWrite {
                 abandon()
                 throw FileSystemError(path: temporary, code: code, doing: "link")
             }
-            _ = close(descriptor)
-            descriptor = -1
-            if rename(temporary, path) != 0 {
-                let code = errno
-                _ = unlink(temporary)
-                throw FileSystemError(path: path, code: code, doing: "rename into place")
-            }
-        } else {
-            _ = close(descriptor)
-            descriptor = -1
-            if rename(temporary, path) != 0 {
-                let code = errno
-                _ = unlink(temporary)
-                throw FileSystemError(path: path, code: code, doing: "rename into place")
-            }
+        }
+        _ = close(descriptor)
+        descriptor = -1
+        if rename(temporary, path) != 0 {
+            let code = errno
+            _ = unlink(temporary)
+            throw FileSystemError(path: path, code: code, doing: "rename into place")
         }
         FileSystem.syncDirectory(directory)
     }
