@@ -44,7 +44,11 @@ cc -O2 -Wall -o "$BUILD/harness" "$ROOT/bench/harness.c" -lm || broken "cannot c
 cc -O2 -static -o "$BUILD/noop" "$ROOT/bench/noop.c" || broken "cannot link a static C no-op (is libc.a installed?)"
 H=$BUILD/harness
 
-rm -rf "$RUN"
+# The previous run's files are removed only once this run is done: removing them (~13,000 files) frees their
+# inodes, and ext4 without a journal passes over every inode freed in the last minute or more each time it makes a
+# file, which would slow the files the measured commands create (bench/findings.md, "Fourth round").
+if [ -e "$RUN" ]; then mv "$RUN" "$RUN.old.$$" || broken "cannot move the previous run aside ($RUN)"; fi
+trap 'rm -rf "$RUN".old.*' EXIT
 mkdir -p "$RUN"
 
 # ---------------------------------------------------------------- the peer: Debian's Go host-local

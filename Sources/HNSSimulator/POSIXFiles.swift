@@ -99,16 +99,6 @@ enum POSIXFiles {
         }
     }
 
-    /// Removes `path` when it holds `owner`'s GUID (a claim another object took over stays); true when removed.
-    @discardableResult
-    static func remove(_ path: String, ifHolding owner: GUID) throws(POSIXFailure) -> Bool {
-        guard let bytes = try readFile(path), GUID(String(decoding: bytes, as: UTF8.self)) == owner else {
-            return false
-        }
-        try remove(path)
-        return true
-    }
-
     /// Removes `path` and everything under it; a missing path is fine.
     static func removeTree(_ path: String) throws(POSIXFailure) {
         if unlink(path) == 0 || errno == ENOENT { return }
@@ -234,12 +224,54 @@ enum POSIXFiles {
     /// Removes an object's file (a missing one is fine): it becomes the folder's free spare when there is none, so
     /// the next new object reuses its inode and blocks.
     static func removeObject(_ path: String, directory: String) throws(POSIXFailure) {
-        if wincni_renameat2(path, directory + "/" + freeSpare, WINCNI_RENAME_NOREPLACE) == 0 { return }
+        try retire(path, spare: directory + "/" + freeSpare)
+    }
+
+    /// Removes `path` (a missing one is fine), its inode becoming `spare` when that name is free.
+    static func retire(_ path: String, spare: String) throws(POSIXFailure) {
+        if wincni_renameat2(path, spare, WINCNI_RENAME_NOREPLACE) == 0 { return }
         switch errno {
-        case ENOENT: return
+        // No such file, or (a folder removed by hand) no place for the spare.
+        case ENOENT: if exists(path) { try remove(path) }
         case EEXIST, EINVAL, ENOSYS: try remove(path)
         default: throw POSIXFailure("rename", path)
         }
+    }
+
+    // MARK: - Catalog entries through spare files
+
+    /// Creates the catalog entry `path` holding `bytes` unless it exists (false then), like `createFile`, but with the
+    /// inode of `spare` (the last entry removed from the same catalog folder, see `retire`) when there is one: the
+    /// spare gets the bytes first and then the name (`renameat2` no-replace), so a reader sees the whole entry or
+    /// none. The caller holds the state's lock, so the spare has one writer. An empty entry takes the spare as it
+    /// is: the entries of one catalog folder are all empty or all hold a GUID.
+    // Why: without a journal, ext4 gives a new file no inode freed in the last minute (several, while its inode
+    // block is unwritten) and scans past each such inode, so under pod churn every create costs more the more files
+    // were removed before it (bench/findings.md, "Fourth round"). A rename makes and frees no inode.
+    @discardableResult
+    static func createEntry(_ path: String, _ bytes: [UInt8], spare: String) throws(POSIXFailure) -> Bool {
+        var haveSpare = bytes.isEmpty
+        if !haveSpare, let fd = openSpare(spare, create: false) {
+            try fill(fd, with: bytes, path: spare)
+            haveSpare = true
+        }
+        if haveSpare {
+            if wincni_renameat2(spare, path, WINCNI_RENAME_NOREPLACE) == 0 { return true }
+            if errno == EEXIST { return false }
+            // ENOENT: no spare, or no folder for the entry yet; EINVAL/ENOSYS: no renameat2 here.
+        }
+        return try createFile(path, bytes)
+    }
+
+    /// `retire` of the entry `path` when it holds `owner`'s GUID (a claim another object took over stays); true when
+    /// removed.
+    @discardableResult
+    static func retire(_ path: String, ifHolding owner: GUID, spare: String) throws(POSIXFailure) -> Bool {
+        guard let bytes = try readFile(path), GUID(String(decoding: bytes, as: UTF8.self)) == owner else {
+            return false
+        }
+        try retire(path, spare: spare)
+        return true
     }
 
     /// A spare opened for writing; nil (errno set) when it cannot be, or when it is missing and `create` is false.

@@ -22,6 +22,9 @@ import NetAddress
 /// - `compartments/<number>`: a compartment in use, holding the namespace's GUID;
 /// - `born/<kind>/<GUID>`: every object (empty files, whose age gives listings HNS's creation order).
 ///
+/// Each of these folders also keeps `.spare-free`, the inode of the last entry removed from it, which the next new
+/// entry takes (`createEntry`), so pod churn makes and frees no inode here either.
+///
 /// The object files stay the truth. Writers create these entries before the object file and remove them after it,
 /// so at any point (also after a crash) they are a superset of what the objects say, and readers check each entry
 /// against its object. An endpoint's `HostComputeNamespace` decides membership; `attached` only narrows the search.
@@ -64,6 +67,39 @@ struct SimulatorCatalog {
             if let id = GUID(String(name.dropLast(5))) { ids.append(id) }
         }
         return ids.sorted { $0.description < $1.description }
+    }
+
+    // MARK: - Entries
+
+    /// Creates the entry `path` holding `content` unless it exists (false then), with the inode of the last entry
+    /// removed from the same catalog folder when there is one (`POSIXFiles.createEntry`).
+    @discardableResult
+    func createEntry(_ path: String, _ content: [UInt8] = []) throws(POSIXFailure) -> Bool {
+        try POSIXFiles.createEntry(path, content, spare: spare(of: path))
+    }
+
+    @discardableResult
+    func createEntry(_ path: String, holding owner: GUID) throws(POSIXFailure) -> Bool {
+        try createEntry(path, Array(owner.description.utf8))
+    }
+
+    /// Removes the entry `path` (a missing one is fine), keeping its inode for the folder's next entry.
+    func removeEntry(_ path: String) throws(POSIXFailure) {
+        try POSIXFiles.retire(path, spare: spare(of: path))
+    }
+
+    /// Removes the entry `path` when it holds `owner`'s GUID (a claim another object took over stays); true when
+    /// removed.
+    @discardableResult
+    func removeEntry(_ path: String, ifHolding owner: GUID) throws(POSIXFailure) -> Bool {
+        try POSIXFiles.retire(path, ifHolding: owner, spare: spare(of: path))
+    }
+
+    /// The free spare of the catalog folder (`members`, `claims`, …) that holds `path`. No entry is named like it:
+    /// entries are GUIDs, addresses, numbers and %-escaped keys, none starting with a dot.
+    private func spare(of path: String) -> String {
+        let folder = path.utf8.dropFirst(store.directory.utf8.count + 1).prefix { $0 != UInt8(ascii: "/") }
+        return store.directory + "/" + String(Substring(folder)) + "/" + POSIXFiles.freeSpare
     }
 
     // MARK: - Names

@@ -245,7 +245,7 @@ struct SimulatorTransaction {
     static func addEntries(
         _ kind: HCNResourceKind, _ id: GUID, _ document: JSONObject, old: JSONObject?, catalog: SimulatorCatalog
     ) throws(POSIXFailure) {
-        if old == nil { try POSIXFiles.createFile(catalog.bornPath(kind, id), "") }
+        if old == nil { try catalog.createEntry(catalog.bornPath(kind, id)) }
         switch kind {
         case .network:
             guard old == nil else { break }
@@ -256,7 +256,7 @@ struct SimulatorTransaction {
         case .namespace:
             guard old == nil else { break }
             let record = StoredNamespace.record(id: id, document: document)
-            _ = try POSIXFiles.createFile(catalog.compartmentPath(record.compartment), id.description)
+            try catalog.createEntry(catalog.compartmentPath(record.compartment), holding: id)
             // The folder attaching an endpoint writes to, made once here.
             try POSIXFiles.makeFolder(catalog.attachedFolder(id))
         case .endpoint:
@@ -272,21 +272,21 @@ struct SimulatorTransaction {
     ) throws(POSIXFailure) {
         if before == nil {
             try addName(.endpoint, new.name, id, catalog)
-            _ = try POSIXFiles.createFile(catalog.memberFolder(new.network) + "/" + id.description, "")
+            try catalog.createEntry(catalog.memberFolder(new.network) + "/" + id.description)
         }
         for ip in new.ips where !(before?.ips.contains(ip) ?? false) {
             guard let address = IPAddress(ip) else { continue }
-            _ = try POSIXFiles.createFile(catalog.claimPath(new.network, address), id.description)
+            try catalog.createEntry(catalog.claimPath(new.network, address), holding: id)
         }
         for port in new.ports where !(before?.ports.contains(port) ?? false) {
             let entry = catalog.portFolder(new.network, port.port) + "/" + SimulatorCatalog.portEntry(port, owner: id)
-            _ = try POSIXFiles.createFile(entry, "")
+            try catalog.createEntry(entry)
         }
         if new.mac != before?.mac, let value = StoredEndpoint.macValue(new.mac) {
-            _ = try POSIXFiles.createFile(catalog.macPath(value), id.description)
+            try catalog.createEntry(catalog.macPath(value), holding: id)
         }
         if let namespace = new.namespace, namespace != before?.namespace {
-            _ = try POSIXFiles.createFile(catalog.attachedFolder(namespace) + "/" + id.description, "")
+            try catalog.createEntry(catalog.attachedFolder(namespace) + "/" + id.description)
         }
     }
 
@@ -294,7 +294,7 @@ struct SimulatorTransaction {
     static func removeEntries(
         _ kind: HCNResourceKind, _ id: GUID, _ old: JSONObject, new document: JSONObject?, catalog: SimulatorCatalog
     ) throws(POSIXFailure) {
-        if document == nil { try POSIXFiles.remove(catalog.bornPath(kind, id)) }
+        if document == nil { try catalog.removeEntry(catalog.bornPath(kind, id)) }
         switch kind {
         case .network:
             if document == nil {
@@ -302,7 +302,7 @@ struct SimulatorTransaction {
             }
         case .namespace:
             let record = StoredNamespace.record(id: id, document: old)
-            if document == nil { try POSIXFiles.remove(catalog.compartmentPath(record.compartment), ifHolding: id) }
+            if document == nil { try catalog.removeEntry(catalog.compartmentPath(record.compartment), ifHolding: id) }
         case .endpoint:
             try removeEndpointEntries(
                 id, StoredEndpoint.record(id: id, document: old),
@@ -316,25 +316,25 @@ struct SimulatorTransaction {
     ) throws(POSIXFailure) {
         if after == nil {
             try removeName(.endpoint, before.name, id, catalog)
-            try POSIXFiles.remove(catalog.memberFolder(before.network) + "/" + id.description)
+            try catalog.removeEntry(catalog.memberFolder(before.network) + "/" + id.description)
         }
         for ip in before.ips where !(after?.ips.contains(ip) ?? false) {
             // The address was this endpoint's alone on the network: the claim is its own.
             guard let address = IPAddress(ip) else { continue }
-            try POSIXFiles.remove(catalog.claimPath(before.network, address))
+            try catalog.removeEntry(catalog.claimPath(before.network, address))
         }
         for port in before.ports where !(after?.ports.contains(port) ?? false) {
-            try POSIXFiles.remove(
+            try catalog.removeEntry(
                 catalog.portFolder(before.network, port.port) + "/" + SimulatorCatalog.portEntry(port, owner: id))
         }
         if before.mac != after?.mac, let value = StoredEndpoint.macValue(before.mac) {
-            if try POSIXFiles.remove(catalog.macPath(value), ifHolding: id) {
+            if try catalog.removeEntry(catalog.macPath(value), ifHolding: id) {
                 let hint = try MACHintFile(path: catalog.macHintPath(before.network), create: false)
                 if value < hint.value { try hint.set(value) }
             }
         }
         if let namespace = before.namespace, namespace != after?.namespace {
-            try POSIXFiles.remove(catalog.attachedFolder(namespace) + "/" + id.description)
+            try catalog.removeEntry(catalog.attachedFolder(namespace) + "/" + id.description)
         }
     }
 
@@ -345,7 +345,7 @@ struct SimulatorTransaction {
         let line = Array(id.description.utf8) + [UInt8(ascii: "\n")]
         // The first object of a name makes the file in one step: readers check each GUID against its object
         // file, which does not exist yet, so a file caught before its line is written lists nothing.
-        if try POSIXFiles.createFile(path, line) { return }
+        if try catalog.createEntry(path, line) { return }
         var bytes = try POSIXFiles.readFile(path) ?? []
         bytes += line
         try POSIXFiles.writeAtomically(bytes, to: path, directory: catalog.store.directory + "/names/" + kind.rawValue)
@@ -369,7 +369,7 @@ struct SimulatorTransaction {
             start = end + 1
         }
         if kept.isEmpty {
-            try POSIXFiles.remove(path)
+            try catalog.removeEntry(path)
         } else {
             try POSIXFiles.writeAtomically(
                 kept, to: path, directory: catalog.store.directory + "/names/" + kind.rawValue)

@@ -102,6 +102,78 @@ struct StateAndABITests {
         #expect(try node.enumerate(.endpoint, filter: nil) == [guid(endpoint).description])
     }
 
+    @Test("catalog entries reuse their folder's free spare: churn makes and frees no inode, and no call sees them")
+    func catalogSpares() throws {
+        let node = try SimulatedNode()
+        let network = try node.createNetwork()
+        let namespace = try node.createNamespace()
+        let root = node.directory
+        func inode(_ path: String) -> UInt64? {
+            var info = stat()
+            return lstat(path, &info) == 0 ? UInt64(info.st_ino) : nil
+        }
+        func text(_ path: String) -> String? {
+            FileManager.default.contents(atPath: path).map { String(decoding: $0, as: UTF8.self) }
+        }
+        // An attached pod's entries, by catalog folder, with what each holds.
+        func entries(_ endpoint: JSONObject, name: String, ip: String) throws -> [String: (path: String, holds: String)] {
+            let id = guid(endpoint).description
+            let mac = try #require(endpoint["MacAddress"]?.stringValue).uppercased().filter { $0 != "-" && $0 != ":" }
+            return [
+                "born": ("\(root)/born/Endpoint/\(id)", ""),
+                "names": ("\(root)/names/Endpoint/\(name)", id + "\n"),
+                "members": ("\(root)/members/\(guid(network))/\(id)", ""),
+                "claims": ("\(root)/claims/\(guid(network))/\(ip)", id),
+                "macs": ("\(root)/macs/\(mac)", id),
+                "attached": ("\(root)/attached/\(guid(namespace))/\(id)", ""),
+            ]
+        }
+        func pod(_ name: String, _ ip: String) throws -> (JSONObject, [String: (path: String, holds: String)]) {
+            let endpoint = try node.createEndpoint(network: network, name: name, ip: ip)
+            try node.modifyNamespace(namespace, "Add", endpoint: endpoint)
+            let made = try entries(endpoint, name: name, ip: ip)
+            for (folder, entry) in made { #expect(text(entry.path) == entry.holds, "\(folder)") }
+            return (endpoint, made)
+        }
+        func remove(_ endpoint: JSONObject) throws {
+            try node.modifyNamespace(namespace, "Remove", endpoint: endpoint)
+            try node.service.delete(.endpoint, id: guid(endpoint))
+        }
+
+        let (first, firstEntries) = try pod("first", "10.244.1.10")
+        try remove(first)
+        var spares: [String: UInt64] = [:]
+        for (folder, entry) in firstEntries {
+            #expect(inode(entry.path) == nil, "\(folder)")
+            let spare = inode("\(root)/\(folder)/.spare-free")
+            #expect(spare != nil, "\(folder)")
+            spares[folder] = spare
+        }
+        // A longer spare (a claim written by hand, or by a writer killed half-way) is cut to the new entry.
+        try String(repeating: "x", count: 600).write(
+            toFile: "\(root)/claims/.spare-free", atomically: false, encoding: .utf8)
+
+        // The next pod's entries are the inodes the first one left, each moved into its folder.
+        let (second, secondEntries) = try pod("second", "10.244.1.11")
+        for (folder, entry) in secondEntries {
+            #expect(inode(entry.path) == spares[folder], "\(folder)")
+            #expect(inode("\(root)/\(folder)/.spare-free") == nil, "\(folder)")
+        }
+        // No call lists or opens a spare: listings by age, by name, by network and a namespace's members.
+        try remove(second)
+        let (third, _) = try pod("third", "10.244.1.12")
+        #expect(try node.enumerate(.endpoint, filter: nil) == [guid(third).description])
+        #expect(try node.enumerate(.endpoint, filter: #"{"Name":"second"}"#).isEmpty)
+        #expect(
+            try node.enumerate(.endpoint, filter: #"{"VirtualNetwork":"\#(guid(network))"}"#)
+                == [guid(third).description])
+        let resources = try node.document(.namespace, guid(namespace))["Resources"]?.arrayValue ?? []
+        #expect(resources.count == 1)
+        #expect(try node.enumerate(.network, filter: nil) == [guid(network).description])
+        try remove(third)
+        #expect(try node.enumerate(.endpoint, filter: nil).isEmpty)
+    }
+
     @Test("the C thunks return failures as an HRESULT plus a UTF-16 error record freed with coTaskMemFree")
     func rawThunks() throws {
         let node = try SimulatedNode()
