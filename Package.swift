@@ -28,6 +28,8 @@ let package = Package(
         .target(name: "HCNWindows", dependencies: ["HCN"], swiftSettings: strict),
         // Linux system calls Swift's Glibc module lacks (renameat2), as inline C: the simulator's file recycling.
         .systemLibrary(name: "CLinux"),
+        // The command line for Swift's CommandLine without the standard library's /proc/self/maps scan at start-up.
+        .target(name: "CArguments"),
         .target(
             name: "HNSSimulator", dependencies: ["CLinux", "HCN", "JSON", "NetAddress"], swiftSettings: strict),
         .target(name: "HostLocal", dependencies: ["CNI", "JSON", "NetAddress"], swiftSettings: strict),
@@ -45,6 +47,7 @@ let package = Package(
             name: "wincni",
             dependencies: [
                 "CNI", "WinCNI", "HNSSimulator",
+                .target(name: "CArguments", condition: .when(platforms: [.linux])),
                 .target(name: "HCNWindows", condition: .when(platforms: [.windows])),
             ],
             swiftSettings: strict
