@@ -26,7 +26,8 @@ let package = Package(
         .target(name: "CNI", dependencies: ["JSON", "NetAddress"], swiftSettings: strict),
         .target(name: "HCN", dependencies: ["JSON", "NetAddress"], swiftSettings: strict),
         .target(name: "HCNWindows", dependencies: ["HCN"], swiftSettings: strict),
-        // Linux system calls Swift's Glibc module lacks (renameat2), as inline C: the simulator's file recycling.
+        // Linux system calls Swift's Glibc module lacks (renameat2), as inline C: file recycling in the simulator and
+        // in flannel's dataDir.
         .systemLibrary(name: "CLinux"),
         // The command line for Swift's CommandLine without the standard library's /proc/self/maps scan at start-up.
         .target(name: "CArguments"),
@@ -34,7 +35,12 @@ let package = Package(
             name: "HNSSimulator", dependencies: ["CLinux", "HCN", "JSON", "NetAddress"], swiftSettings: strict),
         .target(name: "HostLocal", dependencies: ["CNI", "JSON", "NetAddress"], swiftSettings: strict),
         .target(
-            name: "WinCNI", dependencies: ["CNI", "HCN", "HostLocal", "JSON", "NetAddress"], swiftSettings: strict),
+            name: "WinCNI",
+            dependencies: [
+                "CNI", "HCN", "HostLocal", "JSON", "NetAddress",
+                .target(name: "CLinux", condition: .when(platforms: [.linux])),
+            ],
+            swiftSettings: strict),
         .target(
             name: "HNSControl",
             dependencies: [

@@ -1,5 +1,6 @@
 // Linux system calls that Swift's Glibc module does not export (glibc declares them only under _GNU_SOURCE, or
-// not at all), as inline wrappers: the simulator's file recycling needs renameat2's exchange and no-replace modes.
+// not at all), as inline wrappers: file recycling (the simulator's, flannel's saved configs) needs renameat2's
+// exchange and no-replace modes.
 #ifndef WINCNI_CLINUX_SHIM_H
 #define WINCNI_CLINUX_SHIM_H
 

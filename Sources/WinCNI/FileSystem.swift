@@ -1,3 +1,6 @@
+#if canImport(CLinux)
+    import CLinux
+#endif
 #if canImport(Glibc)
     import Glibc
 #elseif canImport(Musl)
@@ -74,8 +77,16 @@ enum FileSystem {
     /// Writes `bytes` to a file that gets the name `path` only once it is complete and is on disk when this returns
     /// (see `AtomicWrite`): after a successful return a crash leaves the new file, never a short one
     /// (flannel-io/cni-plugin#43 saw zero-byte files after a reboot).
-    static func writeAtomically(_ path: String, _ bytes: [UInt8], mode: mode_t) throws(FileSystemError) {
-        try AtomicWrite(path, bytes, mode: mode).commit()
+    /// `spare`, when given, names a file in the same directory whose inode the new file takes when it is there
+    /// (`retire` leaves one).
+    /// Returns whether the spare was taken.
+    @discardableResult
+    static func writeAtomically(
+        _ path: String, _ bytes: [UInt8], mode: mode_t, spare: String? = nil
+    ) throws(FileSystemError) -> Bool {
+        let write = try AtomicWrite(path, bytes, mode: mode, spare: spare)
+        try write.commit()
+        return write.reused
     }
 
     /// Removes `path`; a missing file is success.
@@ -83,6 +94,20 @@ enum FileSystem {
     // a lost write (synced above) would leave DEL without the delegate.
     static func remove(_ path: String) throws(FileSystemError) {
         if unlink(path) != 0 && errno != ENOENT { throw FileSystemError(path: path, code: errno, doing: "remove") }
+    }
+
+    /// `remove`, keeping the file as `spare` (same directory) when that name is free, for the next
+    /// `writeAtomically` to reuse: a pod's ADD and DEL then make and free no inode and no block.
+    // Why: without a journal, ext4 passes over every inode freed in the last minute or more when it makes a file,
+    // and on a file system mounted with `discard` a freed block is discarded at once (bench/findings.md, "Fourth
+    // round").
+    static func retire(_ path: String, spare: String) throws(FileSystemError) {
+        #if canImport(CLinux)
+            if wincni_renameat2(path, spare, WINCNI_RENAME_NOREPLACE) == 0 { return }
+            // ENOENT: no file (a missing file is success); EEXIST: the spare is there already.
+            if errno == ENOENT && !exists(path) { return }
+        #endif
+        try remove(path)
     }
 
     /// The names in `directory` (without `.` and `..`); a missing directory has none.
@@ -134,6 +159,11 @@ enum FileSystem {
 /// On Linux the bytes go to an unnamed file (`O_TMPFILE`) that gets its name only when committed, so a process
 /// killed before that leaves nothing behind. Where the file system cannot do that, a named temporary file beside
 /// `path` is used (its name exists only for the few system calls of the commit).
+///
+/// With a `spare` (a file `FileSystem.retire` kept), the bytes go over the spare's instead, so that no inode or
+/// block is made: the spare is first renamed to this process's temporary name, which claims it (a concurrent writer
+/// finds no spare and makes a new file), is written and cut to length, and takes `path` at the commit. A process
+/// killed in between leaves the temporary file, as the named fallback does.
 final class AtomicWrite {
     let path: String
     private let temporary: String
@@ -141,9 +171,11 @@ final class AtomicWrite {
     /// `/proc/self/fd/N` of the unnamed file.
     private var descriptorPath = ""
     private let unnamed: Bool
+    /// The bytes went over a spare's (named `temporary` until the commit).
+    let reused: Bool
     private var descriptor: Int32
 
-    init(_ path: String, _ bytes: [UInt8], mode: mode_t) throws(FileSystemError) {
+    init(_ path: String, _ bytes: [UInt8], mode: mode_t, spare: String? = nil) throws(FileSystemError) {
         self.path = path
         temporary = path + ".tmp\(getpid())"
         var status = stat()
@@ -153,10 +185,21 @@ final class AtomicWrite {
         }
         directory = FileSystem.directoryOf(path)
         var descriptor: Int32 = -1
-        #if os(Linux)
-            descriptor = open(directory, AtomicWrite.temporaryFileFlags | O_WRONLY | O_CLOEXEC, mode)
+        var reused = false
+        #if canImport(CLinux)
+            if let spare, wincni_renameat2(spare, temporary, WINCNI_RENAME_NOREPLACE) == 0 {
+                descriptor = open(temporary, O_WRONLY | O_NOFOLLOW | O_CLOEXEC)
+                reused = descriptor >= 0
+                if !reused { _ = unlink(temporary) }
+            }
         #endif
-        unnamed = descriptor >= 0
+        #if os(Linux)
+            if descriptor < 0 {
+                descriptor = open(directory, AtomicWrite.temporaryFileFlags | O_WRONLY | O_CLOEXEC, mode)
+            }
+        #endif
+        unnamed = descriptor >= 0 && !reused
+        self.reused = reused
         if descriptor < 0 {
             descriptor = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode)
         }
@@ -176,6 +219,16 @@ final class AtomicWrite {
             }
             offset += written
         }
+        // A spare longer than the new bytes is cut (not O_TRUNC at the open: ext4 would start writing the file out
+        // at close).
+        if reused && (fstat(descriptor, &status) != 0 || status.st_size > off_t(bytes.count)) {
+            while ftruncate(descriptor, off_t(bytes.count)) != 0 {
+                if errno == EINTR { continue }
+                let code = errno
+                abandon()
+                throw FileSystemError(path: path, code: code, doing: "truncate")
+            }
+        }
     }
 
     #if os(Linux)
@@ -187,8 +240,8 @@ final class AtomicWrite {
 
     /// Puts the bytes in place durably; on failure `path` is as before and no temporary file is left.
     ///
-    /// A new name (the usual case: one saved config per container) is linked first and then the file is fsynced
-    /// once. On Linux that one fsync also makes the new name durable: ext4 writes out the directory of a file
+    /// A new name (the usual case: one saved config per container) is linked (or the spare renamed) first and then
+    /// the file is fsynced once. On Linux that one fsync also makes the new name durable: ext4 writes out the directory of a file
     /// newly added to it, XFS and btrfs log the name with the inode. A power loss before it returns may leave a
     /// short file under the name; the ADD has not answered then, and DEL treats an unreadable saved config as
     /// missing and rebuilds it. (Measured: 0.30 ms against 0.41 ms for fsync, link, fsync of the directory.)
@@ -196,8 +249,8 @@ final class AtomicWrite {
     /// file is never traded for a short one.
     func commit() throws(FileSystemError) {
         guard descriptor >= 0 else { throw FileSystemError(path: path, code: EBADF, doing: "commit") }
-        if unnamed {
-            if linkat(AT_FDCWD, descriptorPath, AT_FDCWD, path, AT_SYMLINK_FOLLOW) == 0 {
+        if unnamed || reused {
+            if placeUnderNewName() {
                 let synced = fsync(descriptor) == 0
                 let code = errno
                 _ = close(descriptor)
@@ -210,9 +263,10 @@ final class AtomicWrite {
                 return
             }
             let code = errno
-            guard code == EEXIST else {
+            // EINVAL/ENOSYS: no renameat2 for the spare here; the rename below does.
+            guard code == EEXIST || (reused && (code == EINVAL || code == ENOSYS)) else {
                 abandon()
-                throw FileSystemError(path: path, code: code, doing: "link into place")
+                throw FileSystemError(path: path, code: code, doing: "put in place")
             }
         }
         if fsync(descriptor) != 0 {
@@ -237,6 +291,17 @@ final class AtomicWrite {
             throw FileSystemError(path: path, code: code, doing: "rename into place")
         }
         FileSystem.syncDirectory(directory)
+    }
+
+    /// Gives the file the name `path` unless that exists: a link of the unnamed file, or a rename of the spare.
+    private func placeUnderNewName() -> Bool {
+        if unnamed { return linkat(AT_FDCWD, descriptorPath, AT_FDCWD, path, AT_SYMLINK_FOLLOW) == 0 }
+        #if canImport(CLinux)
+            return wincni_renameat2(temporary, path, WINCNI_RENAME_NOREPLACE) == 0
+        #else
+            errno = ENOSYS
+            return false
+        #endif
     }
 
     /// Drops what was written if it is not committed.

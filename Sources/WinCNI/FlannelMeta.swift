@@ -22,12 +22,13 @@ struct FlannelMeta {
         // Serialized once: the saved file and the delegate's stdin are the same bytes.
         let bytes = document.compactBytes()
         var createdDirectories: [String] = []
+        var tookSpare = false
         do {
             createdDirectories = try FileSystem.makeDirectories(config.dataDir, mode: 0o700)
             // Durable before the delegate runs (DEL needs it), and written so that a killed ADD leaves no
             // partial file. (Flushing on a second thread beside the delegate was measured: it saved ~0.06 ms of
             // wall time and cost ~0.4 ms of CPU, as a second thread puts glibc's malloc into its locking mode.)
-            try FileSystem.writeAtomically(path, bytes, mode: 0o600)
+            tookSpare = try FileSystem.writeAtomically(path, bytes, mode: 0o600, spare: spareConfigPath(config))
         } catch {
             FileSystem.removeEmptyDirectories(createdDirectories)
             throw .io(path: error.path, message: error.message)
@@ -38,15 +39,27 @@ struct FlannelMeta {
             }
             return result
         } catch {
-            cleanUp(path: path, existed: existed, createdDirectories: createdDirectories, invocation)
+            cleanUp(
+                config, path: path, existed: existed, tookSpare: tookSpare, createdDirectories: createdDirectories,
+                invocation)
             throw error
         }
     }
 
-    /// A failed ADD leaves flannel's dataDir as it found it: no saved config, no directory it created.
-    private func cleanUp(path: String, existed: Bool, createdDirectories: [String], _ invocation: Invocation) {
+    /// A failed ADD leaves flannel's dataDir as it found it: no saved config, no directory it created, and the
+    /// spare file back when the ADD took it (its bytes are the failed ADD's; no one reads a spare).
+    private func cleanUp(
+        _ config: FlannelConfig, path: String, existed: Bool, tookSpare: Bool, createdDirectories: [String],
+        _ invocation: Invocation
+    ) {
         guard !existed else { return }
-        do { try FileSystem.remove(path) } catch {
+        do {
+            if tookSpare {
+                try FileSystem.retire(path, spare: spareConfigPath(config))
+            } else {
+                try FileSystem.remove(path)
+            }
+        } catch {
             invocation.log("flannel: ADD failed and \(error.path) could not be removed: \(error.message)")
         }
         FileSystem.removeEmptyDirectories(createdDirectories)
@@ -66,7 +79,9 @@ struct FlannelMeta {
         guard let document else { return }
         _ = try runDelegate(document, command: .del, invocation)
         if saved {
-            do { try FileSystem.remove(path) } catch { throw .io(path: error.path, message: error.message) }
+            do { try FileSystem.retire(path, spare: spareConfigPath(config)) } catch {
+                throw .io(path: error.path, message: error.message)
+            }
         }
     }
 
@@ -95,7 +110,7 @@ struct FlannelMeta {
         let valid = Set((invocation.request.config.validAttachments ?? []).map(\.containerID))
         let names: [String]
         do { names = try FileSystem.list(config.dataDir) } catch { throw .io(path: error.path, message: error.message) }
-        for name in names where !valid.contains(name) && !name.contains(".tmp") {
+        for name in names where !valid.contains(name) && !name.contains(".tmp") && name != Self.spareName {
             do { try FileSystem.remove("\(config.dataDir)/\(name)") } catch {
                 invocation.log("flannel: GC could not remove \(error.path): \(error.message)")
             }
@@ -119,6 +134,15 @@ struct FlannelMeta {
         }
         let directory = config.dataDir.hasSuffix("/") ? String(config.dataDir.dropLast()) : config.dataDir
         return "\(directory)/\(sandbox)"
+    }
+
+    /// A removed saved config, kept for the next ADD to write over (`FileSystem.retire`). No sandbox ID can have
+    /// this name (`CNIParameters.isPlainFileName` refuses `..`), and GC leaves it alone.
+    static let spareName = ".wincni..spare"
+
+    func spareConfigPath(_ config: FlannelConfig) -> String {
+        let directory = config.dataDir.hasSuffix("/") ? String(config.dataDir.dropLast()) : config.dataDir
+        return "\(directory)/\(Self.spareName)"
     }
 
     /// The saved delegate config, or nil when there is none or it cannot be parsed (a zero-byte file after a

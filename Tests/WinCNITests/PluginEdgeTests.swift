@@ -1,3 +1,4 @@
+import Glibc
 import CNI
 import HCN
 import HNSSimulator
@@ -93,6 +94,42 @@ struct PluginEdgeTests {
         #expect(added.code == 1, "\(added.text)")
         #expect(!FileSystem.exists(node.flannelDirectory))
         #expect(try node.endpoints().map(\.name) == ["cbr0_ep"])
+    }
+
+    @Test("DEL keeps the saved config's file as the spare, which GC leaves alone and the next ADD takes back")
+    func savedConfigSpare() throws {
+        let node = try TestNode()
+        try node.flannelUp(.hostGW)
+        let config = node.flannelConfig(.hostGW, cniVersion: "1.1.0")
+        let spare = node.flannelDirectory + "/" + FlannelMeta.spareName
+        func inode(_ path: String) -> UInt64? {
+            var status = stat()
+            return lstat(path, &status) == 0 ? UInt64(status.st_ino) : nil
+        }
+        let first = try node.makeNamespace()
+        #expect(node.run(.add, stdin: config, netns: first).code == 0)
+        let saved = inode(node.flannelDirectory + "/abc123")
+        #expect(node.run(.del, stdin: config, netns: first).code == 0)
+        #expect(node.savedDelegateConfigs().isEmpty)
+        #expect(inode(spare) == saved)
+        var gc = try #require(try JSON.parse(config).objectValue)
+        gc["cni.dev/valid-attachments"] = []
+        #expect(node.run(.gc, stdin: JSON.object(gc).compact()).code == 0)
+        #expect(inode(spare) == saved)
+
+        // The next ADD writes its config over the spare; a failed one puts the spare back, a failed one that found
+        // none leaves none.
+        #expect(node.run(.add, stdin: config, netns: try node.makeNamespace()).code == 0)
+        #expect(inode(node.flannelDirectory + "/abc123") == saved)
+        #expect(inode(spare) == nil)
+        #expect(node.run(.del, stdin: config, netns: try node.makeNamespace()).code == 0)
+        let broken = config.replacingOccurrences(of: #""type": "win-bridge""#, with: #""type": "no-such-plugin""#)
+        #expect(node.run(.add, stdin: broken, netns: try node.makeNamespace()).code != 0)
+        #expect(inode(spare) == saved)
+        #expect(node.savedDelegateConfigs().isEmpty)
+        try FileSystem.remove(spare)
+        #expect(node.run(.add, stdin: broken, netns: try node.makeNamespace()).code != 0)
+        #expect(try FileSystem.list(node.flannelDirectory).isEmpty)
     }
 
     @Test("an exec'd IPAM error reaches the runtime intact (code and message), and the ADD leaves nothing")

@@ -231,7 +231,10 @@ final class TestNode {
         }
     }
 
-    func savedDelegateConfigs() -> [String] { (try? FileSystem.list(flannelDirectory)) ?? [] }
+    /// flannel's saved delegate configs (its dataDir without the spare file DEL keeps for the next ADD).
+    func savedDelegateConfigs() -> [String] {
+        ((try? FileSystem.list(flannelDirectory)) ?? []).filter { $0 != FlannelMeta.spareName }
+    }
 }
 
 extension String {

@@ -180,16 +180,21 @@ final class TestNode: @unchecked Sendable {
 
     // MARK: State
 
-    /// Every file of the node's state. The simulator's spare files (`.spare-swap`, `.spare-free` in its object
-    /// folders) are left out: they are its free list, which no HNS call can see (HNSSimulatorTests check that), and
-    /// an ADD that is rolled back leaves the removed endpoint's file there for the next one.
+    /// Every file of the node's state. Spare files are left out: the simulator's (`.spare-swap`, `.spare-free` in
+    /// its folders) are its free list, which no HNS call can see (HNSSimulatorTests check that), and an ADD that is
+    /// rolled back leaves the removed endpoint's file there for the next one; flannel's (`.wincni..spare` in its
+    /// dataDir) holds a removed saved config's bytes, which nothing reads, and a rolled-back ADD that took it puts it
+    /// back with its own (WinCNITests check that it is there again).
     func snapshot(ignoring: (String) -> Bool = { _ in false }) -> Snapshot {
-        Snapshot(stateRoots) { path in ignoring(path) || Self.isSimulatorSpare(path) }
+        Snapshot(stateRoots) { path in ignoring(path) || Self.isSpareFile(path) }
     }
 
-    static func isSimulatorSpare(_ path: String) -> Bool {
-        path.hasSuffix("/.spare-swap") || path.hasSuffix("/.spare-free")
+    static func isSpareFile(_ path: String) -> Bool {
+        path.hasSuffix("/.spare-swap") || path.hasSuffix("/.spare-free") || path.hasSuffix("/" + flannelSpare)
     }
+
+    /// `FlannelMeta.spareName` (WinCNI is not a dependency of these tests).
+    static let flannelSpare = ".wincni..spare"
 
     /// The snapshot without the simulator's fault bookkeeping (`faults.json`, which a fault's use rewrites).
     func snapshotIgnoringFaults() -> Snapshot {
@@ -224,7 +229,8 @@ final class TestNode: @unchecked Sendable {
     }
 
     /// Saved flannel delegate configs (temporary files included).
-    func savedDelegates() -> [String] { FileTree.list(flannelDataDir) }
+    /// flannel's saved delegate configs (its dataDir without the spare file DEL keeps for the next ADD).
+    func savedDelegates() -> [String] { FileTree.list(flannelDataDir).filter { $0 != Self.flannelSpare } }
 
     /// Everything that would show a leak: pod endpoints, reservations in both stores, saved delegate configs.
     func leftovers() -> [String] {
