@@ -26,14 +26,19 @@ let package = Package(
         .target(name: "CNI", dependencies: ["JSON", "NetAddress"], swiftSettings: strict),
         .target(name: "HCN", dependencies: ["JSON", "NetAddress"], swiftSettings: strict),
         .target(name: "HCNWindows", dependencies: ["HCN"], swiftSettings: strict),
-        // Linux system calls Swift's Glibc module lacks (renameat2), as inline C: file recycling in the simulator and
-        // in flannel's dataDir.
+        // Linux system calls Swift's Glibc module lacks (renameat2), as inline C: file recycling in the simulator, in
+        // flannel's dataDir and in host-local's store.
         .systemLibrary(name: "CLinux"),
         // The command line for Swift's CommandLine without the standard library's /proc/self/maps scan at start-up.
         .target(name: "CArguments"),
         .target(
             name: "HNSSimulator", dependencies: ["CLinux", "HCN", "JSON", "NetAddress"], swiftSettings: strict),
-        .target(name: "HostLocal", dependencies: ["CNI", "JSON", "NetAddress"], swiftSettings: strict),
+        .target(
+            name: "HostLocal",
+            dependencies: [
+                "CNI", "JSON", "NetAddress", .target(name: "CLinux", condition: .when(platforms: [.linux])),
+            ],
+            swiftSettings: strict),
         .target(
             name: "WinCNI",
             dependencies: [

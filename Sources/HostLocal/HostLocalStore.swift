@@ -80,7 +80,7 @@ public struct HostLocalStore: Sendable {
                 allocations.append(allocation(address, in: range))
             }
         } catch {
-            for name in created { try? store.remove(name) }
+            for name in created { try? store.undoCreate(name) }
             throw error
         }
         return allocations
@@ -95,7 +95,7 @@ public struct HostLocalStore: Sendable {
         let scan = try self.scan(store, owner: owner, readOnlyWithin: nil)
         let names = scan.ownedNames.isEmpty ? scan.legacyNames : scan.ownedNames
         guard !names.isEmpty else { return }
-        for name in names { try store.remove(name) }
+        for name in names { try store.retire(name) }
     }
 
     /// Releases what containerID+ifname hold when the caller knows their addresses (the plugin reads them from
@@ -118,12 +118,12 @@ public struct HostLocalStore: Sendable {
             else {
                 // Not where expected (the other spelling, a legacy file, or gone): the full scan decides.
                 let scan = try self.scan(store, owner: owner, readOnlyWithin: nil)
-                for name in scan.ownedNames.isEmpty ? scan.legacyNames : scan.ownedNames { try store.remove(name) }
+                for name in scan.ownedNames.isEmpty ? scan.legacyNames : scan.ownedNames { try store.retire(name) }
                 return
             }
             names.append(name)
         }
-        for name in names { try store.remove(name) }
+        for name in names { try store.retire(name) }
     }
 
     /// Removes, under one lock and with one scan, every reservation whose owner `keep` rejects (GC); returns how
@@ -137,7 +137,7 @@ public struct HostLocalStore: Sendable {
             guard StoreName.address(fromFileName: name) != nil else { continue }
             let owner = Owner.parse(store.read(name, limit: 4096)?.bytes ?? [])
             if keep(owner.containerID, owner.ifname) { continue }
-            try store.remove(name)
+            try store.retire(name)
             released.insert(owner.containerID + "\r\n" + owner.ifname)
         }
         return released.count
@@ -254,7 +254,7 @@ public struct HostLocalStore: Sendable {
             do {
                 try store.overwrite("last_reserved_ip.\(setIndex)", content: Array(goText(candidate).utf8))
             } catch {
-                try? store.remove(name)
+                try? store.undoCreate(name)
                 throw error
             }
             return (candidate, range, name)

@@ -1,3 +1,6 @@
+#if canImport(CLinux)
+    import CLinux
+#endif
 #if canImport(Glibc)
     import Glibc
 #elseif canImport(Darwin)
@@ -12,6 +15,17 @@ final class StoreDirectory {
     let path: String
     private let directory: Int32
     private let lock: Int32
+    /// Reservations this value made from the spare, which an undo gives back to it.
+    private var madeFromSpare: Set<String> = []
+
+    /// The file of the last released reservation, kept for the next one (`createExclusive`, `retire`): a pod's ADD
+    /// and DEL then make and free no inode and no block. Not an address, so no scan (wincni's or host-local's, which
+    /// parses every name as an IP) takes it for a reservation; it holds the released owner's line, which host-local
+    /// at most removes again.
+    // Why: without a journal, ext4 passes over every inode freed in the last minute or more when it makes a file,
+    // and on a file system mounted with `discard` a freed block is discarded at once (bench/findings.md, "Fourth
+    // round").
+    static let spareName = ".wincni..spare"
 
     /// Opens and locks the directory; creates it (and `dataDir`) first when `create` is set, otherwise returns nil
     /// when it does not exist.
@@ -54,7 +68,12 @@ final class StoreDirectory {
     /// against a writer that ignores the lock. A file that cannot be written completely is removed again.
     // Not synced, as the Go host-local syncs none of its files: after a node reboot every pod is added again and
     // GC reclaims what a lost write leaves behind.
+    /// The spare, when there is one, gets `content` and then `name` (renameat2 no-replace, as exclusive as O_EXCL),
+    /// so the name never shows other bytes.
     func createExclusive(_ name: String, content: [UInt8]) throws(HostLocalError) -> Bool {
+        #if canImport(CLinux)
+            if let made = try createFromSpare(name, content: content) { return made }
+        #endif
         let file = openat(directory, name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0o600)
         if file < 0 {
             let error = errno
@@ -86,6 +105,11 @@ final class StoreDirectory {
         let file = openat(directory, name, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0o600)
         if file < 0 { throw systemError("open", name, errno) }
         defer { close(file) }
+        try fill(file, name, content)
+    }
+
+    /// Writes `content` from the start of the open file `name` and cuts a longer old content.
+    private func fill(_ file: Int32, _ name: String, _ content: [UInt8]) throws(HostLocalError) {
         if let error = writeAll(file, content) { throw systemError("write", name, error) }
         // Cut only a longer old content: ext4 works through its truncate path even for an unchanged size.
         var status = stat()
@@ -93,6 +117,49 @@ final class StoreDirectory {
             while ftruncate(file, off_t(content.count)) != 0 {
                 if errno != EINTR { throw systemError("truncate", name, errno) }
             }
+        }
+    }
+
+    #if canImport(CLinux)
+        /// `createExclusive` through the spare; nil when there is none (or this kernel has no renameat2), and the
+        /// caller makes a new file.
+        private func createFromSpare(_ name: String, content: [UInt8]) throws(HostLocalError) -> Bool? {
+            let file = openat(directory, Self.spareName, O_WRONLY | O_CLOEXEC | O_NOFOLLOW)
+            if file < 0 { return nil }
+            do { try fill(file, Self.spareName, content) } catch {
+                close(file)
+                throw error
+            }
+            close(file)
+            if wincni_renameat2_at(directory, Self.spareName, directory, name, WINCNI_RENAME_NOREPLACE) == 0 {
+                madeFromSpare.insert(name)
+                return true
+            }
+            switch errno {
+            case EEXIST: return false
+            case ENOENT, EINVAL, ENOSYS: return nil
+            default: throw systemError("rename", name, errno)
+            }
+        }
+    #endif
+
+    /// Removes `name` (an absent file is not an error), its file becoming the spare when there is none.
+    func retire(_ name: String) throws(HostLocalError) {
+        #if canImport(CLinux)
+            if wincni_renameat2_at(directory, name, directory, Self.spareName, WINCNI_RENAME_NOREPLACE) == 0 { return }
+            // The directory is open, so ENOENT means no such file.
+            if errno == ENOENT { return }
+        #endif
+        try remove(name)
+    }
+
+    /// Takes back a reservation this value made: the directory is left as it was found (the spare back in place
+    /// when it came from there).
+    func undoCreate(_ name: String) throws(HostLocalError) {
+        if madeFromSpare.remove(name) != nil {
+            try retire(name)
+        } else {
+            try remove(name)
         }
     }
 

@@ -87,7 +87,9 @@ struct HostLocalStoreTests {
         writeFile(fixture.directory + "/10.0.0.9", "other\r\neth0")
         writeFile(fixture.directory + "/last_reserved_ip.0", "10.0.0.9")
         try fixture.store.release(containerID: "goctr", ifname: "eth0")
-        #expect(listing(fixture.directory) == ["10.0.0.6", "10.0.0.9", "last_reserved_ip.0", "lock"])
+        // The released file stays as the spare (not an address: no scan takes it for a reservation).
+        #expect(listing(fixture.directory) == [".wincni..spare", "10.0.0.6", "10.0.0.9", "last_reserved_ip.0", "lock"])
+        #expect(fixture.file(".wincni..spare") == "goctr\r\neth0")
         // last_reserved_ip survives a release, as in host-local: the next address is .10, not .5.
         #expect(fixture.addresses(try fixture.store.allocate(containerID: "next", ifname: "eth0")) == ["10.0.0.10/24"])
     }
@@ -255,7 +257,60 @@ struct HostLocalStoreTests {
         #expect(fixture.file("last_reserved_ip.0") == "10.88.0.2")
         #expect(fixture.file("last_reserved_ip.1") == "fd00:88::2")
         try fixture.store.release(containerID: "ctrA", ifname: "eth0")
-        #expect(listing(fixture.directory) == ["last_reserved_ip.0", "last_reserved_ip.1", "lock"])
+        // One file becomes the spare, the other goes.
+        #expect(listing(fixture.directory) == [".wincni..spare", "last_reserved_ip.0", "last_reserved_ip.1", "lock"])
+    }
+
+    @Test("a released reservation's file is the next one's: same inode, new owner, no reservation in between")
+    func spareFile() throws {
+        let fixture = try Fixture(#"{"subnet":"10.0.0.0/24"}"#)
+        defer { fixture.temporary.remove() }
+        func inode(_ name: String) -> UInt64? {
+            var status = stat()
+            return lstat(fixture.directory + "/" + name, &status) == 0 ? UInt64(status.st_ino) : nil
+        }
+        _ = try fixture.store.allocate(containerID: "a-much-longer-container-id", ifname: "eth0")
+        let first = inode("10.0.0.2")
+        try fixture.store.release(containerID: "a-much-longer-container-id", ifname: "eth0")
+        #expect(inode(".wincni..spare") == first)
+        #expect(try fixture.store.reservations().isEmpty)
+        #expect(try fixture.store.addresses(containerID: "a-much-longer-container-id", ifname: "eth0").isEmpty)
+
+        // The next reservation takes the spare, cut to its own line.
+        #expect(fixture.addresses(try fixture.store.allocate(containerID: "b", ifname: "eth0")) == ["10.0.0.3/24"])
+        #expect(inode("10.0.0.3") == first)
+        #expect(fixture.file("10.0.0.3") == "b\r\neth0")
+        #expect(inode(".wincni..spare") == nil)
+
+        // A second release finds the spare taken and removes its file; GC's release keeps the spare too.
+        _ = try fixture.store.allocate(containerID: "c", ifname: "eth0")
+        try fixture.store.release(containerID: "b", ifname: "eth0")
+        try fixture.store.release(containerID: "c", ifname: "eth0")
+        #expect(inode(".wincni..spare") == first)
+        #expect(listing(fixture.directory) == [".wincni..spare", "last_reserved_ip.0", "lock"])
+    }
+
+    @Test("an allocation rolled back gives the spare back, and makes none where there was none")
+    func spareRollback() throws {
+        let fixture = try Fixture(
+            #"{"ranges":[[{"subnet":"10.0.0.0/24"}],[{"subnet":"fd00::/64","rangeStart":"fd00::5","rangeEnd":"fd00::5"}]]}"#
+        )
+        defer { fixture.temporary.remove() }
+        makeDirectory(fixture.temporary.path + "/networks")
+        makeDirectory(fixture.directory)
+        // The only IPv6 address is held by a pod of the Go plugin: every allocation fails in the second set.
+        writeFile(fixture.directory + "/fd00::5", "gohold\r\neth0")
+        #expect(throws: HostLocalError.self) { try fixture.store.allocate(containerID: "first", ifname: "eth0") }
+        // (last_reserved_ip.0 keeps the round-robin position, as in host-local.)
+        #expect(listing(fixture.directory) == ["fd00::5", "last_reserved_ip.0", "lock"])
+
+        try fixture.store.release(containerID: "gohold", ifname: "eth0")
+        let spare = fixture.file(".wincni..spare")
+        #expect(spare == "gohold\r\neth0")
+        writeFile(fixture.directory + "/fd00::5", "gohold\r\neth0")
+        #expect(throws: HostLocalError.self) { try fixture.store.allocate(containerID: "second", ifname: "eth0") }
+        #expect(listing(fixture.directory) == [".wincni..spare", "fd00::5", "last_reserved_ip.0", "lock"])
+        #expect(try fixture.store.reservations().map(\.containerID) == ["gohold"])
     }
 
     @Test("when a later range set is exhausted, the addresses this call reserved are released")
