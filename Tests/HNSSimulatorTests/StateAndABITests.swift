@@ -59,10 +59,7 @@ struct StateAndABITests {
         let network = try node.createNetwork()
         let namespace = try node.createNamespace()
         let folder = node.directory + "/endpoints"
-        func inode(_ path: String) -> UInt64? {
-            var info = stat()
-            return lstat(path, &info) == 0 ? UInt64(info.st_ino) : nil
-        }
+        let inode = inodeNumber
         func cycle(_ name: String) throws -> (created: UInt64?, attached: UInt64?) {
             let endpoint = try node.createEndpoint(network: network, name: name)
             let path = folder + "/\(guid(endpoint)).json"
@@ -108,10 +105,7 @@ struct StateAndABITests {
         let network = try node.createNetwork()
         let namespace = try node.createNamespace()
         let root = node.directory
-        func inode(_ path: String) -> UInt64? {
-            var info = stat()
-            return lstat(path, &info) == 0 ? UInt64(info.st_ino) : nil
-        }
+        let inode = inodeNumber
         func text(_ path: String) -> String? {
             FileManager.default.contents(atPath: path).map { String(decoding: $0, as: UTF8.self) }
         }
@@ -212,4 +206,10 @@ struct StateAndABITests {
         let network = try node.createNetwork(#"{"Name":"n","Type":"NAT"}"#, id: id)
         #expect(network["Id"] == "01020304-0506-4708-890A-0B0C0D0E0F10")
     }
+}
+
+/// The inode number of `path` (not following a symbolic link), or nil when there is none: which file a name holds.
+private func inodeNumber(_ path: String) -> UInt64? {
+    var info = stat()
+    return lstat(path, &info) == 0 ? UInt64(info.st_ino) : nil
 }

@@ -50,13 +50,8 @@ struct AtomicWriteTests {
     @Test("a removed file waits as the spare, and the next write takes its inode, cut to the new length")
     func spare() throws {
         let node = try TestNode()
-        let root = node.root + "/spare-test"
-        try FileSystem.makeDirectories(root, mode: 0o700)
-        let spare = root + "/.spare"
-        func inode(_ path: String) -> UInt64? {
-            var status = stat()
-            return lstat(path, &status) == 0 ? UInt64(status.st_ino) : nil
-        }
+        let (root, spare) = try Self.spareDirectory(node)
+        let inode = inodeNumber
         try FileSystem.writeAtomically(root + "/first", Array(String(repeating: "1", count: 300).utf8), mode: 0o600)
         let first = inode(root + "/first")
         try FileSystem.retire(root + "/first", spare: spare)
@@ -91,11 +86,16 @@ struct AtomicWriteTests {
     @Test("a write over a spare dropped without commit leaves no file")
     func droppedSpare() throws {
         let node = try TestNode()
-        let root = node.root + "/spare-test"
-        try FileSystem.makeDirectories(root, mode: 0o700)
-        let spare = root + "/.spare"
+        let (root, spare) = try Self.spareDirectory(node)
         try FileSystem.writeAtomically(spare, Array("old".utf8), mode: 0o600)
         do { _ = try AtomicWrite(root + "/saved", Array("x".utf8), mode: 0o600, spare: spare) }
         #expect(try FileSystem.list(root).isEmpty)
+    }
+
+    /// An empty directory of the test's own, and the path of a spare file in it.
+    private static func spareDirectory(_ node: TestNode) throws -> (root: String, spare: String) {
+        let root = node.root + "/spare-test"
+        try FileSystem.makeDirectories(root, mode: 0o700)
+        return (root, root + "/.spare")
     }
 }

@@ -102,10 +102,7 @@ struct PluginEdgeTests {
         try node.flannelUp(.hostGW)
         let config = node.flannelConfig(.hostGW, cniVersion: "1.1.0")
         let spare = node.flannelDirectory + "/" + FlannelMeta.spareName
-        func inode(_ path: String) -> UInt64? {
-            var status = stat()
-            return lstat(path, &status) == 0 ? UInt64(status.st_ino) : nil
-        }
+        let inode = inodeNumber
         let first = try node.makeNamespace()
         #expect(node.run(.add, stdin: config, netns: first).code == 0)
         let saved = inode(node.flannelDirectory + "/abc123")

@@ -252,3 +252,9 @@ func removeTree(_ path: String) {
         unlink(path)
     }
 }
+
+/// The inode number of `path` (not following a symbolic link), or nil when there is none: which file a name holds.
+func inodeNumber(_ path: String) -> UInt64? {
+    var status = stat()
+    return lstat(path, &status) == 0 ? UInt64(status.st_ino) : nil
+}
