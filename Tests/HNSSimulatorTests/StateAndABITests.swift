@@ -110,7 +110,8 @@ struct StateAndABITests {
             FileManager.default.contents(atPath: path).map { String(decoding: $0, as: UTF8.self) }
         }
         // An attached pod's entries, by catalog folder, with what each holds.
-        func entries(_ endpoint: JSONObject, name: String, ip: String) throws -> [String: (path: String, holds: String)] {
+        typealias Entry = (path: String, holds: String)
+        func entries(_ endpoint: JSONObject, name: String, ip: String) throws -> [String: Entry] {
             let id = guid(endpoint).description
             let mac = try #require(endpoint["MacAddress"]?.stringValue).uppercased().filter { $0 != "-" && $0 != ":" }
             return [
@@ -122,7 +123,7 @@ struct StateAndABITests {
                 "attached": ("\(root)/attached/\(guid(namespace))/\(id)", ""),
             ]
         }
-        func pod(_ name: String, _ ip: String) throws -> (JSONObject, [String: (path: String, holds: String)]) {
+        func pod(_ name: String, _ ip: String) throws -> (JSONObject, [String: Entry]) {
             let endpoint = try node.createEndpoint(network: network, name: name, ip: ip)
             try node.modifyNamespace(namespace, "Add", endpoint: endpoint)
             let made = try entries(endpoint, name: name, ip: ip)

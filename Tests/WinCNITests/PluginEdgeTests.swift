@@ -1,5 +1,5 @@
-import Glibc
 import CNI
+import Glibc
 import HCN
 import HNSSimulator
 import JSON

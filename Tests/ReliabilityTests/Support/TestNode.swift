@@ -222,7 +222,8 @@ final class TestNode: @unchecked Sendable {
     /// host-local reservations (address → container ID) in `store`.
     func reservations(in store: String) -> [String: String] {
         var result: [String: String] = [:]
-        for name in FileTree.list(store) where name != "lock" && !name.hasPrefix("last_reserved_ip") && name != Self.spareName {
+        for name in FileTree.list(store)
+        where name != "lock" && !name.hasPrefix("last_reserved_ip") && name != Self.spareName {
             let content = FileTree.text(store + "/" + name) ?? ""
             result[name] = String(content.split(separator: "\r\n", omittingEmptySubsequences: false).first ?? "")
         }
