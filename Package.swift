@@ -33,12 +33,7 @@ let package = Package(
         .target(name: "CArguments"),
         .target(
             name: "HNSSimulator", dependencies: ["CLinux", "HCN", "JSON", "NetAddress"], swiftSettings: strict),
-        .target(
-            name: "HostLocal",
-            dependencies: [
-                "CNI", "JSON", "NetAddress", .target(name: "CLinux", condition: .when(platforms: [.linux])),
-            ],
-            swiftSettings: strict),
+        .target(name: "HostLocal", dependencies: ["CLinux", "CNI", "JSON", "NetAddress"], swiftSettings: strict),
         .target(
             name: "WinCNI",
             dependencies: [

@@ -229,13 +229,7 @@ enum POSIXFiles {
 
     /// Removes `path` (a missing one is fine), its inode becoming `spare` when that name is free.
     static func retire(_ path: String, spare: String) throws(POSIXFailure) {
-        if wincni_renameat2(path, spare, WINCNI_RENAME_NOREPLACE) == 0 { return }
-        switch errno {
-        // No such file, or (a folder removed by hand) no place for the spare.
-        case ENOENT: if exists(path) { try remove(path) }
-        case EEXIST, EINVAL, ENOSYS: try remove(path)
-        default: throw POSIXFailure("rename", path)
-        }
+        if wincni_retire_at(AT_FDCWD, path, spare) != 0 { throw POSIXFailure("unlink", path) }
     }
 
     // MARK: - Catalog entries through spare files
@@ -280,29 +274,11 @@ enum POSIXFiles {
         return fd >= 0 ? fd : nil
     }
 
-    /// Writes `bytes` from the start of the spare `fd` and cuts it to their length, then closes it. A cut to zero
-    /// bytes is avoided for the same reason as O_TRUNC (ext4 would start writing at close): documents are never
-    /// empty.
+    /// Writes `bytes` over the spare `fd` and cuts it to their length (`wincni_fill`), then closes it.
     private static func fill(_ fd: Int32, with bytes: [UInt8], path: String) throws(POSIXFailure) {
         defer { close(fd) }
-        var written = 0
-        while written < bytes.count {
-            let count = bytes.withUnsafeBytes {
-                pwrite(fd, $0.baseAddress?.advanced(by: written), $0.count - written, off_t(written))
-            }
-            if count < 0 {
-                if errno == EINTR { continue }
-                throw POSIXFailure("write", path)
-            }
-            written += count
-        }
-        // Cut only a longer old content: ext4 works through its truncate path even for an unchanged size.
-        var status = stat()
-        if fstat(fd, &status) != 0 || status.st_size > off_t(bytes.count) {
-            while ftruncate(fd, off_t(bytes.count)) != 0 {
-                if errno != EINTR { throw POSIXFailure("truncate", path) }
-            }
-        }
+        let failed = bytes.withUnsafeBytes { wincni_fill(fd, $0.baseAddress, $0.count) }
+        if failed != 0 { throw POSIXFailure(failed == 1 ? "write" : "truncate", path) }
     }
 
     /// Removes `path`; a missing file is fine.

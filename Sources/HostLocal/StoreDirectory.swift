@@ -1,6 +1,5 @@
-#if canImport(CLinux)
-    import CLinux
-#endif
+import CLinux
+
 #if canImport(Glibc)
     import Glibc
 #elseif canImport(Darwin)
@@ -71,9 +70,7 @@ final class StoreDirectory {
     /// The spare, when there is one, gets `content` and then `name` (renameat2 no-replace, as exclusive as O_EXCL),
     /// so the name never shows other bytes.
     func createExclusive(_ name: String, content: [UInt8]) throws(HostLocalError) -> Bool {
-        #if canImport(CLinux)
-            if let made = try createFromSpare(name, content: content) { return made }
-        #endif
+        if let made = try createFromSpare(name, content: content) { return made }
         let file = openat(directory, name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0o600)
         if file < 0 {
             let error = errno
@@ -108,49 +105,36 @@ final class StoreDirectory {
         try fill(file, name, content)
     }
 
-    /// Writes `content` from the start of the open file `name` and cuts a longer old content.
+    /// Writes `content` over the open file `name` and cuts a longer old content (`wincni_fill`).
     private func fill(_ file: Int32, _ name: String, _ content: [UInt8]) throws(HostLocalError) {
-        if let error = writeAll(file, content) { throw systemError("write", name, error) }
-        // Cut only a longer old content: ext4 works through its truncate path even for an unchanged size.
-        var status = stat()
-        if fstat(file, &status) != 0 || status.st_size > off_t(content.count) {
-            while ftruncate(file, off_t(content.count)) != 0 {
-                if errno != EINTR { throw systemError("truncate", name, errno) }
-            }
+        let failed = content.withUnsafeBytes { wincni_fill(file, $0.baseAddress, $0.count) }
+        if failed != 0 { throw systemError(failed == 1 ? "write" : "truncate", name, errno) }
+    }
+
+    /// `createExclusive` through the spare; nil when there is none (or this kernel has no renameat2), and the caller
+    /// makes a new file.
+    private func createFromSpare(_ name: String, content: [UInt8]) throws(HostLocalError) -> Bool? {
+        let file = openat(directory, Self.spareName, O_WRONLY | O_CLOEXEC | O_NOFOLLOW)
+        if file < 0 { return nil }
+        do { try fill(file, Self.spareName, content) } catch {
+            close(file)
+            throw error
+        }
+        close(file)
+        if wincni_renameat2_at(directory, Self.spareName, directory, name, WINCNI_RENAME_NOREPLACE) == 0 {
+            madeFromSpare.insert(name)
+            return true
+        }
+        switch errno {
+        case EEXIST: return false
+        case ENOENT, EINVAL, ENOSYS: return nil
+        default: throw systemError("rename", name, errno)
         }
     }
 
-    #if canImport(CLinux)
-        /// `createExclusive` through the spare; nil when there is none (or this kernel has no renameat2), and the
-        /// caller makes a new file.
-        private func createFromSpare(_ name: String, content: [UInt8]) throws(HostLocalError) -> Bool? {
-            let file = openat(directory, Self.spareName, O_WRONLY | O_CLOEXEC | O_NOFOLLOW)
-            if file < 0 { return nil }
-            do { try fill(file, Self.spareName, content) } catch {
-                close(file)
-                throw error
-            }
-            close(file)
-            if wincni_renameat2_at(directory, Self.spareName, directory, name, WINCNI_RENAME_NOREPLACE) == 0 {
-                madeFromSpare.insert(name)
-                return true
-            }
-            switch errno {
-            case EEXIST: return false
-            case ENOENT, EINVAL, ENOSYS: return nil
-            default: throw systemError("rename", name, errno)
-            }
-        }
-    #endif
-
     /// Removes `name` (an absent file is not an error), its file becoming the spare when there is none.
     func retire(_ name: String) throws(HostLocalError) {
-        #if canImport(CLinux)
-            if wincni_renameat2_at(directory, name, directory, Self.spareName, WINCNI_RENAME_NOREPLACE) == 0 { return }
-            // The directory is open, so ENOENT means no such file.
-            if errno == ENOENT { return }
-        #endif
-        try remove(name)
+        if wincni_retire_at(directory, name, Self.spareName) != 0 { throw systemError("remove", name, errno) }
     }
 
     /// Takes back a reservation this value made: the directory is left as it was found (the spare back in place

@@ -103,11 +103,12 @@ enum FileSystem {
     // round").
     static func retire(_ path: String, spare: String) throws(FileSystemError) {
         #if canImport(CLinux)
-            if wincni_renameat2(path, spare, WINCNI_RENAME_NOREPLACE) == 0 { return }
-            // ENOENT: no file (a missing file is success); EEXIST: the spare is there already.
-            if errno == ENOENT && !exists(path) { return }
+            if wincni_retire_at(AT_FDCWD, path, spare) != 0 {
+                throw FileSystemError(path: path, code: errno, doing: "remove")
+            }
+        #else
+            try remove(path)
         #endif
-        try remove(path)
     }
 
     /// The names in `directory` (without `.` and `..`); a missing directory has none.
@@ -206,6 +207,18 @@ final class AtomicWrite {
         guard descriptor >= 0 else { throw FileSystemError(path: temporary, code: errno, doing: "create") }
         self.descriptor = descriptor
         if unnamed { descriptorPath = "/proc/self/fd/\(descriptor)" }
+        #if canImport(CLinux)
+            if reused {
+                // Over the spare's old bytes, cut to length.
+                let failed = bytes.withUnsafeBytes { wincni_fill(descriptor, $0.baseAddress, $0.count) }
+                if failed != 0 {
+                    let code = errno
+                    abandon()
+                    throw FileSystemError(path: path, code: code, doing: failed == 1 ? "write" : "truncate")
+                }
+                return
+            }
+        #endif
         var offset = 0
         while offset < bytes.count {
             let written = bytes.withUnsafeBytes {
@@ -218,16 +231,6 @@ final class AtomicWrite {
                 throw FileSystemError(path: path, code: code, doing: "write")
             }
             offset += written
-        }
-        // A spare longer than the new bytes is cut (not O_TRUNC at the open: ext4 would start writing the file out
-        // at close).
-        if reused && (fstat(descriptor, &status) != 0 || status.st_size > off_t(bytes.count)) {
-            while ftruncate(descriptor, off_t(bytes.count)) != 0 {
-                if errno == EINTR { continue }
-                let code = errno
-                abandon()
-                throw FileSystemError(path: path, code: code, doing: "truncate")
-            }
         }
     }
 
