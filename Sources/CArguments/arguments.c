@@ -12,7 +12,8 @@ static int argumentCount;
 static char **argumentVector;
 static char *noArguments[] = {NULL};
 
-__attribute__((constructor)) static void wincniCaptureArguments(int argc, char **argv, char **envp) {
+// Priority 101, the first one open to programs: before any static initializer of the runtime could ask.
+__attribute__((constructor(101))) static void wincniCaptureArguments(int argc, char **argv, char **envp) {
     (void)envp;
     argumentCount = argc;
     argumentVector = argv;
