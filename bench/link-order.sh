@@ -44,7 +44,8 @@ run() {
     CNI_NETNS="$4" CNI_IFNAME=eth0 CNI_PATH="$BIN" WINCNI_HNS="sim:$RUN/node/hns" PATH=/usr/bin:/bin \
     "CNI_ARGS=IgnoreUnknown=1;K8S_POD_NAMESPACE=default;K8S_POD_NAME=$3;K8S_POD_INFRA_CONTAINER_ID=$3" \
     valgrind --tool=callgrind --demangle=no --dump-instr=no --callgrind-out-file="$RUN/$1.cg" \
-    "$FLANNEL" <"$5" >"$RUN/$1.out" 2>"$RUN/$1.log" || { echo "link-order: $1 failed: $(tail -3 "$RUN/$1.log")" >&2; exit 2; }
+    "$FLANNEL" <"$5" >"$RUN/$1.out" 2>"$RUN/$1.log" ||
+    { echo "link-order: $1 failed: $(tail -3 "$RUN/$1.log")" >&2; exit 2; }
 }
 printf '{"cniVersion":"1.1.0"}' >"$RUN/version.json"
 env -i CNI_COMMAND=VERSION valgrind --tool=callgrind --demangle=no --dump-instr=no \

@@ -65,10 +65,10 @@ final class StoreDirectory {
 
     /// Creates `name` with `content` unless it exists (false then). O_EXCL makes the reservation atomic even
     /// against a writer that ignores the lock. A file that cannot be written completely is removed again.
-    // Not synced, as the Go host-local syncs none of its files: after a node reboot every pod is added again and
-    // GC reclaims what a lost write leaves behind.
     /// The spare, when there is one, gets `content` and then `name` (renameat2 no-replace, as exclusive as O_EXCL),
     /// so the name never shows other bytes.
+    // Not synced, as the Go host-local syncs none of its files: after a node reboot every pod is added again and
+    // GC reclaims what a lost write leaves behind.
     func createExclusive(_ name: String, content: [UInt8]) throws(HostLocalError) -> Bool {
         if let made = try createFromSpare(name, content: content) { return made }
         let file = openat(directory, name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0o600)

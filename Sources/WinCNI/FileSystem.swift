@@ -244,10 +244,11 @@ final class AtomicWrite {
     /// Puts the bytes in place durably; on failure `path` is as before and no temporary file is left.
     ///
     /// A new name (the usual case: one saved config per container) is linked (or the spare renamed) first and then
-    /// the file is fsynced once. On Linux that one fsync also makes the new name durable: ext4 writes out the directory of a file
-    /// newly added to it, XFS and btrfs log the name with the inode. A power loss before it returns may leave a
-    /// short file under the name; the ADD has not answered then, and DEL treats an unreadable saved config as
-    /// missing and rebuilds it. (Measured: 0.30 ms against 0.41 ms for fsync, link, fsync of the directory.)
+    /// the file is fsynced once. On Linux that one fsync also makes the new name durable: ext4 writes out the
+    /// directory of a file newly added to it, XFS and btrfs log the name with the inode. A power loss before it
+    /// returns may leave a short file under the name; the ADD has not answered then, and DEL treats an unreadable
+    /// saved config as missing and rebuilds it. (Measured: 0.30 ms against 0.41 ms for fsync, link, fsync of the
+    /// directory.)
     /// Replacing an existing file keeps the strict order (fsync, rename, fsync of the directory), so that the old
     /// file is never traded for a short one.
     func commit() throws(FileSystemError) {
@@ -266,8 +267,7 @@ final class AtomicWrite {
                 return
             }
             let code = errno
-            // EINVAL/ENOSYS: no renameat2 for the spare here; the rename below does.
-            guard code == EEXIST || (reused && (code == EINVAL || code == ENOSYS)) else {
+            guard code == EEXIST else {
                 abandon()
                 throw FileSystemError(path: path, code: code, doing: "put in place")
             }
