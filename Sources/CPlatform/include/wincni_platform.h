@@ -244,11 +244,11 @@ typedef int64_t wincni_lock;
 /// On success `*lock` is the held lock; release it with `wincni_unlock`. The lock also goes when the process dies.
 wincni_status wincni_lock_file(const char *path, int32_t flags, wincni_lock *lock);
 
-/// The smallest offset a `wincni_lock_range` may take: on Windows, LockFileEx locks are mandatory byte ranges, so
+/// The smallest offset a `wincni_lock_range` may take (2^32): on Windows, LockFileEx locks are mandatory byte ranges, so
 /// the per-container ranges must stay clear of byte 0 (the store lock) and of any content a file could have.
-#define WINCNI_LOCK_RANGE_MINIMUM_OFFSET (((uint64_t)1) << 32)
-/// The largest offset + 1 a `wincni_lock_range` may take (offsets must be valid positive off_t values).
-#define WINCNI_LOCK_RANGE_LIMIT (((uint64_t)1) << 62)
+#define WINCNI_LOCK_RANGE_MINIMUM_OFFSET 0x100000000ULL
+/// The largest offset + 1 a `wincni_lock_range` may take (2^62; offsets must be valid positive off_t values).
+#define WINCNI_LOCK_RANGE_LIMIT 0x4000000000000000ULL
 
 /// The per-container lock: opens `path` (creating it empty, 0600, when missing) and locks the one byte at `offset`
 /// (WINCNI_LOCK_RANGE_MINIMUM_OFFSET <= offset < WINCNI_LOCK_RANGE_LIMIT, else WINCNI_E_INVALID) exclusively.
