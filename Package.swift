@@ -22,6 +22,8 @@ let package = Package(
         // The platform layer (DESIGN.md "Modules"): every OS call, behind one C header; posix.c and win32.c are each
         // guarded whole.
         .target(name: "CPlatform"),
+        // The Swift side of it: one error type (PlatformError), files, locks, processes, environment, clocks.
+        .target(name: "Platform", dependencies: ["CPlatform"], swiftSettings: strict),
         .target(name: "JSON", dependencies: ["CJSONC"], swiftSettings: strict, linkerSettings: [.linkedLibrary("m")]),
         // IPv4/IPv6 addresses, CIDR prefixes and MAC addresses: shared by the CNI results, HNS documents, the
         // simulator's checks and host-local's arithmetic.
