@@ -65,10 +65,11 @@ let package = Package(
         ),
         .testTarget(name: "JSONTests", dependencies: ["JSON"], swiftSettings: strict),
         .testTarget(name: "NetAddressTests", dependencies: ["NetAddress"], swiftSettings: strict),
-        .testTarget(name: "CNITests", dependencies: ["CNI", "JSON", "NetAddress"], swiftSettings: strict),
+        .testTarget(name: "CNITests", dependencies: ["CNI", "JSON", "NetAddress", "Platform"], swiftSettings: strict),
+        .testTarget(name: "PlatformTests", dependencies: ["Platform"], swiftSettings: strict),
         .testTarget(
             name: "HCNTests",
-            dependencies: ["HCN", "HNSSimulator", "JSON", "NetAddress"],
+            dependencies: ["HCN", "HNSSimulator", "JSON", "NetAddress", "Platform"],
             resources: [.copy("Fixtures")],
             swiftSettings: strict
         ),
@@ -76,18 +77,19 @@ let package = Package(
             name: "HNSSimulatorTests", dependencies: ["HNSSimulator", "HCN", "JSON", "NetAddress"],
             swiftSettings: strict),
         .testTarget(
-            name: "HostLocalTests", dependencies: ["HostLocal", "CNI", "JSON", "NetAddress"], swiftSettings: strict),
+            name: "HostLocalTests", dependencies: ["HostLocal", "CNI", "JSON", "NetAddress", "Platform"],
+            swiftSettings: strict),
         .testTarget(
             name: "WinCNITests",
-            dependencies: ["WinCNI", "CNI", "HCN", "HNSSimulator", "HostLocal", "JSON", "NetAddress"],
+            dependencies: ["WinCNI", "CNI", "HCN", "HNSSimulator", "HostLocal", "JSON", "NetAddress", "Platform"],
             resources: [.copy("Fixtures")],
             swiftSettings: strict
         ),
-        .testTarget(name: "EndToEndTests", dependencies: ["JSON"], swiftSettings: strict),
+        .testTarget(name: "EndToEndTests", dependencies: ["JSON", "Platform"], swiftSettings: strict),
         // Bad input, HNS faults, crashes, concurrency and security, through the built binaries (issue 5).
         .testTarget(
             name: "ReliabilityTests",
-            dependencies: ["JSON", "CNI", "HCN", "HNSSimulator", "NetAddress", "WinCNIFuzz"],
+            dependencies: ["JSON", "CNI", "HCN", "HNSSimulator", "NetAddress", "Platform", "WinCNIFuzz"],
             exclude: ["Fixtures"],
             swiftSettings: strict
         ),
