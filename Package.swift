@@ -24,7 +24,9 @@ let package = Package(
         .target(name: "CPlatform"),
         // The Swift side of it: one error type (PlatformError), files, locks, processes, environment, clocks.
         .target(name: "Platform", dependencies: ["CPlatform"], swiftSettings: strict),
-        .target(name: "JSON", dependencies: ["CJSONC"], swiftSettings: strict, linkerSettings: [.linkedLibrary("m", .when(platforms: [.linux]))]),
+        .target(
+            name: "JSON", dependencies: ["CJSONC"], swiftSettings: strict,
+            linkerSettings: [.linkedLibrary("m", .when(platforms: [.linux]))]),
         // IPv4/IPv6 addresses, CIDR prefixes and MAC addresses: shared by the CNI results, HNS documents, the
         // simulator's checks and host-local's arithmetic.
         .target(name: "NetAddress", swiftSettings: strict),

@@ -1,9 +1,8 @@
 import CNI
 import JSON
 import NetAddress
-import Testing
-
 import Platform
+import Testing
 
 /// A temporary CNI_PATH directory with shell-script plugins, removed when the test is done.
 final class FakePluginDirectory {

@@ -1,7 +1,6 @@
 import CNI
 import JSON
 import NetAddress
-
 import Platform
 import Synchronization
 

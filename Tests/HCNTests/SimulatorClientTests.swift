@@ -1,9 +1,8 @@
 import HCN
 import HNSSimulator
 import JSON
-import Testing
-
 import Platform
+import Testing
 
 /// A fresh directory under /tmp for one simulator, removed when the test ends.
 final class TemporaryDirectory {

@@ -51,15 +51,18 @@ struct PlatformConventionsTests {
 
     @Test(
         "file names Windows would alias or take for a device are refused there, and only there",
-        arguments: ["CON", "con", "Nul", "AUX", "PRN", "COM1", "com9", "LPT1", "lpt0", "CON.txt", "nul.tar.gz",
-            "CONIN$", "pod.", "pod ", "a:b", "a*b", "a?b", "a|b", "a\"b", "a<b", "a>b", "a\u{1}b"])
+        arguments: [
+            "CON", "con", "Nul", "AUX", "PRN", "COM1", "com9", "LPT1", "lpt0", "CON.txt", "nul.tar.gz",
+            "CONIN$", "pod.", "pod ", "a:b", "a*b", "a?b", "a|b", "a\"b", "a<b", "a>b", "a\u{1}b",
+        ])
     func windowsReserved(_ name: String) {
         #expect(PlatformConventions.windows.fileNameProblem(name) != nil)
         let posixProblem = PlatformConventions.posix.fileNameProblem(name)
         #expect(posixProblem == nil, "\(posixProblem ?? "")")
     }
 
-    @Test("ordinary names, and names that only look like devices, are accepted on both platforms",
+    @Test(
+        "ordinary names, and names that only look like devices, are accepted on both platforms",
         arguments: ["abc123", "CONSOLE", "COM10", "LPT", "nulls", "pod.1", "a-b_c.d", "0123456789abcdef"])
     func ordinaryNames(_ name: String) {
         #expect(PlatformConventions.windows.fileNameProblem(name) == nil)

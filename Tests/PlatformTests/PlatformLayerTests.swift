@@ -150,7 +150,8 @@ struct PlatformLayerTests {
         let scratch = try Scratch()
         let marker = scratch.path("grandchild")
         let child = try ChildProcess(
-            "/bin/sh", arguments: ["-c", "(sleep 1; echo alive > \(marker)) & sleep 30"], environment: ["PATH=/bin:/usr/bin"])
+            "/bin/sh", arguments: ["-c", "(sleep 1; echo alive > \(marker)) & sleep 30"],
+            environment: ["PATH=/bin:/usr/bin"])
         #expect(try child.wait(timeoutMilliseconds: 200) == nil)
         try child.kill()
         #expect(try child.wait() == 137)

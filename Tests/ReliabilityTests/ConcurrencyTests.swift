@@ -1,7 +1,6 @@
 import JSON
-import Testing
-
 import Platform
+import Testing
 
 /// Many plugin processes at once on one node, as kubelet starts and stops pods in bursts.
 @Suite("Bursts of pods: 100 ADDs, 100 DELs and a mixed storm at once")

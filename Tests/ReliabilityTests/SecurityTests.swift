@@ -1,6 +1,5 @@
-import Testing
-
 import Platform
+import Testing
 
 /// The plugin runs as SYSTEM/root with values a pod spec or a runtime controls: nothing it does may reach outside
 /// its directories, leave readable state, run anything but the named plugin from CNI_PATH, or log secrets.

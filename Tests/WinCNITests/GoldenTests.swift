@@ -7,7 +7,6 @@ import Testing
 
 @testable import WinCNI
 
-
 /// Golden cases: `Fixtures/golden/<case>/` holds `env` (the CNI_* variables plus TEST_SETUP, TEST_PREPARE,
 /// TEST_FAULT), `stdin.json`, and the expected `stdout.golden.json` and `hns-calls.golden.txt` (every HCN call the
 /// plugin made, GUIDs replaced by stable labels, the exit code last). `WINCNI_UPDATE_GOLDENS=1` rewrites the

@@ -1,7 +1,6 @@
 import HCN
 import HNSSimulator
 import JSON
-
 import Platform
 
 /// The flanneld backend a node was set up with: host-gw makes an L2Bridge network (win-bridge), vxlan an Overlay
