@@ -83,7 +83,9 @@ let package = Package(
             swiftSettings: strict),
         .testTarget(
             name: "WinCNITests",
-            dependencies: ["WinCNI", "CNI", "HCN", "HNSSimulator", "HostLocal", "JSON", "NetAddress", "Platform"],
+            dependencies: [
+                "WinCNI", "CNI", "HCN", "HNSControl", "HNSSimulator", "HostLocal", "JSON", "NetAddress", "Platform",
+            ],
             resources: [.copy("Fixtures")],
             swiftSettings: strict
         ),
