@@ -68,7 +68,7 @@ public struct NetworkConfig: Sendable {
     public var prevResult: CNIResult?
     public var rawPrevResult: JSON?
     /// `cni.dev/valid-attachments`, or the older spelling `cni.dev/attachments` (libcni sends both); nil when the
-    /// runtime sent neither, which for GC means that no attachment is valid any more.
+    /// runtime sent neither (wincni then refuses GC: it cannot tell which attachments are live).
     public var validAttachments: [GCAttachment]?
     /// The whole stdin document: plugin-specific keys are read from here.
     public var raw: JSONObject

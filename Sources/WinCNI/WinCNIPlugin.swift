@@ -96,6 +96,15 @@ public struct WinCNIPlugin: CNIPlugin {
         let invocation = Invocation(request: request, environment: environment, configPath: "")
         let started = environment.monotonicSeconds()
         do throws(WinCNIError) {
+            // Without the list, every attachment would count as stale and a live pod would lose its endpoint and
+            // IP (libcni sends the key whenever the runtime passed GC args; `cnitool gc` does not).
+            if request.command == .gc && request.config.validAttachments == nil {
+                throw WinCNIError.invalidConfig(
+                    path: "cni.dev/valid-attachments",
+                    message: "missing: GC removes only attachments outside this list, and without it cannot tell a "
+                        + "live pod from a stale one; pass the attachments the runtime still uses (an empty list "
+                        + "removes every pod of this network)")
+            }
             let service: any HostNetworkService
             do {
                 service = try connect()
