@@ -27,7 +27,7 @@ struct EndpointCommands {
 
         // A retried ADD finds its endpoint already attached: answer from it and create nothing (sdnbridge does
         // this; win-bridge v2 re-adds it to the namespace and, when HNS refuses, releases the IP it still uses).
-        let lookup = try reusableEndpoint(name, network: network, namespace: namespace, invocation)
+        let lookup = try reusableEndpoint(name, network: network, namespace: namespace, ipam: ipam, invocation)
         if let existing = lookup.endpoint {
             invocation.log("wincni: endpoint \(quoted(name)) already in namespace \(namespace): reusing it")
             return result(existing, network: network, config: config, invocation: invocation)
@@ -104,11 +104,25 @@ struct EndpointCommands {
     /// another one by an interrupted ADD) is removed. One enumeration finds them all (HNS does not keep endpoint
     /// names unique). `clearedStale` says whether any was removed.
     private func reusableEndpoint(
-        _ name: String, network: HostComputeNetwork, namespace: GUID, _ invocation: Invocation
+        _ name: String, network: HostComputeNetwork, namespace: GUID, ipam: IPAMBackend, _ invocation: Invocation
     ) throws(WinCNIError) -> (endpoint: HostComputeEndpoint?, clearedStale: Bool) {
         var reusable: HostComputeEndpoint?
         var clearedStale = false
-        for endpoint in try hns("look up endpoint \(quoted(name))", { try client.endpoints(named: name) }) {
+        let found = try hns("look up endpoint \(quoted(name))", { try client.endpoints(named: name) })
+        if !found.isEmpty {
+            // The endpoint is named after the sandbox, not the interface: when it is another interface's, a second
+            // interface of the container would get it as if it were new (win-bridge does), or delete it.
+            let request = invocation.request
+            let addresses = found.flatMap { $0.ipConfigurations.compactMap { IPAddress($0.ipAddress) } }
+            if let held = try ipam.otherInterface(
+                containerID: request.containerID ?? "", than: request.ifname ?? "eth0", holding: addresses)
+            {
+                throw .interfaceTaken(
+                    containerID: request.containerID ?? "", network: network.name, held: held,
+                    requested: request.ifname ?? "eth0")
+            }
+        }
+        for endpoint in found {
             let sameNetwork = sameID(endpoint.hostComputeNetwork, network.id)
             let inNamespace = endpoint.hostComputeNamespace.flatMap { GUID($0) } == namespace
             if reusable == nil && sameNetwork && inNamespace {
@@ -231,7 +245,19 @@ struct EndpointCommands {
         // releases first and leaves the endpoint behind when IPAM fails.
         // HNS does not keep names unique: every endpoint of this name goes (one enumeration finds them all).
         var addresses: [IPAddress] = []
-        for endpoint in try hns("look up endpoint \(quoted(name))", { try client.endpoints(named: name) }) {
+        let found = try hns("look up endpoint \(quoted(name))", { try client.endpoints(named: name) })
+        let ifname = request.ifname ?? "eth0"
+        let held = try ipam.otherInterface(
+            containerID: containerID, than: ifname,
+            holding: found.flatMap { $0.ipConfigurations.compactMap { IPAddress($0.ipAddress) } })
+        if let held {
+            // The endpoint is another interface's; this one holds nothing to delete.
+            invocation.log(
+                "wincni: DEL of interface \(quoted(ifname)): endpoint \(quoted(name)) belongs to interface "
+                    + "\(quoted(held)) of the container; leaving it")
+            return
+        }
+        for endpoint in found {
             try remove(endpoint)
             addresses += endpoint.ipConfigurations.compactMap { IPAddress($0.ipAddress) }
         }

@@ -119,6 +119,24 @@ enum IPAMBackend {
         }
     }
 
+    /// The interface of this container that host-local holds `addresses` (an endpoint's) for, when it is not
+    /// `ifname`; nil when they are `ifname`'s, nobody's, or the backend is not host-local (exec'd IPAM and HNS cannot
+    /// tell the interfaces of a container apart). Files of older host-local versions name no interface and count as
+    /// `ifname`'s.
+    func otherInterface(containerID: String, than ifname: String, holding addresses: [IPAddress])
+        throws(WinCNIError) -> String?
+    {
+        guard case .hostLocal(let store) = self else { return nil }
+        let owners: [(address: IPAddress, containerID: String, ifname: String)]
+        do {
+            owners = try store.owners(of: addresses).filter { $0.containerID == containerID }
+        } catch {
+            throw Self.mapped(error)
+        }
+        if owners.contains(where: { $0.ifname == ifname || $0.ifname.isEmpty }) { return nil }
+        return owners.first?.ifname
+    }
+
     /// Releases every reservation whose container/interface is not in `valid`; returns how many.
     func collectGarbage(valid: Set<GCAttachment>, command: CNICommand) throws(WinCNIError) -> Int {
         switch self {

@@ -140,7 +140,7 @@ public struct WinCNIPlugin: CNIPlugin {
             return CNIError(
                 command == .status ? .pluginNotAvailable : .tryAgainLater, message,
                 details: "flanneld creates this network when it starts; the runtime retries")
-        case .invalidNamespace, .unsafeContainerID: return CNIError(.invalidEnvironment, message)
+        case .invalidNamespace, .unsafeContainerID, .interfaceTaken: return CNIError(.invalidEnvironment, message)
         case .io: return CNIError(.ioFailure, message)
         case .cni(let inner): return inner
         case .ipam(_, let code): return CNIError(code: code ?? CNIErrorCode.internalError.rawValue, msg: message)

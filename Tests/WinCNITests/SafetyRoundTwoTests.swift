@@ -28,4 +28,40 @@ struct SafetyRoundTwoTests {
         #expect(node.reservations(node.networkName(backend)).count == 1)
         #expect(node.savedDelegateConfigs() == ["live"])
     }
+
+    // MARK: 4. A second interface of the same container on the same network
+
+    @Test(
+        "ADD of a second interface is refused naming the first; DEL of it leaves the first's endpoint and IP",
+        arguments: Backend.allCases)
+    func secondInterface(_ backend: Backend) throws {
+        let node = try TestNode()
+        try node.flannelUp(backend)
+        let config = node.flannelConfig(backend, cniVersion: "1.0.0")
+        let netns = try node.makeNamespace()
+        let first = node.run(.add, stdin: config, containerID: "pod", netns: netns, ifname: "eth0")
+        #expect(first.code == 0, "\(first.text)")
+        let endpoints = try node.endpoints().map(\.id).sorted()
+
+        let second = node.run(.add, stdin: config, containerID: "pod", netns: netns, ifname: "eth1")
+        #expect(second.code == 1, "\(second.text)")
+        #expect(second.json?["code"] == 4)
+        let message = second.json?["msg"]?.stringValue ?? ""
+        #expect(message.contains("\"eth0\"") && message.contains("\"eth1\""), "\(message)")
+        #expect(try node.endpoints().map(\.id).sorted() == endpoints)
+        #expect(node.reservations(node.networkName(backend)).count == 1)
+
+        let deleted = node.run(.del, stdin: config, containerID: "pod", netns: netns, ifname: "eth1")
+        #expect(deleted.code == 0, "\(deleted.text)")
+        #expect(try node.endpoints().map(\.id).sorted() == endpoints)
+        #expect(node.reservations(node.networkName(backend)).count == 1)
+
+        // The first interface is still whole: a retried ADD of it answers from its endpoint, and its DEL empties
+        // the node.
+        let retried = node.run(.add, stdin: config, containerID: "pod", netns: netns, ifname: "eth0")
+        #expect(retried.json?["ips"] == first.json?["ips"])
+        #expect(node.run(.del, stdin: config, containerID: "pod", netns: netns, ifname: "eth0").code == 0)
+        #expect(node.reservations(node.networkName(backend)).isEmpty)
+        #expect(try node.endpoints().filter { $0.name.hasPrefix("pod_") }.isEmpty)
+    }
 }
