@@ -134,6 +134,9 @@ public enum CNIParameters {
         return !name.isEmpty
     }
 
+    /// Whether `id` has the spec's container ID syntax.
+    public static func isContainerID(_ id: String) -> Bool { isValidIdentifier(id) }
+
     /// The spec's identifier syntax, shared by container IDs and network names.
     static func isValidIdentifier(_ text: String) -> Bool {
         var first = true

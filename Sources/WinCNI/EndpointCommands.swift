@@ -357,29 +357,58 @@ struct EndpointCommands {
 
     // MARK: GC and STATUS
 
-    /// Deletes this network's pod endpoints and host-local reservations that no valid attachment owns. Endpoints
-    /// wincni did not create (flanneld's `<network>_ep`, kube-proxy's `source_vip`, remote endpoints, names not
-    /// ending in `_<network>`) are left alone. win-bridge and win-overlay have no GC.
+    /// Deletes this network's pod attachments that no valid attachment owns, then the host-local reservations of
+    /// the same. An endpoint is a pod attachment of this network when all of these hold (README, "GC"):
+    /// - it is on this network and not remote (another node's pod);
+    /// - its name is `<sandboxID>_<network>` with a container ID's syntax, and not flanneld's `<network>_ep`;
+    /// - host-local holds its address for that sandbox ID (an ADD killed before attaching it), or it is attached to
+    ///   an HCN namespace (what a pod's ADD leaves).
+    /// So kube-proxy's `source_vip`, or a `kubeproxy_cbr0` outside any namespace, is left alone. win-bridge and
+    /// win-overlay have no GC.
     func gc(_ config: BridgeOverlayConfig, _ invocation: Invocation) throws(WinCNIError) {
         let valid = Set(invocation.request.config.validAttachments ?? [])
         let validOwners = Set(valid.map(\.containerID))
         var failures: [WinCNIError] = []
+        var ipam: IPAMBackend?
+        do { ipam = try IPAMBackend(config: config, invocation: invocation) } catch { failures.append(error) }
         if let network = try hns("look up network \(quoted(config.name))", { try client.network(named: config.name) }) {
             let endpoints = try hns("list the endpoints of network \(quoted(config.name))") {
                 try client.endpoints(networkID: network.id)
             }
+            var candidates: [(endpoint: HostComputeEndpoint, owner: String)] = []
             for endpoint in endpoints where sameID(endpoint.hostComputeNetwork, network.id) {
                 if endpoint.isRemote || EndpointNaming.isForeign(endpoint.name, network: config.name) { continue }
                 let owner = String(endpoint.name.dropLast(config.name.count + 1))
-                if validOwners.contains(owner) { continue }
+                if validOwners.contains(owner) || !CNIParameters.isContainerID(owner) { continue }
+                candidates.append((endpoint, owner))
+            }
+            var reservedBy: [IPAddress: String] = [:]
+            do {
+                let addresses = candidates.flatMap {
+                    $0.endpoint.ipConfigurations.compactMap { IPAddress($0.ipAddress) }
+                }
+                reservedBy = try ipam?.reservationOwners(of: addresses) ?? [:]
+            } catch {
+                failures.append(error)
+            }
+            for (endpoint, owner) in candidates {
+                let reserved = endpoint.ipConfigurations.contains {
+                    IPAddress($0.ipAddress).flatMap { reservedBy[$0] } == owner
+                }
+                guard reserved || endpoint.hostComputeNamespace != nil else {
+                    invocation.log(
+                        "wincni: GC leaves endpoint \(quoted(endpoint.name)): in no namespace, and its address is not "
+                            + "reserved for \(quoted(owner)), so it is not a pod attachment of wincni's")
+                    continue
+                }
                 invocation.log("wincni: GC removes endpoint \(quoted(endpoint.name))")
                 do { try remove(endpoint) } catch { failures.append(error) }
             }
         }
         do {
-            let released = try IPAMBackend(config: config, invocation: invocation).collectGarbage(
-                valid: valid, command: .gc)
-            if released > 0 { invocation.log("wincni: GC released \(released) host-local reservations") }
+            if let released = try ipam?.collectGarbage(valid: valid, command: .gc), released > 0 {
+                invocation.log("wincni: GC released \(released) host-local reservations")
+            }
         } catch {
             failures.append(error)
         }

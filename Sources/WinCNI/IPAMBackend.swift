@@ -137,6 +137,18 @@ enum IPAMBackend {
         return owners.first?.ifname
     }
 
+    /// Which container host-local holds each of `addresses` for (nil when the backend is not host-local).
+    func reservationOwners(of addresses: [IPAddress]) throws(WinCNIError) -> [IPAddress: String]? {
+        guard case .hostLocal(let store) = self else { return nil }
+        do {
+            var owners: [IPAddress: String] = [:]
+            for owner in try store.owners(of: addresses) { owners[owner.address] = owner.containerID }
+            return owners
+        } catch {
+            throw Self.mapped(error)
+        }
+    }
+
     /// Releases every reservation whose container/interface is not in `valid`; returns how many.
     func collectGarbage(valid: Set<GCAttachment>, command: CNICommand) throws(WinCNIError) -> Int {
         switch self {

@@ -64,4 +64,54 @@ struct SafetyRoundTwoTests {
         #expect(node.reservations(node.networkName(backend)).isEmpty)
         #expect(try node.endpoints().filter { $0.name.hasPrefix("pod_") }.isEmpty)
     }
+
+    // MARK: 6. GC removes only what it can tell is this network's pod attachment
+
+    /// Adds an endpoint named `name` on `network` that wincni did not make (as kube-proxy or an operator would).
+    private func foreignEndpoint(_ node: TestNode, _ name: String, address: String, network: String) throws {
+        let id = try #require(try node.client.network(named: network)).id
+        let document: JSONObject = [
+            "Name": .string(name), "HostComputeNetwork": .string(id),
+            "IpConfigurations": [["IpAddress": .string(address)]], "SchemaVersion": ["Major": 2, "Minor": 0],
+        ]
+        _ = try node.client.createEndpoint(try HostComputeEndpoint(json: .object(document)), networkID: id)
+    }
+
+    @Test("GC with host-local keeps foreign endpoints named *_<network> and removes pods, attached or not")
+    func gcHostLocalRule() throws {
+        let node = try TestNode()
+        try node.flannelUp(.hostGW)
+        let config = node.flannelConfig(.hostGW, cniVersion: "1.1.0")
+        for id in ["live", "stale", "crashed"] {
+            #expect(node.run(.add, stdin: config, containerID: id, netns: try node.makeNamespace()).code == 0)
+        }
+        // An ADD killed between CreateEndpoint and ModifyNamespace leaves the endpoint outside any namespace; its
+        // address is still reserved for the container the name gives.
+        let crashed = try #require(try node.client.endpoint(named: "crashed_cbr0"))
+        try node.client.removeEndpoint(crashed.id, fromNamespace: try #require(crashed.hostComputeNamespace))
+        // kube-proxy's and an operator's endpoints: in no namespace, their addresses not reserved by them.
+        try foreignEndpoint(node, "kubeproxy_cbr0", address: "10.244.1.240", network: "cbr0")
+        try foreignEndpoint(node, "stale2_cbr0", address: "10.244.1.241", network: "cbr0")
+
+        var gc = try #require(try JSON.parse(config).objectValue)
+        gc["cni.dev/valid-attachments"] = [["containerID": "live", "ifname": "eth0"]]
+        let result = node.run(.gc, stdin: JSON.object(gc).compact())
+        #expect(result.code == 0, "\(result.text)")
+        #expect(
+            try node.endpoints().map(\.name).sorted() == ["cbr0_ep", "kubeproxy_cbr0", "live_cbr0", "stale2_cbr0"])
+        #expect(node.reservations("cbr0").count == 1)
+    }
+
+    @Test("GC without host-local removes only endpoints attached to a namespace")
+    func gcHNSAllocatedRule() throws {
+        let node = try TestNode()
+        try node.flannelUp(.hostGW)
+        let config = #"{"cniVersion":"1.1.0","name":"cbr0","type":"win-bridge"}"#
+        #expect(node.run(.add, stdin: config, containerID: "stale", netns: try node.makeNamespace()).code == 0)
+        try foreignEndpoint(node, "kubeproxy_cbr0", address: "10.244.1.240", network: "cbr0")
+        let result = node.run(
+            .gc, stdin: #"{"cniVersion":"1.1.0","name":"cbr0","type":"win-bridge","cni.dev/valid-attachments":[]}"#)
+        #expect(result.code == 0, "\(result.text)")
+        #expect(try node.endpoints().map(\.name).sorted() == ["cbr0_ep", "kubeproxy_cbr0"])
+    }
 }
