@@ -169,7 +169,19 @@ public struct BridgeOverlayConfig: Sendable, Equatable {
                 }
                 if let options = try runtimeDNS.strings("options"), !options.isEmpty { dns.options = options }
             }
-            for entry in try runtime.objects("portMappings") ?? [] { mappings.append(try PortMapping.decode(entry)) }
+            for entry in try runtime.objects("portMappings") ?? [] {
+                let mapping = try PortMapping.decode(entry)
+                // HNS holds one host port per protocol and address (HCN_E_PORT_ALREADY_EXISTS after the endpoint
+                // and IP exist); only ADD sends the mappings, so DEL does not fail over them.
+                if translatePolicies, let index = mappings.firstIndex(where: { $0.conflicts(with: mapping) }) {
+                    throw .invalidConfig(
+                        path: entry.path,
+                        message: "host port \(mapping.hostPort)/\(mapping.protocolName) is already mapped by "
+                            + "\(runtime.path(of: "portMappings"))[\(index)]: a host port and protocol can be mapped "
+                            + "once per host address")
+                }
+                mappings.append(mapping)
+            }
         }
         self.dns = dns
         portMappings = mappings

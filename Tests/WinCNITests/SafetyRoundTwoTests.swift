@@ -114,4 +114,44 @@ struct SafetyRoundTwoTests {
         #expect(result.code == 0, "\(result.text)")
         #expect(try node.endpoints().map(\.name).sorted() == ["cbr0_ep", "kubeproxy_cbr0"])
     }
+
+    // MARK: 12. The same host port and protocol twice
+
+    @Test(
+        "the same host port and protocol twice in portMappings is code 7 naming both entries; ADD creates nothing",
+        arguments: [
+            #"[{"hostPort":8080,"containerPort":80,"protocol":"tcp"},{"hostPort":8080,"containerPort":81,"protocol":"TCP"}]"#,
+            #"[{"hostPort":8080,"containerPort":80},{"hostPort":8080,"containerPort":80,"protocol":"6"}]"#,
+            #"[{"hostPort":53,"containerPort":53,"protocol":"udp","hostIP":"192.168.1.10"},{"hostPort":53,"containerPort":54,"protocol":"udp"}]"#,
+        ])
+    func duplicateHostPort(_ mappings: String) throws {
+        let node = try TestNode()
+        try node.flannelUp(.hostGW)
+        let config = node.flannelConfig(
+            .hostGW, cniVersion: "1.0.0", extra: #", "runtimeConfig": {"portMappings": \#(mappings)}"#)
+        let endpoints = try node.endpoints().count
+        let result = node.run(.add, stdin: config, containerID: "ports", netns: try node.makeNamespace())
+        #expect(result.json?["code"] == 7, "\(result.text)")
+        let message = result.json?["msg"]?.stringValue ?? ""
+        #expect(message.contains("runtimeConfig.portMappings[1]") && message.contains("[0]"), "\(message)")
+        #expect(try node.endpoints().count == endpoints)
+        #expect(node.reservations("cbr0").isEmpty)
+        // DEL does not send port mappings to HNS and must finish.
+        #expect(node.run(.del, stdin: config, containerID: "ports").code == 0)
+    }
+
+    @Test("the same host port on another protocol or another host IP is two mappings")
+    func distinctHostPorts() throws {
+        let node = try TestNode()
+        try node.flannelUp(.hostGW)
+        let mappings =
+            #"[{"hostPort":53,"containerPort":53,"protocol":"udp"},{"hostPort":53,"containerPort":53,"protocol":"tcp"},"#
+            + #"{"hostPort":80,"containerPort":80,"hostIP":"192.168.1.10"},{"hostPort":80,"containerPort":81,"hostIP":"192.168.1.11"}]"#
+        let config = node.flannelConfig(
+            .hostGW, cniVersion: "1.0.0", extra: #", "runtimeConfig": {"portMappings": \#(mappings)}"#)
+        let result = node.run(.add, stdin: config, containerID: "ports", netns: try node.makeNamespace())
+        #expect(result.code == 0, "\(result.text)")
+        let endpoint = try #require(try node.client.endpoint(named: "ports_cbr0"))
+        #expect(endpoint.policies.filter { $0.type == "PortMapping" }.count == 4)
+    }
 }
