@@ -110,7 +110,11 @@ struct FlannelMeta {
         let valid = Set((invocation.request.config.validAttachments ?? []).map(\.containerID))
         let names: [String]
         do { names = try FileSystem.list(config.dataDir) } catch { throw .io(path: error.path, message: error.message) }
-        for name in names where !valid.contains(name) && !name.contains(".tmp") && name != Self.spareName {
+        for name in names where !valid.contains(name) && name != Self.spareName {
+            // An atomic write's temporary file (`<sandboxID>.tmp<pid>`) is left while its sandbox is valid: an ADD
+            // of it may be writing. GC does not run beside an ADD of a stale sandbox (the spec keeps them apart),
+            // so such a file of one is a killed writer's leftover.
+            if let sandbox = Self.temporaryFileSandbox(name), valid.contains(sandbox) { continue }
             do { try FileSystem.remove("\(config.dataDir)/\(name)") } catch {
                 invocation.log("flannel: GC could not remove \(error.path): \(error.message)")
             }
@@ -134,6 +138,20 @@ struct FlannelMeta {
         }
         let directory = config.dataDir.hasSuffix("/") ? String(config.dataDir.dropLast()) : config.dataDir
         return "\(directory)/\(sandbox)"
+    }
+
+    /// The sandbox ID of an atomic write's temporary file name, `<sandboxID>.tmp<pid>` (`AtomicWrite`); nil for
+    /// any other name. A saved config's own name may look the same (a sandbox named `pod.tmp9`): the caller
+    /// decides by the sandboxes that are valid.
+    static func temporaryFileSandbox(_ name: String) -> String? {
+        let bytes = Array(name.utf8)
+        var end = bytes.count
+        while end > 0 && bytes[end - 1] >= UInt8(ascii: "0") && bytes[end - 1] <= UInt8(ascii: "9") { end -= 1 }
+        let marker = Array(".tmp".utf8)
+        guard end < bytes.count, end > marker.count, Array(bytes[(end - marker.count)..<end]) == marker else {
+            return nil
+        }
+        return String(decoding: bytes[..<(end - marker.count)], as: UTF8.self)
     }
 
     /// A removed saved config, kept for the next ADD to write over (`FileSystem.retire`). No sandbox ID can have

@@ -154,4 +154,27 @@ struct SafetyRoundTwoTests {
         let endpoint = try #require(try node.client.endpoint(named: "ports_cbr0"))
         #expect(endpoint.policies.filter { $0.type == "PortMapping" }.count == 4)
     }
+
+    // MARK: 13. flannel GC and its temporary files
+
+    @Test(
+        "flannel GC removes the saved config of a stale pod named pod.tmp9 and keeps only a valid pod's temporary files"
+    )
+    func flannelGCTemporaryFiles() throws {
+        let node = try TestNode()
+        try node.flannelUp(.hostGW)
+        let config = node.flannelConfig(.hostGW, cniVersion: "1.1.0")
+        for id in ["pod.tmp9", "keep"] {
+            #expect(node.run(.add, stdin: config, containerID: id, netns: try node.makeNamespace()).code == 0)
+        }
+        // What a writer killed before its rename leaves: `<sandboxID>.tmp<pid>`.
+        for name in ["keep.tmp4242", "gone.tmp4243", "keep.tmpx"] {
+            try FileSystem.writeAtomically("\(node.flannelDirectory)/\(name)", Array("{}".utf8), mode: 0o600)
+        }
+        var gc = try #require(try JSON.parse(config).objectValue)
+        gc["cni.dev/valid-attachments"] = [["containerID": "keep", "ifname": "eth0"]]
+        let result = node.run(.gc, stdin: JSON.object(gc).compact())
+        #expect(result.code == 0, "\(result.text)")
+        #expect(node.savedDelegateConfigs().sorted() == ["keep", "keep.tmp4242"])
+    }
 }
