@@ -100,6 +100,13 @@ public enum CNIDispatcher {
         var request = CNIRequest(
             command: command, path: environment.pluginPath, config: config, environment: environment.variables)
         if command == .add || command == .del || command == .check {
+            // A repaired value would name another container or interface than the runtime's (and store it so).
+            for name in [CNIVariable.containerID, CNIVariable.ifname, CNIVariable.netns, CNIVariable.args]
+            where environment.nonUTF8Variables.contains(name) {
+                throw CNIError(
+                    .invalidEnvironment, "\(name) is not valid UTF-8",
+                    details: "set \(name) to a UTF-8 value; container IDs and interface names are ASCII")
+            }
             let containerID = environment.value(CNIVariable.containerID) ?? ""
             let ifname = environment.value(CNIVariable.ifname) ?? ""
             try CNIParameters.validateContainerID(containerID)

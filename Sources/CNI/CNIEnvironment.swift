@@ -45,6 +45,9 @@ public struct CNIEnvironment: Sendable {
     /// Seconds since the Unix epoch (UTC), for timestamps in logs.
     public var wallClockSeconds: @Sendable () -> Double
     public var platform: CNIPlatform
+    /// The names of the variables whose value is not valid UTF-8 (`variables` holds them repaired, with U+FFFD in
+    /// place of each bad sequence), so that an identifier is refused instead of being used in its repaired form.
+    public var nonUTF8Variables: [String]
 
     public init(
         variables: [String],
@@ -53,8 +56,9 @@ public struct CNIEnvironment: Sendable {
         log: @escaping @Sendable (String) -> Void = { _ in },
         monotonicSeconds: @escaping @Sendable () -> Double = { 0 },
         wallClockSeconds: @escaping @Sendable () -> Double = { 0 },
-        platform: CNIPlatform = .posix
+        platform: CNIPlatform = .posix, nonUTF8Variables: [String] = []
     ) {
+        self.nonUTF8Variables = nonUTF8Variables
         self.variables = variables
         self.readStdin = readStdin
         self.runner = runner
@@ -108,26 +112,35 @@ public struct CNIEnvironment: Sendable {
     /// The real process: its environment, its stdin (read to the end), stderr for logs, `CLOCK_MONOTONIC`, and
     /// `posix_spawn` for delegated plugins.
     public static func process(platform: CNIPlatform = .posix) -> CNIEnvironment {
-        CNIEnvironment(
-            variables: processVariables(),
+        let (variables, nonUTF8) = processVariables()
+        return CNIEnvironment(
+            variables: variables,
             readStdin: { () throws(CNIError) -> [UInt8] in try readAll(fileDescriptor: 0, limit: maximumStdinSize) },
             runner: PosixProcessRunner(),
             log: { line in writeAll(fileDescriptor: 2, Array((line + "\n").utf8)) },
             monotonicSeconds: { clockSeconds(CLOCK_MONOTONIC) },
             wallClockSeconds: { clockSeconds(CLOCK_REALTIME) },
-            platform: platform)
+            platform: platform, nonUTF8Variables: nonUTF8)
     }
 
-    private static func processVariables() -> [String] {
+    /// The environment as `K=V` strings, and the names of the entries that are not valid UTF-8.
+    private static func processVariables() -> (variables: [String], nonUTF8: [String]) {
         var result: [String] = []
+        var nonUTF8: [String] = []
         var cursor: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>? = environ
-        guard var pointer = cursor else { return result }
+        guard var pointer = cursor else { return (result, nonUTF8) }
         cursor = nil
         while let entry = pointer.pointee {
-            result.append(String(cString: entry))
+            if let text = String(validatingCString: entry) {
+                result.append(text)
+            } else {
+                let repaired = String(cString: entry)
+                result.append(repaired)
+                nonUTF8.append(String(repaired.prefix { $0 != "=" }))
+            }
             pointer += 1
         }
-        return result
+        return (result, nonUTF8)
     }
 
     /// Reads `fileDescriptor` to its end. A terminal gives no configuration, only a hang, so it reads as empty.

@@ -1,6 +1,10 @@
 import JSON
 import Testing
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// The variables a runtime sets for `command`, all valid.
 func runtime(_ command: String, _ changes: [String: String] = [:]) -> [String: String] {
     var variables = [
@@ -106,5 +110,25 @@ struct CNIProtocolEndToEndTests {
         for mention in testCase.mentions {
             #expect(message.contains(mention), "\(message)")
         }
+    }
+
+    @Test(
+        "a CNI_IFNAME or CNI_CONTAINERID that is not UTF-8 is code 4 naming the variable, before HNS is touched",
+        arguments: ["CNI_IFNAME", "CNI_CONTAINERID"])
+    func nonUTF8Identifier(_ name: String) throws {
+        var template = Array("/tmp/wincni-e2e-sim-XXXXXX".utf8CString)
+        let made = template.withUnsafeMutableBufferPointer { buffer in buffer.baseAddress.flatMap { mkdtemp($0) } }
+        let simulator = String(cString: try #require(made))
+        defer { rmdir(simulator) }
+        var variables = runtime("ADD", ["WINCNI_HNS": "sim:\(simulator)/hns"])
+        variables[name] = nil
+        // "eth" then a lone continuation byte and a byte that never occurs in UTF-8.
+        let raw = Array("\(name)=eth".utf8) + [0x80, 0xFF]
+        let output = try WincniProcess.run(variables, stdin: bridgeConfig("1.0.0"), rawVariables: [raw])
+        #expect(output.status == 1)
+        let document = try JSON.parse(output.stdout)
+        #expect(document["code"]?.int64Value == 4, "\(output.stdout)")
+        #expect(document["msg"]?.stringValue == "\(name) is not valid UTF-8")
+        #expect(access("\(simulator)/hns", F_OK) != 0, "HNS was opened")
     }
 }

@@ -24,7 +24,8 @@ struct WincniProcess {
         return candidates.first { access($0, X_OK) == 0 }
     }
 
-    static func run(_ variables: [String: String], stdin: String) throws -> Output {
+    /// `rawVariables`: further `K=V` entries as bytes, which need not be UTF-8.
+    static func run(_ variables: [String: String], stdin: String, rawVariables: [[UInt8]] = []) throws -> Output {
         guard let executable else {
             throw WincniProcessError(
                 "no wincni binary: set WINCNI_BIN to the directory holding it, or run `swift build --product wincni`")
@@ -48,7 +49,12 @@ struct WincniProcess {
 
         let argv: [UnsafeMutablePointer<CChar>?] = [strdup(executable), nil]
         let envp: [UnsafeMutablePointer<CChar>?] =
-            variables.sorted { $0.key < $1.key }.map { strdup("\($0.key)=\($0.value)") } + [nil]
+            variables.sorted { $0.key < $1.key }.map { strdup("\($0.key)=\($0.value)") }
+            + rawVariables.map { bytes in
+                (bytes + [0]).withUnsafeBufferPointer { buffer in
+                    buffer.withMemoryRebound(to: CChar.self) { strdup($0.baseAddress!) }
+                }
+            } + [nil]
         defer {
             for pointer in argv + envp { free(pointer) }
         }
