@@ -369,6 +369,7 @@ struct EndpointCommands {
         let valid = Set(invocation.request.config.validAttachments ?? [])
         let validOwners = Set(valid.map(\.containerID))
         var failures: [WinCNIError] = []
+        var notRemoved: Set<String> = []
         var ipam: IPAMBackend?
         do { ipam = try IPAMBackend(config: config, invocation: invocation) } catch { failures.append(error) }
         if let network = try hns("look up network \(quoted(config.name))", { try client.network(named: config.name) }) {
@@ -402,11 +403,15 @@ struct EndpointCommands {
                     continue
                 }
                 invocation.log("wincni: GC removes endpoint \(quoted(endpoint.name))")
-                do { try remove(endpoint) } catch { failures.append(error) }
+                do { try remove(endpoint) } catch {
+                    // Its address stays reserved while HNS holds it, so the next GC still knows the endpoint.
+                    failures.append(error)
+                    notRemoved.insert(owner)
+                }
             }
         }
         do {
-            if let released = try ipam?.collectGarbage(valid: valid, command: .gc), released > 0 {
+            if let released = try ipam?.collectGarbage(valid: valid, keeping: notRemoved, command: .gc), released > 0 {
                 invocation.log("wincni: GC released \(released) host-local reservations")
             }
         } catch {

@@ -150,13 +150,18 @@ enum IPAMBackend {
     }
 
     /// Releases every reservation whose container/interface is not in `valid`; returns how many.
-    func collectGarbage(valid: Set<GCAttachment>, command: CNICommand) throws(WinCNIError) -> Int {
+    /// `keeping`: containers whose addresses stay reserved whatever their interface (an endpoint of theirs that GC
+    /// could not delete still holds them).
+    func collectGarbage(valid: Set<GCAttachment>, keeping: Set<String> = [], command: CNICommand)
+        throws(WinCNIError) -> Int
+    {
         switch self {
         case .hns: return 0
         case .hostLocal(let store):
             do {
                 return try store.releaseAll { containerID, ifname in
                     valid.contains(GCAttachment(containerID: containerID, ifname: ifname))
+                        || keeping.contains(containerID)
                 }
             } catch {
                 throw Self.mapped(error)
