@@ -177,4 +177,20 @@ struct SafetyRoundTwoTests {
         #expect(result.code == 0, "\(result.text)")
         #expect(node.savedDelegateConfigs().sorted() == ["keep", "keep.tmp4242"])
     }
+
+    // MARK: 9. Keys that differ only in case
+
+    @Test(
+        "name and Name in one config: the last one in the document is the network, as the runtime's Go decoder reads it"
+    )
+    func duplicateKeysDifferingInCase() throws {
+        let node = try TestNode()
+        try node.flannelUp(.hostGW)
+        let config =
+            #"{"cniVersion":"1.0.0","name":"other","type":"win-bridge","Name":"cbr0","ipam":{"type":"host-local","subnet":"10.244.1.0/24","dataDir":"\#(node.ipamDirectory)"},"IPAM":{"type":"host-local","subnet":"10.244.1.0/24","dataDir":"\#(node.ipamDirectory)","rangeStart":"10.244.1.50"}}"#
+        let result = node.run(.add, stdin: config, containerID: "cased", netns: try node.makeNamespace())
+        #expect(result.code == 0, "\(result.text)")
+        #expect(result.json?["ips"]?.arrayValue?.first?["address"] == "10.244.1.50/24")
+        #expect(try node.client.endpoint(named: "cased_cbr0") != nil)
+    }
 }
