@@ -193,4 +193,27 @@ struct SafetyRoundTwoTests {
         #expect(result.json?["ips"]?.arrayValue?.first?["address"] == "10.244.1.50/24")
         #expect(try node.client.endpoint(named: "cased_cbr0") != nil)
     }
+
+    // MARK: 8. One OutBoundNAT policy
+
+    @Test(
+        "vxlan with ipMasq and host-gw with ipMasqNetwork: one OutBoundNAT policy, the node subnet not listed twice",
+        arguments: Backend.allCases)
+    func oneOutboundNAT(_ backend: Backend) throws {
+        let node = try TestNode()
+        try node.flannelUp(backend)
+        // flannel sets ipMasq (vxlan: the node subnet 10.244.1.0/24, inside the cluster CIDR the config excepts) or
+        // ipMasqNetwork (host-gw: the cluster CIDR, already excepted) on the delegate.
+        try node.writeSubnetEnv(ipMasq: true)
+        let config = node.flannelConfig(backend, cniVersion: "1.0.0")
+        let result = node.run(.add, stdin: config, containerID: "nat", netns: try node.makeNamespace())
+        #expect(result.code == 0, "\(result.text)")
+        let endpoint = try #require(try node.client.endpoint(named: "nat_\(node.networkName(backend))"))
+        let nat = endpoint.policies.filter { $0.type == "OutBoundNAT" }
+        #expect(nat.count == 1, "\(nat)")
+        let exceptions = nat.first?.settings[goKey: "Exceptions"]?.arrayValue?.compactMap(\.stringValue) ?? []
+        #expect(Set(exceptions).count == exceptions.count)
+        #expect(!exceptions.contains("10.244.1.0/24"), "\(exceptions)")
+        #expect(exceptions.contains("10.244.0.0/16") && exceptions.contains("10.96.0.0/12"))
+    }
 }
