@@ -121,8 +121,16 @@ public enum CNIDispatcher {
                 "config version \(quoted(config.cniVersion)) does not allow \(command.rawValue)",
                 details: "\(command.rawValue) needs cniVersion \(minimum) or later in the network configuration")
         }
-        if command == .add || command == .del || command == .check {
+        if command == .add || command == .check {
             request.args = try CNIParameters.parseArgs(environment.value(CNIVariable.args))
+        } else if command == .del {
+            // DEL must finish: a malformed pair is a warning, and the well-formed pairs are kept.
+            do {
+                request.args = try CNIParameters.parseArgs(environment.value(CNIVariable.args))
+            } catch {
+                environment.log("wincni: DEL: \(error.msg); ignoring that pair")
+                request.args = try CNIParameters.parseArgs(environment.value(CNIVariable.args), lenient: true)
+            }
         }
         return request
     }

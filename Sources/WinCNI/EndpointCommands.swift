@@ -19,6 +19,7 @@ struct EndpointCommands {
         let network = try requireNetwork(config)
         let name = EndpointNaming.endpointName(containerID: containerID, netns: netns, network: config.name)
         let ipam = try IPAMBackend(config: config, invocation: invocation)
+        let requested = try RequestedAddresses.of(invocation)
         // With host-local, everything from the endpoint lookup to the attached endpoint runs under the container's
         // lock: a second ADD of this pod (which the spec forbids runtimes to start, but some do) waits and then
         // finds the endpoint instead of making a second one.
@@ -41,10 +42,13 @@ struct EndpointCommands {
             // ADD are released by the DEL the runtime sends after a failed ADD, or by GC), so host-local skips
             // its scan. After clearing a stale endpoint, or without the lock, the idempotent allocation returns
             // what the pod already holds.
-            let addresses = try ipam.allocate(
-                containerID: containerID, ifname: ifname, mode: config.mode,
+            var addresses = try ipam.allocate(
+                containerID: containerID, ifname: ifname, mode: config.mode, requested: requested,
                 knownNew: lock != nil && !lookup.clearedStale)
             reserved = addresses
+            if case .hns = ipam, !requested.isEmpty {
+                addresses = try Self.requestedOnNetwork(requested, network: network, invocation)
+            }
 
             let document = try endpointDocument(
                 name: name, config: config, network: network, addresses: addresses, invocation: invocation)
@@ -75,6 +79,28 @@ struct EndpointCommands {
             }
             throw error
         }
+    }
+
+    /// With HNS allocating, requested addresses go on the endpoint with the prefix of the network subnet holding
+    /// them (HNS then refuses one that another endpoint has).
+    static func requestedOnNetwork(_ requested: [IPAddress], network: HostComputeNetwork, _ invocation: Invocation)
+        throws(WinCNIError) -> [IPAMAddress]
+    {
+        let subnets = network.subnets.compactMap { IPPrefix($0.ipAddressPrefix) }
+        var addresses: [IPAMAddress] = []
+        for address in requested {
+            guard let subnet = subnets.first(where: { $0.contains(address) }),
+                let prefix = IPPrefix(address: address, length: subnet.length)
+            else {
+                throw .invalidConfig(
+                    path: "",
+                    message: "requested IP address \(address) is in no subnet of HNS network "
+                        + "\(quoted(network.name)) (\(subnets.map(\.description).joined(separator: ", ")))")
+            }
+            if addresses.contains(where: { $0.address.isIPv4 == address.isIPv4 }) { continue }
+            addresses.append(IPAMAddress(address: prefix, gateway: nil))
+        }
+        return addresses
     }
 
     /// Gives back what a failed ADD reserved.

@@ -40,7 +40,13 @@ enum IPAMBackend {
     ///
     /// `knownNew`: the caller holds the container's lock and HNS has no endpoint of it, so host-local need not
     /// look for what the container already holds (no scan of the store; see `HostLocalStore.allocate`).
-    func allocate(containerID: String, ifname: String, mode: NetworkMode, knownNew: Bool = false)
+    ///
+    /// `requested`: the addresses the runtime asks for (`RequestedAddresses`), which host-local reserves exactly.
+    /// An exec'd IPAM plugin reads them from its own stdin and `CNI_ARGS`; with HNS allocating, the caller puts them
+    /// on the endpoint.
+    func allocate(
+        containerID: String, ifname: String, mode: NetworkMode, requested: [IPAddress] = [], knownNew: Bool = false
+    )
         throws(WinCNIError) -> [IPAMAddress]
     {
         switch self {
@@ -56,7 +62,8 @@ enum IPAMBackend {
             }
             do {
                 return try store.allocate(
-                    containerID: containerID, ifname: ifname, excluding: excluded, knownNew: knownNew
+                    containerID: containerID, ifname: ifname, excluding: excluded, requested: requested,
+                    knownNew: knownNew
                 ).map {
                     IPAMAddress(address: $0.address, gateway: $0.gateway)
                 }

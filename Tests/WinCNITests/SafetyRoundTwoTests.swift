@@ -216,4 +216,83 @@ struct SafetyRoundTwoTests {
         #expect(!exceptions.contains("10.244.1.0/24"), "\(exceptions)")
         #expect(exceptions.contains("10.244.0.0/16") && exceptions.contains("10.96.0.0/12"))
     }
+
+    // MARK: 7. Requested addresses
+
+    private func firstAddress(_ result: (code: Int32, json: JSON?, text: String)) -> String? {
+        result.json?["ips"]?.arrayValue?.first?["address"]?.stringValue
+    }
+
+    @Test("CNI_ARGS IP=, runtimeConfig.ips and args.cni.ips are honoured by host-local")
+    func requestedAddresses() throws {
+        let node = try TestNode()
+        try node.flannelUp(.hostGW)
+        let flannel = node.flannelConfig(.hostGW, cniVersion: "1.0.0")
+        let fromArgs = node.run(
+            .add, stdin: flannel, containerID: "by-args", netns: try node.makeNamespace(),
+            cniArgs: "IgnoreUnknown=1;K8S_POD_NAMESPACE=default;IP=10.244.1.50")
+        #expect(firstAddress(fromArgs) == "10.244.1.50/24", "\(fromArgs.text)")
+
+        let capability = node.flannelConfig(
+            .hostGW, cniVersion: "1.0.0", extra: #", "runtimeConfig": {"ips": ["10.244.1.60/24"]}"#)
+        let fromCapability = node.run(
+            .add, stdin: capability, containerID: "by-capability", netns: try node.makeNamespace())
+        #expect(firstAddress(fromCapability) == "10.244.1.60/24", "\(fromCapability.text)")
+
+        let direct =
+            #"{"cniVersion":"1.0.0","name":"cbr0","type":"win-bridge","args":{"cni":{"ips":["10.244.1.70"]}},"ipam":{"type":"host-local","subnet":"10.244.1.0/24","dataDir":"\#(node.ipamDirectory)"}}"#
+        let fromArgsKey = node.run(.add, stdin: direct, containerID: "by-args-key", netns: try node.makeNamespace())
+        #expect(firstAddress(fromArgsKey) == "10.244.1.70/24", "\(fromArgsKey.text)")
+        #expect(node.reservations("cbr0").sorted() == ["10.244.1.50", "10.244.1.60", "10.244.1.70"])
+    }
+
+    @Test(
+        "a requested address host-local cannot give fails the ADD naming it, and leaves nothing",
+        arguments: [
+            ("IP=10.244.1.50", Int64(999), "not available"),  // another pod holds it
+            ("IP=10.244.2.5", Int64(7), "no range set"),
+            ("IP=10.244.1.1", Int64(7), "gateway"),
+            ("IP=10.244.1.2", Int64(7), "L2Bridge gateway"),
+            ("IP=ten", Int64(4), "CNI_ARGS IP=ten"),
+        ])
+    func requestedAddressRefused(_ args: String, _ code: Int64, _ mention: String) throws {
+        let node = try TestNode()
+        try node.flannelUp(.hostGW)
+        let config = node.flannelConfig(.hostGW, cniVersion: "1.0.0")
+        let holder = node.run(
+            .add, stdin: config, containerID: "holder", netns: try node.makeNamespace(), cniArgs: "IP=10.244.1.50")
+        #expect(holder.code == 0, "\(holder.text)")
+        let endpoints = try node.endpoints().count
+        let result = node.run(.add, stdin: config, containerID: "asker", netns: try node.makeNamespace(), cniArgs: args)
+        #expect(result.json?["code"]?.int64Value == code, "\(result.text)")
+        #expect(result.json?["msg"]?.stringValue?.contains(mention) == true, "\(result.text)")
+        #expect(try node.endpoints().count == endpoints)
+        #expect(node.reservations("cbr0") == ["10.244.1.50"])
+        #expect(node.savedDelegateConfigs() == ["holder"])
+    }
+
+    @Test("with HNS allocating, CNI_ARGS IP= goes on the endpoint")
+    func requestedAddressWithoutIPAM() throws {
+        let node = try TestNode()
+        try node.flannelUp(.hostGW)
+        let config = #"{"cniVersion":"1.0.0","name":"cbr0","type":"win-bridge"}"#
+        let result = node.run(
+            .add, stdin: config, containerID: "hns", netns: try node.makeNamespace(), cniArgs: "IP=10.244.1.80")
+        #expect(firstAddress(result) == "10.244.1.80/24", "\(result.text)")
+    }
+
+    @Test("a CNI_ARGS pair with two '=' is an invalid pair for ADD, as Go's LoadArgs has it; DEL still finishes")
+    func malformedArgsPair() throws {
+        let node = try TestNode()
+        try node.flannelUp(.hostGW)
+        let config = node.flannelConfig(.hostGW, cniVersion: "1.0.0")
+        let netns = try node.makeNamespace()
+        #expect(node.run(.add, stdin: config, containerID: "pod", netns: netns).code == 0)
+        let add = node.run(.add, stdin: config, containerID: "other", netns: netns, cniArgs: "K8S_POD_NAME=a=b")
+        #expect(add.json?["code"] == 4, "\(add.text)")
+        #expect(add.json?["msg"]?.stringValue?.contains(#""K8S_POD_NAME=a=b""#) == true, "\(add.text)")
+        let del = node.run(.del, stdin: config, containerID: "pod", netns: netns, cniArgs: "K8S_POD_NAME=a=b")
+        #expect(del.code == 0, "\(del.text)")
+        #expect(node.reservations("cbr0").isEmpty)
+    }
 }
