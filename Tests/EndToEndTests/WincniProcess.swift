@@ -52,7 +52,7 @@ struct WincniProcess {
             variables.sorted { $0.key < $1.key }.map { strdup("\($0.key)=\($0.value)") }
             + rawVariables.map { bytes in
                 (bytes + [0]).withUnsafeBufferPointer { buffer in
-                    buffer.withMemoryRebound(to: CChar.self) { strdup($0.baseAddress!) }
+                    buffer.withMemoryRebound(to: CChar.self) { $0.baseAddress.flatMap { strdup($0) } }
                 }
             } + [nil]
         defer {
