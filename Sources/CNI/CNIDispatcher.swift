@@ -60,12 +60,16 @@ public enum CNIDispatcher {
             let bytes = try environment.readStdin()
             let config: NetworkConfig
             do {
-                config = try NetworkConfig.decode(bytes)
+                config = try NetworkConfig.decode(bytes, lenientPrevResult: command == .del)
             } catch {
                 if let declared = NetworkConfig.declaredVersion(bytes) { errorVersion = declared }
                 throw error
             }
             errorVersion = config.cniVersion
+            if let problem = config.ignoredPrevResult {
+                // DEL must finish: it does not need the previous result to remove what the pod has.
+                environment.log("wincni: DEL: ignoring the unreadable prevResult: \(problem)")
+            }
 
             let request = try makeRequest(command, config: config, environment: environment)
             switch command {

@@ -295,4 +295,27 @@ struct SafetyRoundTwoTests {
         #expect(del.code == 0, "\(del.text)")
         #expect(node.reservations("cbr0").isEmpty)
     }
+
+    // MARK: 3 (part). DEL with an unparseable prevResult
+
+    @Test(
+        "DEL with an unparseable prevResult warns and finishes; ADD and CHECK still refuse it",
+        arguments: [#"{"ips": "garbage"}"#, "42", #"{"cniVersion": "1.0.0", "interfaces": [{"name": 7}]}"#])
+    func delWithBadPrevResult(_ prevResult: String) throws {
+        let node = try TestNode()
+        try node.flannelUp(.hostGW)
+        let config = node.flannelConfig(.hostGW, cniVersion: "1.0.0")
+        let netns = try node.makeNamespace()
+        #expect(node.run(.add, stdin: config, containerID: "pod", netns: netns).code == 0)
+        let broken = node.flannelConfig(.hostGW, cniVersion: "1.0.0", extra: #", "prevResult": \#(prevResult)"#)
+        #expect(node.run(.check, stdin: broken, containerID: "pod", netns: netns).json?["code"] == 6)
+
+        let result = node.run(.del, stdin: broken, containerID: "pod", netns: netns)
+        #expect(result.code == 0, "\(result.text)")
+        #expect(result.text.isEmpty)
+        #expect(node.log.all.contains { $0.contains("prevResult") && $0.contains("ignor") }, "\(node.log.all)")
+        #expect(try node.endpoints().map(\.name) == ["cbr0_ep"])
+        #expect(node.reservations("cbr0").isEmpty)
+        #expect(node.savedDelegateConfigs().isEmpty)
+    }
 }
