@@ -238,6 +238,16 @@ struct EndpointCommands {
         for entry in prefixes where !result.contains(where: { $0.isIPv4 == entry.address.isIPv4 }) {
             let prefix = entry.address
             let ipamGateway = entry.gateway
+            // sdnbridge/sdnoverlay: a family IPAM gave no gateway takes the first default route of that family in
+            // additionalRoutes.
+            if config.optionalFlags.gatewayFromAdditionalRoutes, ipamGateway == nil,
+                let route = config.additionalRoutes.first(where: {
+                    $0.isDefault && $0.gateway.isIPv4 == prefix.isIPv4
+                })
+            {
+                result.append(route.gateway)
+                continue
+            }
             switch config.mode {
             case .l2bridge:
                 guard let gateway = EndpointAddressing.bridgeGateway(for: prefix) else {

@@ -318,4 +318,43 @@ struct SafetyRoundTwoTests {
         #expect(node.reservations("cbr0").isEmpty)
         #expect(node.savedDelegateConfigs().isEmpty)
     }
+
+    // MARK: 11. additionalRoutes and gatewayFromAdditionalRoutes
+
+    @Test(
+        "gatewayFromAdditionalRoutes: a family IPAM gave no gateway takes additionalRoutes' default route",
+        arguments: [
+            (#""optionalFlags":{"gatewayFromAdditionalRoutes":true},"#, "", "10.244.1.9"),
+            ("", "", "10.244.1.2"),  // without the flag: the L2Bridge .2
+            // host-local gives a gateway: additionalRoutes do not replace it (Microsoft's plugins fill only a
+            // missing one), and wincni's L2Bridge rule applies.
+            (
+                #""optionalFlags":{"gatewayFromAdditionalRoutes":true},"#,
+                #""ipam":{"type":"host-local","subnet":"10.244.1.0/24","dataDir":"IPAM"},"#, "10.244.1.2"
+            ),
+        ])
+    func gatewayFromAdditionalRoutes(_ flags: String, _ ipam: String, _ gateway: String) throws {
+        let node = try TestNode()
+        try node.flannelUp(.hostGW)
+        let config =
+            #"{"cniVersion":"1.0.0","name":"cbr0","type":"sdnbridge",\#(flags)\#(ipam.replacingOccurrences(of: "IPAM", with: node.ipamDirectory))"#
+            + #""additionalRoutes":[{"dst":"10.96.0.0/12","gw":"10.244.1.8"},{"dst":"0.0.0.0/0","gw":"10.244.1.9"},{"dst":"::/0","gw":"fd00::9"}]}"#
+        let result = node.run(.add, stdin: config, containerID: "routes", netns: try node.makeNamespace())
+        #expect(result.code == 0, "\(result.text)")
+        #expect(result.json?["ips"]?.arrayValue?.first?["gateway"]?.stringValue == gateway, "\(result.text)")
+        let endpoint = try #require(try node.client.endpoint(named: "routes_cbr0"))
+        #expect(endpoint.routes.map(\.nextHop) == [gateway])
+    }
+
+    @Test("a malformed additionalRoutes entry fails ADD with code 7 naming it; DEL does not read it")
+    func badAdditionalRoute() throws {
+        let node = try TestNode()
+        try node.flannelUp(.hostGW)
+        let config =
+            #"{"cniVersion":"1.0.0","name":"cbr0","type":"sdnbridge","additionalRoutes":[{"dst":"0.0.0.0/0","gw":"fd00::1"}]}"#
+        let result = node.run(.add, stdin: config, containerID: "routes", netns: try node.makeNamespace())
+        #expect(result.json?["code"] == 7, "\(result.text)")
+        #expect(result.json?["msg"]?.stringValue?.hasPrefix("additionalRoutes[0].gw") == true, "\(result.text)")
+        #expect(node.run(.del, stdin: config, containerID: "routes").code == 0)
+    }
 }
