@@ -218,8 +218,9 @@ struct FlannelMeta {
         }
         var request = invocation.request
         request.config = delegateConfig
+        request.config = try NodePlaceholders.filled(request, client: client)
         let inner = Invocation(request: request, environment: invocation.environment, configPath: "delegate")
-        let config = try BridgeOverlayConfig(delegateConfig.raw, path: "delegate", policies: command == .add)
+        let config = try BridgeOverlayConfig(request.config.raw, path: "delegate", policies: command == .add)
         let commands = EndpointCommands(client: client)
         switch command {
         case .add: return try commands.add(config, inner)

@@ -26,7 +26,8 @@ public struct WinCNIPlugin: CNIPlugin {
             switch try kind(of: request.config) {
             case .flannel: return try FlannelMeta(client: client).add(invocation)
             case .endpoint:
-                return try EndpointCommands(client: client).add(try endpointConfig(request.config), invocation)
+                return try EndpointCommands(client: client).add(
+                    try endpointConfig(invocation.request.config), invocation)
             }
         }
     }
@@ -37,7 +38,7 @@ public struct WinCNIPlugin: CNIPlugin {
             case .flannel: try FlannelMeta(client: client).del(invocation)
             case .endpoint:
                 try EndpointCommands(client: client).del(
-                    try endpointConfig(request.config, policies: false), invocation)
+                    try endpointConfig(invocation.request.config, policies: false), invocation)
             }
         }
     }
@@ -48,7 +49,7 @@ public struct WinCNIPlugin: CNIPlugin {
             case .flannel: try FlannelMeta(client: client).check(invocation)
             case .endpoint:
                 try EndpointCommands(client: client).check(
-                    try endpointConfig(request.config, policies: false), invocation)
+                    try endpointConfig(invocation.request.config, policies: false), invocation)
             }
         }
     }
@@ -58,7 +59,8 @@ public struct WinCNIPlugin: CNIPlugin {
             switch try kind(of: request.config) {
             case .flannel: try FlannelMeta(client: client).gc(invocation)
             case .endpoint:
-                try EndpointCommands(client: client).gc(try endpointConfig(request.config, policies: false), invocation)
+                try EndpointCommands(client: client).gc(
+                    try endpointConfig(invocation.request.config, policies: false), invocation)
             }
         }
     }
@@ -69,7 +71,7 @@ public struct WinCNIPlugin: CNIPlugin {
             case .flannel: try FlannelMeta(client: client).status(invocation)
             case .endpoint:
                 try EndpointCommands(client: client).status(
-                    try endpointConfig(request.config, policies: false), invocation)
+                    try endpointConfig(invocation.request.config, policies: false), invocation)
             }
         }
     }
@@ -93,7 +95,7 @@ public struct WinCNIPlugin: CNIPlugin {
         _ request: CNIRequest, _ environment: CNIEnvironment,
         _ body: (Invocation, HCNClient) throws(WinCNIError) -> Result
     ) throws(CNIError) -> Result {
-        let invocation = Invocation(request: request, environment: environment, configPath: "")
+        var invocation = Invocation(request: request, environment: environment, configPath: "")
         let started = environment.monotonicSeconds()
         do throws(WinCNIError) {
             // Without the list, every attachment would count as stale and a live pod would lose its endpoint and
@@ -115,7 +117,11 @@ public struct WinCNIPlugin: CNIPlugin {
             } catch {
                 throw WinCNIError.internalFailure("cannot connect to HNS: \(error)")
             }
-            let result = try body(invocation, HCNClient(service: service))
+            let client = HCNClient(service: service)
+            if case .endpoint = try kind(of: request.config) {
+                invocation.request.config = try NodePlaceholders.filled(invocation.request, client: client)
+            }
+            let result = try body(invocation, client)
             InvocationLog.write(request, environment: environment, started: started, error: nil)
             return result
         } catch {

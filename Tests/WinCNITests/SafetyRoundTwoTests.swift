@@ -357,4 +357,131 @@ struct SafetyRoundTwoTests {
         #expect(result.json?["msg"]?.stringValue?.hasPrefix("additionalRoutes[0].gw") == true, "\(result.text)")
         #expect(node.run(.del, stdin: config, containerID: "routes").code == 0)
     }
+
+    // MARK: 14. conf/ works unchanged on every node
+
+    struct SimulatedNode: Sendable, CustomTestStringConvertible {
+        let address: String
+        let subnet: String  // the node's pod subnet (flannel lease)
+        var testDescription: String { "node \(address) with \(subnet)" }
+        var prefix: String {
+            String(subnet.prefix { $0 != "/" }.split(separator: ".").prefix(3).joined(separator: "."))
+        }
+    }
+
+    static let nodes = [
+        SimulatedNode(address: "192.168.1.10", subnet: "10.244.1.0/24"),
+        SimulatedNode(address: "172.20.7.31", subnet: "10.244.9.0/24"),
+    ]
+
+    /// What flanneld does on `node`: subnet.env from its lease, and the HNS network with the node's provider
+    /// address (HNS reports the host's management address there), plus `<name>_ep` at .2 on host-gw.
+    private func flannelUp(_ node: TestNode, _ simulated: SimulatedNode, _ backend: Backend) throws {
+        let text =
+            "FLANNEL_NETWORK=10.244.0.0/16\nFLANNEL_SUBNET=\(simulated.prefix).1/24\nFLANNEL_MTU=1450\nFLANNEL_IPMASQ=false\n"
+        try FileSystem.writeAtomically(node.subnetEnvPath, Array(text.utf8), mode: 0o644)
+        let name = node.networkName(backend)
+        var subnet: JSONObject = [
+            "IpAddressPrefix": .string(simulated.subnet),
+            "Routes": [["NextHop": .string("\(simulated.prefix).1"), "DestinationPrefix": "0.0.0.0/0"]],
+        ]
+        if backend == .vxlan { subnet["Policies"] = [["Type": "VSID", "Settings": ["IsolationId": 4096]]] }
+        var document: JSONObject = [
+            "Name": .string(name), "Type": .string(backend == .hostGW ? "L2Bridge" : "Overlay"),
+            "Ipams": [["Type": "Static", "Subnets": [.object(subnet)]]],
+            "Policies": [["Type": "ProviderAddress", "Settings": ["ProviderAddress": .string(simulated.address)]]],
+        ]
+        if backend == .vxlan { document["Flags"] = 8 }
+        document["SchemaVersion"] = ["Major": 2, "Minor": 0]
+        let network = try node.client.createNetwork(try HostComputeNetwork(json: .object(document)))
+        if backend == .hostGW {
+            let endpoint = try HostComputeEndpoint(
+                json: [
+                    "Name": .string("\(name)_ep"), "HostComputeNetwork": .string(network.id),
+                    "IpConfigurations": [["IpAddress": .string("\(simulated.prefix).2")]],
+                    "SchemaVersion": ["Major": 2, "Minor": 0],
+                ])
+            _ = try node.client.createEndpoint(endpoint, networkID: network.id)
+        }
+    }
+
+    @Test(
+        "each shipped config works unchanged on two nodes with different addresses and subnets",
+        arguments: ["flannel-host-gw.conf", "flannel-vxlan.conf", "win-bridge.conf", "win-overlay.conf"], nodes)
+    func confOnEveryNode(_ file: String, _ simulated: SimulatedNode) throws {
+        let node = try TestNode()
+        let backend: Backend = file.contains("overlay") || file.contains("vxlan") ? .vxlan : .hostGW
+        try flannelUp(node, simulated, backend)
+        // Only where files go changes, as an installer would place them.
+        var document = try #require(try JSON.parse(try readText(repositoryRoot + "/conf/" + file)).objectValue)
+        #expect(!JSON.object(document).compact().contains(Self.nodes[0].address), "\(file) names a node address")
+        if document["type"] == "flannel" {
+            document["subnetFile"] = .string(node.subnetEnvPath)
+            document["dataDir"] = .string(node.flannelDirectory)
+            document["ipam"] = ["dataDir": .string(node.ipamDirectory)]
+        } else {
+            var ipam = try #require(document["ipam"]?.objectValue)
+            ipam["dataDir"] = .string(node.ipamDirectory)
+            document["ipam"] = .object(ipam)
+        }
+        let config = JSON.object(document).compact()
+        let netns = try node.makeNamespace()
+        let added = node.run(.add, stdin: config, containerID: "pod", netns: netns)
+        #expect(added.code == 0, "\(added.text)")
+        let address = try #require(added.json?["ips"]?.arrayValue?.first?["address"]?.stringValue)
+        #expect(address.hasPrefix(simulated.prefix + "."), "\(address)")
+
+        let endpoint = try #require(try node.client.endpoint(named: "pod_\(node.networkName(backend))"))
+        let policies = endpoint.policies.map {
+            JSON.object(["Type": .string($0.type), "Settings": $0.settings]).compact()
+        }
+        #expect(!policies.joined().contains("${"), "\(policies)")
+        if file.hasPrefix("flannel-host-gw") || file == "win-bridge.conf" {
+            let route = endpoint.policies.first {
+                $0.type == "SDNRoute" && $0.settings[goKey: "DestinationPrefix"]?.stringValue?.hasSuffix("/32") == true
+            }
+            #expect(route?.settings[goKey: "DestinationPrefix"]?.stringValue == "\(simulated.address)/32")
+            let exceptions = endpoint.policies.filter { $0.type == "OutBoundNAT" }.flatMap {
+                $0.settings[goKey: "Exceptions"]?.arrayValue?.compactMap(\.stringValue) ?? []
+            }
+            #expect(exceptions.contains("\(simulated.address)/32"), "\(exceptions)")
+        }
+        if backend == .vxlan {
+            let provider = endpoint.policies.filter { $0.type == "ProviderAddress" }
+            #expect(provider.count == 1)
+            #expect(provider.first?.settings[goKey: "ProviderAddress"]?.stringValue == simulated.address)
+        }
+        let check = node.run(.check, stdin: config, containerID: "pod", netns: netns)
+        #expect(check.code == 0, "\(check.text)")
+        #expect(node.run(.del, stdin: config, containerID: "pod", netns: netns).code == 0)
+        #expect(node.reservations(node.networkName(backend)).isEmpty)
+    }
+
+    @Test("a literal value in the config wins over what the node knows, and a placeholder HNS cannot fill is code 7")
+    func literalWins() throws {
+        let node = try TestNode()
+        try flannelUp(node, Self.nodes[1], .hostGW)
+        let literal =
+            #"{"cniVersion":"1.0.0","name":"cbr0","type":"win-bridge","ipam":{"type":"host-local","subnet":"10.244.9.0/24","rangeStart":"10.244.9.100","dataDir":"\#(node.ipamDirectory)"},"#
+            + #""policies":[{"name":"EndpointPolicy","value":{"Type":"SDNRoute","Settings":{"DestinationPrefix":"192.168.50.5/32","NeedEncap":true}}}]}"#
+        let result = node.run(.add, stdin: literal, containerID: "lit", netns: try node.makeNamespace())
+        #expect(result.json?["ips"]?.arrayValue?.first?["address"] == "10.244.9.100/24", "\(result.text)")
+        let endpoint = try #require(try node.client.endpoint(named: "lit_cbr0"))
+        #expect(
+            endpoint.policies.first { $0.type == "SDNRoute" }?.settings[goKey: "DestinationPrefix"] == "192.168.50.5/32"
+        )
+
+        // A network without a subnet cannot fill ${NODE_SUBNET}.
+        let bare = try TestNode()
+        let document: JSONObject = [
+            "Name": "bare", "Type": "L2Bridge", "Ipams": [["Type": "Static", "Subnets": []]],
+            "SchemaVersion": ["Major": 2, "Minor": 0],
+        ]
+        _ = try bare.client.createNetwork(try HostComputeNetwork(json: .object(document)))
+        let config =
+            #"{"cniVersion":"1.0.0","name":"bare","type":"win-bridge","ipam":{"type":"host-local","subnet":"${NODE_SUBNET}","dataDir":"\#(bare.ipamDirectory)"}}"#
+        let refused = bare.run(.add, stdin: config, containerID: "x", netns: try bare.makeNamespace())
+        #expect(refused.json?["code"] == 7, "\(refused.text)")
+        #expect(refused.json?["msg"]?.stringValue?.contains("${NODE_SUBNET}") == true, "\(refused.text)")
+    }
 }
