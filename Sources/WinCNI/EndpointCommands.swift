@@ -16,7 +16,7 @@ struct EndpointCommands {
         guard let netns = request.netns, let namespace = EndpointNaming.namespaceID(netns: netns) else {
             throw .invalidNamespace(request.netns ?? "")
         }
-        let network = try requireNetwork(config)
+        let network = try requireNetwork(config, invocation)
         let name = EndpointNaming.endpointName(containerID: containerID, netns: netns, network: config.name)
         let ipam = try IPAMBackend(config: config, invocation: invocation)
         let requested = try RequestedAddresses.of(invocation)
@@ -322,7 +322,7 @@ struct EndpointCommands {
         let request = invocation.request
         let containerID = request.containerID ?? ""
         let ifname = request.ifname ?? "eth0"
-        let network = try requireNetwork(config)
+        let network = try requireNetwork(config, invocation)
         let name = EndpointNaming.endpointName(containerID: containerID, netns: request.netns, network: config.name)
         guard let endpoint = try hns("look up endpoint \(quoted(name))", { try client.endpoint(named: name) }),
             sameID(endpoint.hostComputeNetwork, network.id)
@@ -408,7 +408,11 @@ struct EndpointCommands {
         var notRemoved: Set<String> = []
         var ipam: IPAMBackend?
         do { ipam = try IPAMBackend(config: config, invocation: invocation) } catch { failures.append(error) }
-        if let network = try hns("look up network \(quoted(config.name))", { try client.network(named: config.name) }) {
+        var found = invocation.network
+        if found == nil {
+            found = try hns("look up network \(quoted(config.name))", { try client.network(named: config.name) })
+        }
+        if let network = found {
             let endpoints = try hns("list the endpoints of network \(quoted(config.name))") {
                 try client.endpoints(networkID: network.id)
             }
@@ -458,16 +462,22 @@ struct EndpointCommands {
 
     /// Ready when HNS answers and the network exists (flanneld has created it).
     func status(_ config: BridgeOverlayConfig, _ invocation: Invocation) throws(WinCNIError) {
-        _ = try requireNetwork(config)
+        _ = try requireNetwork(config, invocation)
         try IPAMBackend(config: config, invocation: invocation).status()
     }
 
     // MARK: Helpers
 
-    func requireNetwork(_ config: BridgeOverlayConfig) throws(WinCNIError) -> HostComputeNetwork {
-        guard
-            let network = try hns("look up network \(quoted(config.name))", { try client.network(named: config.name) })
-        else { throw .networkNotFound(name: config.name) }
+    /// The config's HNS network, of the config's mode; the one the invocation already looked up (to fill node
+    /// placeholders) is not looked up again.
+    func requireNetwork(_ config: BridgeOverlayConfig, _ invocation: Invocation) throws(WinCNIError)
+        -> HostComputeNetwork
+    {
+        var found = invocation.network
+        if found == nil {
+            found = try hns("look up network \(quoted(config.name))", { try client.network(named: config.name) })
+        }
+        guard let network = found else { throw .networkNotFound(name: config.name) }
         guard config.mode.accepts(networkType: network.type) else {
             throw .networkTypeMismatch(name: config.name, found: network.type, expected: config.mode.rawValue)
         }

@@ -218,8 +218,10 @@ struct FlannelMeta {
         }
         var request = invocation.request
         request.config = delegateConfig
-        request.config = try NodePlaceholders.filled(request, client: client)
-        let inner = Invocation(request: request, environment: invocation.environment, configPath: "delegate")
+        let (filled, network) = try NodePlaceholders.filled(request, client: client)
+        request.config = filled
+        let inner = Invocation(
+            request: request, environment: invocation.environment, configPath: "delegate", network: network)
         let config = try BridgeOverlayConfig(request.config.raw, path: "delegate", policies: command == .add)
         let commands = EndpointCommands(client: client)
         switch command {

@@ -29,9 +29,17 @@ enum NodePlaceholders {
     /// The request's config with its placeholders filled from the HNS network it names (one lookup, only when the
     /// document has a placeholder). Without that network, ADD, CHECK, GC and STATUS fail as they do for any config
     /// (flanneld has not created it yet); DEL goes on.
-    static func filled(_ request: CNIRequest, client: HCNClient) throws(WinCNIError) -> NetworkConfig {
+    /// The network looked up is returned too, so that the command does not look it up again.
+    static func filled(_ request: CNIRequest, client: HCNClient) throws(WinCNIError)
+        -> (config: NetworkConfig, network: HostComputeNetwork?)
+    {
         let config = request.config
-        guard present(in: config.bytes) else { return config }
+        guard present(in: config.bytes) else { return (config, nil) }
+        // DEL reads no policy, and host-local releases by owner whatever the ranges: no lookup (DEL makes no
+        // network call either). An exec'd IPAM plugin gets the real values.
+        if request.command == .del && (config.ipamType == nil || config.ipamType == "host-local") {
+            return (try fill(config, network: nil), nil)
+        }
         let network: HostComputeNetwork?
         do {
             network = try client.network(named: config.name)
@@ -39,10 +47,10 @@ enum NodePlaceholders {
             throw .hns(error, action: "look up network \(quoted(config.name))")
         }
         if network == nil && request.command != .del { throw .networkNotFound(name: config.name) }
-        return try fill(config, network: network)
+        return (try fill(config, network: network), network)
     }
 
-    /// `config` with every placeholder filled from `network`. With `network` nil (a DEL after the network is gone),
+    /// `config` with every placeholder filled from `network`. With `network` nil (a DEL),
     /// `${NODE_SUBNET}` becomes `0.0.0.0/0`: host-local then releases the container's reservations by owner, which
     /// needs no range, and `${NODE_IP}` stays (only ADD reads the policies that hold it).
     static func fill(_ config: NetworkConfig, network: HostComputeNetwork?) throws(WinCNIError) -> NetworkConfig {

@@ -119,7 +119,8 @@ public struct WinCNIPlugin: CNIPlugin {
             }
             let client = HCNClient(service: service)
             if case .endpoint = try kind(of: request.config) {
-                invocation.request.config = try NodePlaceholders.filled(invocation.request, client: client)
+                (invocation.request.config, invocation.network) = try NodePlaceholders.filled(
+                    invocation.request, client: client)
             }
             let result = try body(invocation, client)
             InvocationLog.write(request, environment: environment, started: started, error: nil)
@@ -183,6 +184,8 @@ struct Invocation {
     var request: CNIRequest
     var environment: CNIEnvironment
     var configPath: String
+    /// The config's HNS network when it was already looked up (to fill node placeholders).
+    var network: HostComputeNetwork? = nil
 
     /// Finds plugins in CNI_PATH with the platform's `.exe` suffix, and forwards their stderr to the log.
     var delegator: PluginDelegator { PluginDelegator(environment: environment) }

@@ -484,4 +484,36 @@ struct SafetyRoundTwoTests {
         #expect(refused.json?["code"] == 7, "\(refused.text)")
         #expect(refused.json?["msg"]?.stringValue?.contains("${NODE_SUBNET}") == true, "\(refused.text)")
     }
+
+    @Test(
+        "filling the placeholders costs no HNS call: the network looked up for them is the command's",
+        arguments: ["ADD", "CHECK", "DEL"])
+    func placeholdersCostNoCall(_ command: String) throws {
+        var counts: [Int] = []
+        for placeholder in [false, true] {
+            let node = try TestNode()
+            try flannelUp(node, Self.nodes[0], .hostGW)
+            let route = placeholder ? "${NODE_IP}/32" : "192.168.1.10/32"
+            let config =
+                #"{"cniVersion":"1.0.0","name":"cbr0","type":"sdnbridge","ipam":{"type":"host-local","subnet":"10.244.1.0/24","dataDir":"\#(node.ipamDirectory)"},"#
+                + #""AdditionalArgs":[{"Name":"EndpointPolicy","Value":{"Type":"SDNROUTE","Settings":{"DestinationPrefix":"\#(route)","NeedEncap":true}}}]}"#
+            let recorder = RecordingHostNetworkService(forwardingTo: node.simulator)
+            let plugin = WinCNIPlugin(hns: recorder)
+            let netns = try node.makeNamespace()
+            let added = node.run(.add, stdin: config, containerID: "calls", netns: netns, plugin: plugin)
+            #expect(added.code == 0, "\(added.text)")
+            if command != "ADD" {
+                recorder.reset()
+                var stdin = config
+                if command == "CHECK" { stdin = String(config.dropLast()) + #","prevResult":\#(added.text)}"# }
+                let result = node.run(
+                    CNICommand(rawValue: command)!, stdin: stdin, containerID: "calls", netns: netns, plugin: plugin)
+                #expect(result.code == 0, "\(result.text)")
+            }
+            counts.append(recorder.lines.count)
+        }
+        #expect(
+            counts[0] == counts[1], "\(command): \(counts[0]) HNS calls with a literal, \(counts[1]) with a placeholder"
+        )
+    }
 }
