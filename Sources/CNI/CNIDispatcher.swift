@@ -61,12 +61,16 @@ public enum CNIDispatcher {
             let bytes = try environment.readStdin()
             let config: NetworkConfig
             do {
-                config = try NetworkConfig.decode(bytes)
+                config = try NetworkConfig.decode(bytes, lenientPrevResult: command == .del)
             } catch {
                 if let declared = NetworkConfig.declaredVersion(bytes) { errorVersion = declared }
                 throw error
             }
             errorVersion = config.cniVersion
+            if let problem = config.ignoredPrevResult {
+                // DEL must finish: it does not need the previous result to remove what the pod has.
+                environment.log("wincni: DEL: ignoring the unreadable prevResult: \(problem)")
+            }
 
             let request = try makeRequest(command, config: config, environment: environment)
             switch command {
@@ -101,6 +105,13 @@ public enum CNIDispatcher {
         var request = CNIRequest(
             command: command, path: environment.pluginPath, config: config, environment: environment.variables)
         if command == .add || command == .del || command == .check {
+            // A repaired value would name another container or interface than the runtime's (and store it so).
+            for name in [CNIVariable.containerID, CNIVariable.ifname, CNIVariable.netns, CNIVariable.args]
+            where environment.nonUTF8Variables.contains(name) {
+                throw CNIError(
+                    .invalidEnvironment, "\(name) is not valid UTF-8",
+                    details: "set \(name) to a UTF-8 value; container IDs and interface names are ASCII")
+            }
             let containerID = environment.value(CNIVariable.containerID) ?? ""
             let ifname = environment.value(CNIVariable.ifname) ?? ""
             try CNIParameters.validateContainerID(containerID)
@@ -115,8 +126,16 @@ public enum CNIDispatcher {
                 "config version \(quoted(config.cniVersion)) does not allow \(command.rawValue)",
                 details: "\(command.rawValue) needs cniVersion \(minimum) or later in the network configuration")
         }
-        if command == .add || command == .del || command == .check {
+        if command == .add || command == .check {
             request.args = try CNIParameters.parseArgs(environment.value(CNIVariable.args))
+        } else if command == .del {
+            // DEL must finish: a malformed pair is a warning, and the well-formed pairs are kept.
+            do {
+                request.args = try CNIParameters.parseArgs(environment.value(CNIVariable.args))
+            } catch {
+                environment.log("wincni: DEL: \(error.msg); ignoring that pair")
+                request.args = try CNIParameters.parseArgs(environment.value(CNIVariable.args), lenient: true)
+            }
         }
         return request
     }

@@ -27,6 +27,9 @@ public struct CNIEnvironment: Sendable {
     /// Seconds since the Unix epoch (UTC), for timestamps in logs.
     public var wallClockSeconds: @Sendable () -> Double
     public var platform: CNIPlatform
+    /// The names of the variables whose value is not valid UTF-8 (`variables` holds them repaired, with U+FFFD in
+    /// place of each bad sequence), so that an identifier is refused instead of being used in its repaired form.
+    public var nonUTF8Variables: [String]
 
     public init(
         variables: [String],
@@ -35,8 +38,9 @@ public struct CNIEnvironment: Sendable {
         log: @escaping @Sendable (String) -> Void = { _ in },
         monotonicSeconds: @escaping @Sendable () -> Double = { 0 },
         wallClockSeconds: @escaping @Sendable () -> Double = { 0 },
-        platform: CNIPlatform = .posix
+        platform: CNIPlatform = .posix, nonUTF8Variables: [String] = []
     ) {
+        self.nonUTF8Variables = nonUTF8Variables
         self.variables = variables
         self.readStdin = readStdin
         self.runner = runner
@@ -90,14 +94,15 @@ public struct CNIEnvironment: Sendable {
     /// The real process: its environment, its stdin (read to the end), stderr for logs, the platform's clocks and
     /// processes, and its conventions.
     public static func process(platform: CNIPlatform = .current) -> CNIEnvironment {
-        CNIEnvironment(
-            variables: ProcessEnvironment.variables(),
+        let (variables, invalidNames) = ProcessEnvironment.variablesAndInvalidNames()
+        return CNIEnvironment(
+            variables: variables,
             readStdin: { () throws(CNIError) -> [UInt8] in try readStandardInput(limit: maximumStdinSize) },
             runner: SystemProcessRunner(),
             log: { line in ProcessEnvironment.writeStandardError(Array((line + "\n").utf8)) },
             monotonicSeconds: { ProcessEnvironment.monotonicSeconds() },
             wallClockSeconds: { ProcessEnvironment.wallClockSeconds() },
-            platform: platform)
+            platform: platform, nonUTF8Variables: invalidNames)
     }
 
     /// Reads stdin to its end. A terminal gives no configuration, only a hang, so it reads as empty.

@@ -94,9 +94,13 @@ public enum CNIParameters {
         }
     }
 
-    /// Parses `CNI_ARGS` (`K=V;K=V`). Unlike Go's `LoadArgs`, empty elements (a trailing `;`) are skipped and a value
-    /// may itself contain `=` (split at the first one); a pair without `=` or with an empty key is an error.
-    public static func parseArgs(_ text: String?) throws(CNIError) -> [(key: String, value: String)] {
+    /// Parses `CNI_ARGS` (`K=V;K=V`) as Go's `types.LoadArgs` splits it, which host-local and sdnbridge use: each
+    /// pair must hold exactly one `=` (`K8S_POD_NAME=a=b` is an invalid pair, with or without `IgnoreUnknown`).
+    /// Unlike `LoadArgs`, empty elements (a trailing `;`) are skipped. `lenient` (DEL, which must finish) skips
+    /// invalid pairs instead of failing.
+    public static func parseArgs(_ text: String?, lenient: Bool = false) throws(CNIError)
+        -> [(key: String, value: String)]
+    {
         guard let text, !text.isEmpty else { return [] }
         // Byte-wise: ';' and '=' are ASCII, so UTF-8 splits exactly where characters would.
         var result: [(key: String, value: String)] = []
@@ -106,14 +110,19 @@ public enum CNIParameters {
             let end = bytes[start...].firstIndex(of: UInt8(ascii: ";")) ?? bytes.endIndex
             if start != end {
                 let pair = bytes[start..<end]
-                guard let equals = pair.firstIndex(of: UInt8(ascii: "=")), equals != pair.startIndex else {
+                let equals = pair.firstIndex(of: UInt8(ascii: "="))
+                if let equals, equals != pair.startIndex,
+                    !pair[pair.index(after: equals)...].contains(UInt8(ascii: "="))
+                {
+                    result.append(
+                        (String(Substring(pair[..<equals])), String(Substring(pair[bytes.index(after: equals)...]))))
+                } else if !lenient {
                     throw CNIError(
                         .invalidEnvironment, "CNI_ARGS has an invalid pair \(quoted(String(Substring(pair))))",
                         details:
-                            "CNI_ARGS must be KEY=VALUE pairs separated by ';', e.g. IgnoreUnknown=1;K8S_POD_NAME=web")
+                            "CNI_ARGS must be KEY=VALUE pairs separated by ';', each with one '=', e.g. "
+                            + "IgnoreUnknown=1;K8S_POD_NAME=web")
                 }
-                result.append(
-                    (String(Substring(pair[..<equals])), String(Substring(pair[bytes.index(after: equals)...]))))
             }
             start = end == bytes.endIndex ? end : bytes.index(after: end)
         }
@@ -133,6 +142,9 @@ public enum CNIParameters {
         }
         return !name.isEmpty
     }
+
+    /// Whether `id` has the spec's container ID syntax.
+    public static func isContainerID(_ id: String) -> Bool { isValidIdentifier(id) }
 
     /// The spec's identifier syntax, shared by container IDs and network names.
     static func isValidIdentifier(_ text: String) -> Bool {

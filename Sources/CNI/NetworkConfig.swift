@@ -68,8 +68,10 @@ public struct NetworkConfig: Sendable {
     public var prevResult: CNIResult?
     public var rawPrevResult: JSON?
     /// `cni.dev/valid-attachments`, or the older spelling `cni.dev/attachments` (libcni sends both); nil when the
-    /// runtime sent neither, which for GC means that no attachment is valid any more.
+    /// runtime sent neither (wincni then refuses GC: it cannot tell which attachments are live).
     public var validAttachments: [GCAttachment]?
+    /// Why `prevResult` was ignored when the document was decoded leniently (DEL): it could not be read.
+    public var ignoredPrevResult: String?
     /// The whole stdin document: plugin-specific keys are read from here.
     public var raw: JSONObject
     /// Stdin exactly as received, for delegation (IPAM plugins get the same bytes).
@@ -103,13 +105,18 @@ public struct NetworkConfig: Sendable {
     /// Decodes stdin. Code 6 for bytes that are not a JSON object or a known key of the wrong type, 7 for a missing
     /// or invalid `name` or a missing `type`, 1 for a `cniVersion` this plugin does not speak. The checks run in the
     /// Go skel's order: the document, the name, then the version.
-    public static func decode(_ bytes: [UInt8]) throws(CNIError) -> NetworkConfig {
-        try decode(object: try parseDocument(bytes), bytes: bytes)
+    ///
+    /// `lenientPrevResult` (DEL, which must finish): a `prevResult` that cannot be read is left out, and
+    /// `ignoredPrevResult` says why, instead of failing.
+    public static func decode(_ bytes: [UInt8], lenientPrevResult: Bool = false) throws(CNIError) -> NetworkConfig {
+        try decode(object: try parseDocument(bytes), bytes: bytes, lenientPrevResult: lenientPrevResult)
     }
 
     /// Decodes a document already parsed from `bytes` (a delegate config built in this process), with the same
     /// checks and errors as `decode(_:)`.
-    public static func decode(object: JSONObject, bytes: [UInt8]) throws(CNIError) -> NetworkConfig {
+    public static func decode(object: JSONObject, bytes: [UInt8], lenientPrevResult: Bool = false)
+        throws(CNIError) -> NetworkConfig
+    {
         let fields = JSONFields(object: object, path: "")
         do {
             let cniVersion = try fields.string("cniVersion").flatMap { $0.isEmpty ? nil : $0 } ?? CNIVersion.implied
@@ -130,13 +137,19 @@ public struct NetworkConfig: Sendable {
             }
             if let dns = try fields.fields("dns") { config.dns = try DNS.decode(dns) }
             if let prevResult = fields.value("prevResult") {
-                guard prevResult.objectValue != nil else {
-                    throw JSONFieldError.mismatch(
-                        fields.path(of: "prevResult"), expected: "an object", found: prevResult)
+                do throws(CNIError) {
+                    guard prevResult.objectValue != nil else {
+                        throw decodingFailure(
+                            JSONFieldError.mismatch(
+                                fields.path(of: "prevResult"), expected: "an object", found: prevResult))
+                    }
+                    config.prevResult = try CNIResult.decode(
+                        prevResult, path: fields.path(of: "prevResult"), defaultVersion: cniVersion)
+                    config.rawPrevResult = prevResult
+                } catch {
+                    guard lenientPrevResult else { throw error }
+                    config.ignoredPrevResult = error.msg
                 }
-                config.rawPrevResult = prevResult
-                config.prevResult = try CNIResult.decode(
-                    prevResult, path: fields.path(of: "prevResult"), defaultVersion: cniVersion)
             }
             config.validAttachments =
                 try attachments(fields, key: "cni.dev/valid-attachments")

@@ -63,25 +63,56 @@ public struct HostLocalStore: Sendable {
     /// endpoint for it): then nothing is listed or read, and O_EXCL creates from after `last_reserved_ip` find the
     /// free address (round-robin makes the first try succeed almost always). Whatever an interrupted earlier call
     /// left is released by DEL's owner scan or GC.
+    ///
+    /// `requested` (CNI_ARGS `IP`, `args.cni.ips`, `runtimeConfig.ips`) are host-local's requested addresses: each
+    /// is reserved in the range set that contains it, exactly, or the call fails (one outside every range set, the
+    /// range's gateway, an excluded address, one another container holds, or one in a range set where the
+    /// container already holds another address); the other range sets allocate as usual.
     public func allocate(
-        containerID: String, ifname: String, excluding: [IPAddress] = [], knownNew: Bool = false
+        containerID: String, ifname: String, excluding: [IPAddress] = [], requested: [IPAddress] = [],
+        knownNew: Bool = false
     ) throws(HostLocalError) -> [HostLocalAllocation] {
         let owner = try Owner(containerID: containerID, ifname: ifname)
+        let sets = config.rangeSets.map { $0.map(\.resolved) }
+        var pending = requested.map(goCanonical)
+        for address in pending where !sets.contains(where: { HostLocalConfig.Range.index(of: address, in: $0) != nil })
+        {
+            throw HostLocalError(
+                .invalidConfig, path: "",
+                "requested IP address \(goText(address)) is in no range set of network \(quoted(networkName)) ("
+                    + sets.map { $0.map(\.description).joined(separator: ",") }.joined(separator: "; ") + ")")
+        }
         guard let store = try StoreDirectory(path: directory, create: true, platform: platform) else {
             throw HostLocalError(.io, path: directory, "the store directory could not be created")
         }
         let excluded = excluding.map(goCanonical)
-        let sets = config.rangeSets.map { $0.map(\.resolved) }
         let scan = knownNew ? Scan() : try self.scan(store, owner: owner, readOnlyWithin: sets)
 
         var created: [String] = []
         var allocations: [HostLocalAllocation] = []
-        do {
+        do throws(HostLocalError) {
             for (setIndex, set) in sets.enumerated() {
+                let wanted = pending.firstIndex { HostLocalConfig.Range.index(of: $0, in: set) != nil }.map {
+                    pending.remove(at: $0)
+                }
                 if let held = scan.owned.first(where: { HostLocalConfig.Range.index(of: $0, in: set) != nil }),
                     let range = set.first(where: { $0.contains(held) })
                 {
+                    if let wanted, wanted != held {
+                        throw HostLocalError(
+                            .invalidConfig, path: "",
+                            "requested IP address \(goText(wanted)): container \(quoted(containerID)) interface "
+                                + "\(quoted(ifname)) already holds \(goText(held)) in that range set")
+                    }
                     allocations.append(allocation(held, in: range))
+                    continue
+                }
+                if let wanted, let range = set.first(where: { $0.contains(wanted) }) {
+                    allocations.append(
+                        allocation(
+                            try reserveRequested(
+                                wanted, in: range, store: store, owner: owner, excluded: excluded,
+                                created: &created), in: range))
                     continue
                 }
                 let (address, range, name) = try reserve(
@@ -223,6 +254,32 @@ public struct HostLocalStore: Sendable {
         // host-local parses the content as is; surrounding whitespace is tolerated here.
         let text = String(decoding: trimmingASCIIWhitespace(content.bytes), as: UTF8.self)
         return IPAddress(text).map(goCanonical)
+    }
+
+    /// Reserves exactly `address` (host-local's `Get` with a requested IP); `last_reserved_ip` is left alone, as
+    /// host-local leaves it.
+    private func reserveRequested(
+        _ address: IPAddress, in range: HostLocalConfig.Range, store: StoreDirectory, owner: Owner,
+        excluded: [IPAddress], created: inout [String]
+    ) throws(HostLocalError) -> IPAddress {
+        if address == range.effectiveGateway {
+            throw HostLocalError(
+                .invalidConfig, path: "", "requested IP address \(goText(address)) is the subnet's gateway")
+        }
+        if excluded.contains(address) {
+            throw HostLocalError(
+                .invalidConfig, path: "",
+                "requested IP address \(goText(address)) is reserved for the host (the L2Bridge gateway)")
+        }
+        let name = fileName(for: address)
+        guard try store.createExclusive(name, content: owner.content) else {
+            throw HostLocalError(
+                .exhausted, path: "",
+                "requested IP address \(goText(address)) is not available in range set \(range.description) of "
+                    + "network \(quoted(networkName)): another container holds it")
+        }
+        created.append(name)
+        return address
     }
 
     /// Walks the candidates of one range set the way host-local's `RangeIter` does and reserves the first free

@@ -15,8 +15,8 @@ public enum JSON: Sendable, Equatable {
 }
 
 /// An ordered JSON object. Lookup by `subscript` is exact; `value(goKey:)` is the case-insensitive lookup Go's
-/// `encoding/json` does for struct fields (exact key first, then the first key equal under case folding), which
-/// the real Windows CNI configs depend on (`"Policies"`, `"Name"`, `"Value"`).
+/// `encoding/json` does for struct fields (the last key equal under case folding), which the real Windows CNI
+/// configs depend on (`"Policies"`, `"Name"`, `"Value"`).
 public struct JSONObject: Sendable, Equatable, Sequence {
     public private(set) var entries: [(key: String, value: JSON)]
 
@@ -66,7 +66,7 @@ public struct JSONObject: Sendable, Equatable, Sequence {
         }
     }
 
-    /// Go-compatible lookup: the exact key if present, else the first key that matches ignoring ASCII case.
+    /// Go-compatible lookup: the last key that matches ignoring ASCII case, as Go's decoder assigns them in order.
     public func value(goKey key: String) -> JSON? {
         guard let match = goMatch(of: key) else { return nil }
         return entries[match.index].value
@@ -78,19 +78,20 @@ public struct JSONObject: Sendable, Equatable, Sequence {
         return match.exact ? key : entries[match.index].key
     }
 
-    /// One pass for both of Go's rules: an exact key anywhere wins; else the first key equal under ASCII case folding.
+    /// Go's decoder assigns every key of a document that matches a struct field (exactly or under case folding) to
+    /// that field in document order, so the last matching key wins: `{"name":"a","Name":"b"}` has name "b". The
+    /// parser keeps a repeated identical key at its first position with its last value (json-c's table).
     func goMatch(of key: String) -> (index: Int, exact: Bool)? {
         let length = key.utf8.count
-        var folded: Int?
+        var match: (index: Int, exact: Bool)?
         for index in entries.indices {
-            if entries[index].key == key { return (index, true) }
-            if folded == nil, entries[index].key.utf8.count == length,
-                asciiCaseInsensitiveEqual(entries[index].key, key)
-            {
-                folded = index
+            if entries[index].key == key {
+                match = (index, true)
+            } else if entries[index].key.utf8.count == length, asciiCaseInsensitiveEqual(entries[index].key, key) {
+                match = (index, false)
             }
         }
-        return folded.map { ($0, false) }
+        return match
     }
 
     public static func == (lhs: JSONObject, rhs: JSONObject) -> Bool {

@@ -11,14 +11,16 @@ public final class ChildProcess: @unchecked Sendable {
     /// Starts `executable` (a path, run directly) with argv = [executable] + `arguments` and exactly `environment`
     /// ("NAME=value" strings; nil inherits this process's). `stdin` goes through a pipe unless `stdinPath` names a
     /// file to read it from; stdout and stderr are captured (up to `outputLimit` bytes each) unless
-    /// `stdoutPath`/`stderrPath` name files to write them to.
+    /// `stdoutPath`/`stderrPath` name files to write them to. `rawEnvironment` adds entries given as bytes, which need
+    /// not be UTF-8 (tests of how a plugin treats such a variable), to `environment`.
     public init(
-        _ executable: String, arguments: [String] = [], environment: [String]?, stdin: [UInt8] = [],
+        _ executable: String, arguments: [String] = [], environment: [String]?, rawEnvironment: [[UInt8]] = [],
+        stdin: [UInt8] = [],
         stdinPath: String? = nil, stdoutPath: String? = nil, stderrPath: String? = nil, outputLimit: Int = 16 << 20
     ) throws(PlatformError) {
         self.executable = executable
         let argv = block([executable] + arguments)
-        let envp = environment.map(block)
+        let envp = environment.map { block($0) + rawEnvironment.flatMap { $0.map { CChar(bitPattern: $0) } + [0] } }
         var process: OpaquePointer? = nil
         let status = argv.withUnsafeBufferPointer { argvBuffer in
             withOptionalBlock(envp) { envBuffer, envCount in

@@ -97,14 +97,24 @@ func takeString(_ pointer: UnsafeMutablePointer<CChar>?) -> String {
 }
 
 /// Splits a block of NUL-terminated strings (which the C layer allocated) and frees it.
-func takeStrings(_ pointer: UnsafeMutablePointer<CChar>?, _ size: Int64) -> [String] {
+/// `invalidUTF8` is called with each string that was not valid UTF-8, as repaired.
+func takeStrings(
+    _ pointer: UnsafeMutablePointer<CChar>?, _ size: Int64, invalidUTF8: (String) -> Void = { _ in }
+) -> [String] {
     guard let pointer else { return [] }
     defer { wincni_free(pointer) }
     let bytes = UnsafeRawBufferPointer(start: pointer, count: Int(size)).bindMemory(to: UInt8.self)
     var strings: [String] = []
     var start = 0
     for index in 0..<bytes.count where bytes[index] == 0 {
-        strings.append(String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<index]), as: UTF8.self))
+        let raw = UnsafeBufferPointer(rebasing: bytes[start..<index])
+        if let valid = String(validating: raw, as: UTF8.self) {
+            strings.append(valid)
+        } else {
+            let repaired = String(decoding: raw, as: UTF8.self)
+            strings.append(repaired)
+            invalidUTF8(repaired)
+        }
         start = index + 1
     }
     return strings

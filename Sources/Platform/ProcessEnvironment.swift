@@ -4,10 +4,20 @@ import CPlatform
 public enum ProcessEnvironment {
     /// The whole environment as "NAME=value" strings.
     public static func variables() -> [String] {
+        variablesAndInvalidNames().variables
+    }
+
+    /// The environment as `K=V` strings, and the names of the entries that are not valid UTF-8 (those are in
+    /// `variables` repaired, with U+FFFD in place of each bad sequence), so that a caller can refuse them.
+    public static func variablesAndInvalidNames() -> (variables: [String], invalidUTF8Names: [String]) {
         var block: UnsafeMutablePointer<CChar>? = nil
         var size: Int64 = 0
-        guard wincni_environment(&block, &size).kind == WINCNI_OK else { return [] }
-        return takeStrings(block, size)
+        guard wincni_environment(&block, &size).kind == WINCNI_OK else { return ([], []) }
+        var invalid: [String] = []
+        let variables = takeStrings(block, size) { repaired in
+            invalid.append(String(repaired.prefix { $0 != "=" }))
+        }
+        return (variables, invalid)
     }
 
     /// The value of `name`, nil when it is not set.

@@ -28,6 +28,20 @@ public struct DNSSettings: Sendable, Equatable {
     }
 }
 
+/// One `additionalRoutes` entry of sdnbridge/sdnoverlay.
+public struct AdditionalRoute: Sendable, Equatable {
+    public var destination: IPPrefix
+    public var gateway: IPAddress
+
+    public init(destination: IPPrefix, gateway: IPAddress) {
+        self.destination = destination
+        self.gateway = gateway
+    }
+
+    /// `0.0.0.0/0` or `::/0`, as Microsoft's plugins compare it (the address and the prefix length).
+    var isDefault: Bool { destination.length == 0 && destination.address == destination.network }
+}
+
 /// The switches of Microsoft's sdnbridge/sdnoverlay (`optionalFlags`), read for every type.
 public struct OptionalFlags: Sendable, Equatable {
     public var localRoutedPortMapping = false
@@ -67,6 +81,10 @@ public struct BridgeOverlayConfig: Sendable, Equatable {
     public var loopbackDSR: Bool
     public var optionalFlags: OptionalFlags
     public var portMappings: [PortMapping]
+    /// sdnbridge/sdnoverlay `additionalRoutes` (`[{"dst": CIDR, "gw": IP}]`). As in Microsoft's plugins only the
+    /// default routes are used, and only with `optionalFlags.gatewayFromAdditionalRoutes`: each gives the gateway of
+    /// its family when IPAM gave none. Read for ADD only.
+    public var additionalRoutes: [AdditionalRoute]
     public var logFile: String?
     public var capabilities: JSONObject?
 
@@ -169,10 +187,40 @@ public struct BridgeOverlayConfig: Sendable, Equatable {
                 }
                 if let options = try runtimeDNS.strings("options"), !options.isEmpty { dns.options = options }
             }
-            for entry in try runtime.objects("portMappings") ?? [] { mappings.append(try PortMapping.decode(entry)) }
+            for entry in try runtime.objects("portMappings") ?? [] {
+                let mapping = try PortMapping.decode(entry)
+                // HNS holds one host port per protocol and address (HCN_E_PORT_ALREADY_EXISTS after the endpoint
+                // and IP exist); only ADD sends the mappings, so DEL does not fail over them.
+                if translatePolicies, let index = mappings.firstIndex(where: { $0.conflicts(with: mapping) }) {
+                    throw .invalidConfig(
+                        path: entry.path,
+                        message: "host port \(mapping.hostPort)/\(mapping.protocolName) is already mapped by "
+                            + "\(runtime.path(of: "portMappings"))[\(index)]: a host port and protocol can be mapped "
+                            + "once per host address")
+                }
+                mappings.append(mapping)
+            }
         }
         self.dns = dns
         portMappings = mappings
+        var routes: [AdditionalRoute] = []
+        if translatePolicies {
+            for entry in try fields.objects("additionalRoutes") ?? [] {
+                let destinationText = try entry.string("dst") ?? ""
+                guard let destination = IPPrefix(destinationText) else {
+                    throw .invalidConfig(
+                        path: entry.path(of: "dst"), message: "\(quoted(destinationText)) is not a CIDR")
+                }
+                let gatewayText = try entry.string("gw") ?? ""
+                guard let gateway = IPAddress(gatewayText), gateway.isIPv4 == destination.isIPv4 else {
+                    throw .invalidConfig(
+                        path: entry.path(of: "gw"),
+                        message: "\(quoted(gatewayText)) is not an IP address of the destination's family")
+                }
+                routes.append(AdditionalRoute(destination: destination, gateway: gateway))
+            }
+        }
+        additionalRoutes = routes
         logFile = try fields.string("logFile").flatMap { $0.isEmpty ? nil : $0 }
         capabilities = try fields.child("capabilities")?.object
         try validate(fields)

@@ -16,9 +16,10 @@ struct EndpointCommands {
         guard let netns = request.netns, let namespace = EndpointNaming.namespaceID(netns: netns) else {
             throw .invalidNamespace(request.netns ?? "")
         }
-        let network = try requireNetwork(config)
+        let network = try requireNetwork(config, invocation)
         let name = EndpointNaming.endpointName(containerID: containerID, netns: netns, network: config.name)
         let ipam = try IPAMBackend(config: config, invocation: invocation)
+        let requested = try RequestedAddresses.of(invocation)
         // With host-local, everything from the endpoint lookup to the attached endpoint runs under the container's
         // lock: a second ADD of this pod (which the spec forbids runtimes to start, but some do) waits and then
         // finds the endpoint instead of making a second one.
@@ -27,7 +28,7 @@ struct EndpointCommands {
 
         // A retried ADD finds its endpoint already attached: answer from it and create nothing (sdnbridge does
         // this; win-bridge v2 re-adds it to the namespace and, when HNS refuses, releases the IP it still uses).
-        let lookup = try reusableEndpoint(name, network: network, namespace: namespace, invocation)
+        let lookup = try reusableEndpoint(name, network: network, namespace: namespace, ipam: ipam, invocation)
         if let existing = lookup.endpoint {
             invocation.log("wincni: endpoint \(quoted(name)) already in namespace \(namespace): reusing it")
             return result(existing, network: network, config: config, invocation: invocation)
@@ -41,10 +42,13 @@ struct EndpointCommands {
             // ADD are released by the DEL the runtime sends after a failed ADD, or by GC), so host-local skips
             // its scan. After clearing a stale endpoint, or without the lock, the idempotent allocation returns
             // what the pod already holds.
-            let addresses = try ipam.allocate(
-                containerID: containerID, ifname: ifname, mode: config.mode,
+            var addresses = try ipam.allocate(
+                containerID: containerID, ifname: ifname, mode: config.mode, requested: requested,
                 knownNew: lock != nil && !lookup.clearedStale)
             reserved = addresses
+            if case .hns = ipam, !requested.isEmpty {
+                addresses = try Self.requestedOnNetwork(requested, network: network, invocation)
+            }
 
             let document = try endpointDocument(
                 name: name, config: config, network: network, addresses: addresses, invocation: invocation)
@@ -77,6 +81,28 @@ struct EndpointCommands {
         }
     }
 
+    /// With HNS allocating, requested addresses go on the endpoint with the prefix of the network subnet holding
+    /// them (HNS then refuses one that another endpoint has).
+    static func requestedOnNetwork(_ requested: [IPAddress], network: HostComputeNetwork, _ invocation: Invocation)
+        throws(WinCNIError) -> [IPAMAddress]
+    {
+        let subnets = network.subnets.compactMap { IPPrefix($0.ipAddressPrefix) }
+        var addresses: [IPAMAddress] = []
+        for address in requested {
+            guard let subnet = subnets.first(where: { $0.contains(address) }),
+                let prefix = IPPrefix(address: address, length: subnet.length)
+            else {
+                throw .invalidConfig(
+                    path: "",
+                    message: "requested IP address \(address) is in no subnet of HNS network "
+                        + "\(quoted(network.name)) (\(subnets.map(\.description).joined(separator: ", ")))")
+            }
+            if addresses.contains(where: { $0.address.isIPv4 == address.isIPv4 }) { continue }
+            addresses.append(IPAMAddress(address: prefix, gateway: nil))
+        }
+        return addresses
+    }
+
     /// Gives back what a failed ADD reserved.
     private func releaseAfterFailedAdd(
         _ addresses: [IPAMAddress], ipam: IPAMBackend, locked: Bool, name: String, network: HostComputeNetwork,
@@ -104,11 +130,25 @@ struct EndpointCommands {
     /// another one by an interrupted ADD) is removed. One enumeration finds them all (HNS does not keep endpoint
     /// names unique). `clearedStale` says whether any was removed.
     private func reusableEndpoint(
-        _ name: String, network: HostComputeNetwork, namespace: GUID, _ invocation: Invocation
+        _ name: String, network: HostComputeNetwork, namespace: GUID, ipam: IPAMBackend, _ invocation: Invocation
     ) throws(WinCNIError) -> (endpoint: HostComputeEndpoint?, clearedStale: Bool) {
         var reusable: HostComputeEndpoint?
         var clearedStale = false
-        for endpoint in try hns("look up endpoint \(quoted(name))", { try client.endpoints(named: name) }) {
+        let found = try hns("look up endpoint \(quoted(name))", { try client.endpoints(named: name) })
+        if !found.isEmpty {
+            // The endpoint is named after the sandbox, not the interface: when it is another interface's, a second
+            // interface of the container would get it as if it were new (win-bridge does), or delete it.
+            let request = invocation.request
+            let addresses = found.flatMap { $0.ipConfigurations.compactMap { IPAddress($0.ipAddress) } }
+            if let held = try ipam.otherInterface(
+                containerID: request.containerID ?? "", than: request.ifname ?? "eth0", holding: addresses)
+            {
+                throw .interfaceTaken(
+                    containerID: request.containerID ?? "", network: network.name, held: held,
+                    requested: request.ifname ?? "eth0")
+            }
+        }
+        for endpoint in found {
             let sameNetwork = sameID(endpoint.hostComputeNetwork, network.id)
             let inNamespace = endpoint.hostComputeNamespace.flatMap { GUID($0) } == namespace
             if reusable == nil && sameNetwork && inNamespace {
@@ -198,6 +238,16 @@ struct EndpointCommands {
         for entry in prefixes where !result.contains(where: { $0.isIPv4 == entry.address.isIPv4 }) {
             let prefix = entry.address
             let ipamGateway = entry.gateway
+            // sdnbridge/sdnoverlay: a family IPAM gave no gateway takes the first default route of that family in
+            // additionalRoutes.
+            if config.optionalFlags.gatewayFromAdditionalRoutes, ipamGateway == nil,
+                let route = config.additionalRoutes.first(where: {
+                    $0.isDefault && $0.gateway.isIPv4 == prefix.isIPv4
+                })
+            {
+                result.append(route.gateway)
+                continue
+            }
             switch config.mode {
             case .l2bridge:
                 guard let gateway = EndpointAddressing.bridgeGateway(for: prefix) else {
@@ -231,7 +281,19 @@ struct EndpointCommands {
         // releases first and leaves the endpoint behind when IPAM fails.
         // HNS does not keep names unique: every endpoint of this name goes (one enumeration finds them all).
         var addresses: [IPAddress] = []
-        for endpoint in try hns("look up endpoint \(quoted(name))", { try client.endpoints(named: name) }) {
+        let found = try hns("look up endpoint \(quoted(name))", { try client.endpoints(named: name) })
+        let ifname = request.ifname ?? "eth0"
+        let held = try ipam.otherInterface(
+            containerID: containerID, than: ifname,
+            holding: found.flatMap { $0.ipConfigurations.compactMap { IPAddress($0.ipAddress) } })
+        if let held {
+            // The endpoint is another interface's; this one holds nothing to delete.
+            invocation.log(
+                "wincni: DEL of interface \(quoted(ifname)): endpoint \(quoted(name)) belongs to interface "
+                    + "\(quoted(held)) of the container; leaving it")
+            return
+        }
+        for endpoint in found {
             try remove(endpoint)
             addresses += endpoint.ipConfigurations.compactMap { IPAddress($0.ipAddress) }
         }
@@ -260,7 +322,7 @@ struct EndpointCommands {
         let request = invocation.request
         let containerID = request.containerID ?? ""
         let ifname = request.ifname ?? "eth0"
-        let network = try requireNetwork(config)
+        let network = try requireNetwork(config, invocation)
         let name = EndpointNaming.endpointName(containerID: containerID, netns: request.netns, network: config.name)
         guard let endpoint = try hns("look up endpoint \(quoted(name))", { try client.endpoint(named: name) }),
             sameID(endpoint.hostComputeNetwork, network.id)
@@ -331,29 +393,67 @@ struct EndpointCommands {
 
     // MARK: GC and STATUS
 
-    /// Deletes this network's pod endpoints and host-local reservations that no valid attachment owns. Endpoints
-    /// wincni did not create (flanneld's `<network>_ep`, kube-proxy's `source_vip`, remote endpoints, names not
-    /// ending in `_<network>`) are left alone. win-bridge and win-overlay have no GC.
+    /// Deletes this network's pod attachments that no valid attachment owns, then the host-local reservations of
+    /// the same. An endpoint is a pod attachment of this network when all of these hold (README, "GC"):
+    /// - it is on this network and not remote (another node's pod);
+    /// - its name is `<sandboxID>_<network>` with a container ID's syntax, and not flanneld's `<network>_ep`;
+    /// - host-local holds its address for that sandbox ID (an ADD killed before attaching it), or it is attached to
+    ///   an HCN namespace (what a pod's ADD leaves).
+    /// So kube-proxy's `source_vip`, or a `kubeproxy_cbr0` outside any namespace, is left alone. win-bridge and
+    /// win-overlay have no GC.
     func gc(_ config: BridgeOverlayConfig, _ invocation: Invocation) throws(WinCNIError) {
         let valid = Set(invocation.request.config.validAttachments ?? [])
         let validOwners = Set(valid.map(\.containerID))
         var failures: [WinCNIError] = []
-        if let network = try hns("look up network \(quoted(config.name))", { try client.network(named: config.name) }) {
+        var notRemoved: Set<String> = []
+        var ipam: IPAMBackend?
+        do { ipam = try IPAMBackend(config: config, invocation: invocation) } catch { failures.append(error) }
+        var found = invocation.network
+        if found == nil {
+            found = try hns("look up network \(quoted(config.name))", { try client.network(named: config.name) })
+        }
+        if let network = found {
             let endpoints = try hns("list the endpoints of network \(quoted(config.name))") {
                 try client.endpoints(networkID: network.id)
             }
+            var candidates: [(endpoint: HostComputeEndpoint, owner: String)] = []
             for endpoint in endpoints where sameID(endpoint.hostComputeNetwork, network.id) {
                 if endpoint.isRemote || EndpointNaming.isForeign(endpoint.name, network: config.name) { continue }
                 let owner = String(endpoint.name.dropLast(config.name.count + 1))
-                if validOwners.contains(owner) { continue }
+                if validOwners.contains(owner) || !CNIParameters.isContainerID(owner) { continue }
+                candidates.append((endpoint, owner))
+            }
+            var reservedBy: [IPAddress: String] = [:]
+            do {
+                let addresses = candidates.flatMap {
+                    $0.endpoint.ipConfigurations.compactMap { IPAddress($0.ipAddress) }
+                }
+                reservedBy = try ipam?.reservationOwners(of: addresses) ?? [:]
+            } catch {
+                failures.append(error)
+            }
+            for (endpoint, owner) in candidates {
+                let reserved = endpoint.ipConfigurations.contains {
+                    IPAddress($0.ipAddress).flatMap { reservedBy[$0] } == owner
+                }
+                guard reserved || endpoint.hostComputeNamespace != nil else {
+                    invocation.log(
+                        "wincni: GC leaves endpoint \(quoted(endpoint.name)): in no namespace, and its address is not "
+                            + "reserved for \(quoted(owner)), so it is not a pod attachment of wincni's")
+                    continue
+                }
                 invocation.log("wincni: GC removes endpoint \(quoted(endpoint.name))")
-                do { try remove(endpoint) } catch { failures.append(error) }
+                do { try remove(endpoint) } catch {
+                    // Its address stays reserved while HNS holds it, so the next GC still knows the endpoint.
+                    failures.append(error)
+                    notRemoved.insert(owner)
+                }
             }
         }
         do {
-            let released = try IPAMBackend(config: config, invocation: invocation).collectGarbage(
-                valid: valid, command: .gc)
-            if released > 0 { invocation.log("wincni: GC released \(released) host-local reservations") }
+            if let released = try ipam?.collectGarbage(valid: valid, keeping: notRemoved, command: .gc), released > 0 {
+                invocation.log("wincni: GC released \(released) host-local reservations")
+            }
         } catch {
             failures.append(error)
         }
@@ -362,16 +462,22 @@ struct EndpointCommands {
 
     /// Ready when HNS answers and the network exists (flanneld has created it).
     func status(_ config: BridgeOverlayConfig, _ invocation: Invocation) throws(WinCNIError) {
-        _ = try requireNetwork(config)
+        _ = try requireNetwork(config, invocation)
         try IPAMBackend(config: config, invocation: invocation).status()
     }
 
     // MARK: Helpers
 
-    func requireNetwork(_ config: BridgeOverlayConfig) throws(WinCNIError) -> HostComputeNetwork {
-        guard
-            let network = try hns("look up network \(quoted(config.name))", { try client.network(named: config.name) })
-        else { throw .networkNotFound(name: config.name) }
+    /// The config's HNS network, of the config's mode; the one the invocation already looked up (to fill node
+    /// placeholders) is not looked up again.
+    func requireNetwork(_ config: BridgeOverlayConfig, _ invocation: Invocation) throws(WinCNIError)
+        -> HostComputeNetwork
+    {
+        var found = invocation.network
+        if found == nil {
+            found = try hns("look up network \(quoted(config.name))", { try client.network(named: config.name) })
+        }
+        guard let network = found else { throw .networkNotFound(name: config.name) }
         guard config.mode.accepts(networkType: network.type) else {
             throw .networkTypeMismatch(name: config.name, found: network.type, expected: config.mode.rawValue)
         }

@@ -17,16 +17,24 @@ public struct EndpointPolicyList: Sendable, Equatable {
         }
     }
 
-    /// No SNAT towards `cidr` (win-bridge `ipMasqNetwork`, win-overlay `ipMasq`): appended as its own OutBoundNAT
-    /// policy unless an OutBoundNAT already excepts that CIDR.
+    /// No SNAT towards `cidr` (win-bridge `ipMasqNetwork`, win-overlay `ipMasq`): merged into the exceptions of the
+    /// endpoint's OutBoundNAT policy (the first one that is not a loopback-DSR `Destinations` policy), so HNS gets
+    /// one, as flannel documents it ("add FLANNEL_SUBNET to any existing exclusions") and pkg/hns did before 2021
+    /// (it now appends a second policy). Nothing is added when a listed exception already contains `cidr` (the
+    /// node's subnet inside the cluster CIDR).
     public mutating func addOutboundNATException(_ cidr: IPPrefix) {
-        let present = strings("Exceptions", ofType: "OutBoundNAT").contains { text in
-            if let prefix = IPPrefix(text) { return prefix.masked == cidr.masked }
-            return false
+        let contained = strings("Exceptions", ofType: "OutBoundNAT").contains { text in
+            guard let prefix = IPPrefix(text) else { return false }
+            return prefix.masked.contains(cidr.masked)
         }
-        if present { return }
-        policies.append(
-            PolicyDocument(type: "OutBoundNAT", settings: ["Exceptions": .array([.string(cidr.masked.description)])]))
+        if contained { return }
+        let entry = JSON.string(cidr.masked.description)
+        if let index = policies.firstIndex(where: { $0.type == "OutBoundNAT" && $0.settings["Destinations"] == nil }) {
+            let listed = policies[index].settings["Exceptions"]?.arrayValue ?? []
+            policies[index].settings["Exceptions"] = .array(listed + [entry])
+            return
+        }
+        policies.append(PolicyDocument(type: "OutBoundNAT", settings: ["Exceptions": .array([entry])]))
     }
 
     /// `loopbackDSR`: the pod reaches itself through a service VIP by not SNATing traffic to its own address.

@@ -104,7 +104,11 @@ struct FlannelMeta {
             throw .io(error)
         }
         let platform = invocation.environment.platform
-        for name in names where !valid.contains(name) && !name.contains(".tmp") {
+        for name in names where !valid.contains(name) {
+            // An atomic write's temporary file (`<sandboxID>.tmp<pid>.<n>`) is left while its sandbox is valid: an
+            // ADD of it may be writing. GC does not run beside an ADD of a stale sandbox (the spec keeps them
+            // apart), so such a file of one is a killed writer's leftover.
+            if let sandbox = Self.temporaryFileSandbox(name), valid.contains(sandbox) { continue }
             do throws(PlatformError) { try Files.removeIfPresent(platform.join(config.dataDir, name)) } catch {
                 invocation.log("flannel: GC could not remove \(error.path): \(error.text)")
             }
@@ -132,6 +136,24 @@ struct FlannelMeta {
             throw .unsafeContainerID(sandbox, reason: "it \(problem)")
         }
         return platform.join(config.dataDir, sandbox)
+    }
+
+    /// The sandbox ID of an atomic write's temporary file name, `<sandboxID>.tmp<pid>.<n>` (the platform layer's
+    /// `wincni_write_file`); nil for any other name. A saved config's own name may look the same (a sandbox named
+    /// `pod.tmp9.1`): the caller decides by the sandboxes that are valid.
+    static func temporaryFileSandbox(_ name: String) -> String? {
+        var rest = Array(name.utf8)[...]
+        /// Removes `suffix` followed by one or more digits from the end of `rest`; false when it is not there.
+        func dropNumber(after suffix: String) -> Bool {
+            let digits = rest.reversed().prefix { $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }.count
+            let marker = Array(suffix.utf8)
+            let stem = rest.dropLast(digits)
+            guard digits > 0, stem.count > marker.count, Array(stem.suffix(marker.count)) == marker else { return false }
+            rest = stem.dropLast(marker.count)
+            return true
+        }
+        guard dropNumber(after: "."), dropNumber(after: ".tmp") else { return nil }
+        return String(decoding: rest, as: UTF8.self)
     }
 
     /// The saved delegate config, or nil when there is none or it cannot be parsed (a zero-byte file after a
@@ -193,8 +215,11 @@ struct FlannelMeta {
         }
         var request = invocation.request
         request.config = delegateConfig
-        let inner = Invocation(request: request, environment: invocation.environment, configPath: "delegate")
-        let config = try BridgeOverlayConfig(delegateConfig.raw, path: "delegate", policies: command == .add)
+        let (filled, network) = try NodePlaceholders.filled(request, client: client)
+        request.config = filled
+        let inner = Invocation(
+            request: request, environment: invocation.environment, configPath: "delegate", network: network)
+        let config = try BridgeOverlayConfig(request.config.raw, path: "delegate", policies: command == .add)
         let commands = EndpointCommands(client: client)
         switch command {
         case .add: return try commands.add(config, inner)

@@ -42,7 +42,13 @@ enum IPAMBackend {
     ///
     /// `knownNew`: the caller holds the container's lock and HNS has no endpoint of it, so host-local need not
     /// look for what the container already holds (no scan of the store; see `HostLocalStore.allocate`).
-    func allocate(containerID: String, ifname: String, mode: NetworkMode, knownNew: Bool = false)
+    ///
+    /// `requested`: the addresses the runtime asks for (`RequestedAddresses`), which host-local reserves exactly.
+    /// An exec'd IPAM plugin reads them from its own stdin and `CNI_ARGS`; with HNS allocating, the caller puts them
+    /// on the endpoint.
+    func allocate(
+        containerID: String, ifname: String, mode: NetworkMode, requested: [IPAddress] = [], knownNew: Bool = false
+    )
         throws(WinCNIError) -> [IPAMAddress]
     {
         switch self {
@@ -58,7 +64,8 @@ enum IPAMBackend {
             }
             do {
                 return try store.allocate(
-                    containerID: containerID, ifname: ifname, excluding: excluded, knownNew: knownNew
+                    containerID: containerID, ifname: ifname, excluding: excluded, requested: requested,
+                    knownNew: knownNew
                 ).map {
                     IPAMAddress(address: $0.address, gateway: $0.gateway)
                 }
@@ -121,14 +128,49 @@ enum IPAMBackend {
         }
     }
 
+    /// The interface of this container that host-local holds `addresses` (an endpoint's) for, when it is not
+    /// `ifname`; nil when they are `ifname`'s, nobody's, or the backend is not host-local (exec'd IPAM and HNS cannot
+    /// tell the interfaces of a container apart). Files of older host-local versions name no interface and count as
+    /// `ifname`'s.
+    func otherInterface(containerID: String, than ifname: String, holding addresses: [IPAddress])
+        throws(WinCNIError) -> String?
+    {
+        guard case .hostLocal(let store) = self else { return nil }
+        let owners: [(address: IPAddress, containerID: String, ifname: String)]
+        do {
+            owners = try store.owners(of: addresses).filter { $0.containerID == containerID }
+        } catch {
+            throw Self.mapped(error)
+        }
+        if owners.contains(where: { $0.ifname == ifname || $0.ifname.isEmpty }) { return nil }
+        return owners.first?.ifname
+    }
+
+    /// Which container host-local holds each of `addresses` for (nil when the backend is not host-local).
+    func reservationOwners(of addresses: [IPAddress]) throws(WinCNIError) -> [IPAddress: String]? {
+        guard case .hostLocal(let store) = self else { return nil }
+        do {
+            var owners: [IPAddress: String] = [:]
+            for owner in try store.owners(of: addresses) { owners[owner.address] = owner.containerID }
+            return owners
+        } catch {
+            throw Self.mapped(error)
+        }
+    }
+
     /// Releases every reservation whose container/interface is not in `valid`; returns how many.
-    func collectGarbage(valid: Set<GCAttachment>, command: CNICommand) throws(WinCNIError) -> Int {
+    /// `keeping`: containers whose addresses stay reserved whatever their interface (an endpoint of theirs that GC
+    /// could not delete still holds them).
+    func collectGarbage(valid: Set<GCAttachment>, keeping: Set<String> = [], command: CNICommand)
+        throws(WinCNIError) -> Int
+    {
         switch self {
         case .hns: return 0
         case .hostLocal(let store):
             do {
                 return try store.releaseAll { containerID, ifname in
                     valid.contains(GCAttachment(containerID: containerID, ifname: ifname))
+                        || keeping.contains(containerID)
                 }
             } catch {
                 throw Self.mapped(error)

@@ -17,6 +17,21 @@ public struct PortMapping: Sendable, Equatable {
         self.hostIP = hostIP
     }
 
+    /// Both take the same host port for the same protocol on a common host address (no `hostIP` means every one).
+    func conflicts(with other: PortMapping) -> Bool {
+        hostPort == other.hostPort && protocolNumber == other.protocolNumber
+            && (hostIP == nil || other.hostIP == nil || hostIP == other.hostIP)
+    }
+
+    /// `tcp`, `udp`, or the protocol number, for messages.
+    var protocolName: String {
+        switch protocolNumber {
+        case 6: return "tcp"
+        case 17: return "udp"
+        default: return String(protocolNumber)
+        }
+    }
+
     /// Reads an entry; a missing protocol means TCP, as Kubernetes and the portmap plugin assume.
     static func decode(_ fields: ConfigFields) throws(WinCNIError) -> PortMapping {
         guard let hostPort = try fields.integer("hostPort", in: 1...65535)

@@ -34,6 +34,9 @@ public enum WinCNIError: Error, Sendable, Equatable, CustomStringConvertible {
     case unsafeContainerID(String, reason: String)
     /// The flannel meta plugin has no saved delegate config for this container (CHECK before ADD).
     case noSavedDelegate(path: String)
+    /// ADD of `requested` for a container whose endpoint on this network belongs to its interface `held`: the
+    /// endpoint is named after the sandbox and the network, so a container has one interface per network.
+    case interfaceTaken(containerID: String, network: String, held: String, requested: String)
     /// CHECK found the endpoint missing.
     case endpointMissing(name: String, network: String)
     /// CHECK found the endpoint different from what prevResult says.
@@ -67,6 +70,11 @@ public enum WinCNIError: Error, Sendable, Equatable, CustomStringConvertible {
             return "container ID \(quoted(id)) cannot name a file in the flannel data directory: \(reason)"
         case .noSavedDelegate(let path):
             return "no flannel delegate config saved at \(quoted(path)): the container was never added, or was deleted"
+        case .interfaceTaken(let containerID, let network, let held, let requested):
+            return
+                "container \(quoted(containerID)) already has interface \(quoted(held)) on network \(quoted(network)), "
+                + "and wincni gives a container one interface per network: CNI_IFNAME \(quoted(requested)) needs "
+                + "another network, or DEL of \(quoted(held)) first"
         case .endpointMissing(let name, let network):
             return "HNS endpoint \(quoted(name)) not found on network \(quoted(network))"
         case .endpointMismatch(let message): return message

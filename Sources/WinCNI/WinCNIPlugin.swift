@@ -26,7 +26,8 @@ public struct WinCNIPlugin: CNIPlugin {
             switch try kind(of: request.config) {
             case .flannel: return try FlannelMeta(client: client).add(invocation)
             case .endpoint:
-                return try EndpointCommands(client: client).add(try endpointConfig(request.config), invocation)
+                return try EndpointCommands(client: client).add(
+                    try endpointConfig(invocation.request.config), invocation)
             }
         }
     }
@@ -37,7 +38,7 @@ public struct WinCNIPlugin: CNIPlugin {
             case .flannel: try FlannelMeta(client: client).del(invocation)
             case .endpoint:
                 try EndpointCommands(client: client).del(
-                    try endpointConfig(request.config, policies: false), invocation)
+                    try endpointConfig(invocation.request.config, policies: false), invocation)
             }
         }
     }
@@ -48,7 +49,7 @@ public struct WinCNIPlugin: CNIPlugin {
             case .flannel: try FlannelMeta(client: client).check(invocation)
             case .endpoint:
                 try EndpointCommands(client: client).check(
-                    try endpointConfig(request.config, policies: false), invocation)
+                    try endpointConfig(invocation.request.config, policies: false), invocation)
             }
         }
     }
@@ -58,7 +59,8 @@ public struct WinCNIPlugin: CNIPlugin {
             switch try kind(of: request.config) {
             case .flannel: try FlannelMeta(client: client).gc(invocation)
             case .endpoint:
-                try EndpointCommands(client: client).gc(try endpointConfig(request.config, policies: false), invocation)
+                try EndpointCommands(client: client).gc(
+                    try endpointConfig(invocation.request.config, policies: false), invocation)
             }
         }
     }
@@ -69,7 +71,7 @@ public struct WinCNIPlugin: CNIPlugin {
             case .flannel: try FlannelMeta(client: client).status(invocation)
             case .endpoint:
                 try EndpointCommands(client: client).status(
-                    try endpointConfig(request.config, policies: false), invocation)
+                    try endpointConfig(invocation.request.config, policies: false), invocation)
             }
         }
     }
@@ -93,9 +95,18 @@ public struct WinCNIPlugin: CNIPlugin {
         _ request: CNIRequest, _ environment: CNIEnvironment,
         _ body: (Invocation, HCNClient) throws(WinCNIError) -> Result
     ) throws(CNIError) -> Result {
-        let invocation = Invocation(request: request, environment: environment, configPath: "")
+        var invocation = Invocation(request: request, environment: environment, configPath: "")
         let started = environment.monotonicSeconds()
         do throws(WinCNIError) {
+            // Without the list, every attachment would count as stale and a live pod would lose its endpoint and
+            // IP (libcni sends the key whenever the runtime passed GC args; `cnitool gc` does not).
+            if request.command == .gc && request.config.validAttachments == nil {
+                throw WinCNIError.invalidConfig(
+                    path: "cni.dev/valid-attachments",
+                    message: "missing: GC removes only attachments outside this list, and without it cannot tell a "
+                        + "live pod from a stale one; pass the attachments the runtime still uses (an empty list "
+                        + "removes every pod of this network)")
+            }
             let service: any HostNetworkService
             do {
                 service = try connect()
@@ -106,7 +117,12 @@ public struct WinCNIPlugin: CNIPlugin {
             } catch {
                 throw WinCNIError.internalFailure("cannot connect to HNS: \(error)")
             }
-            let result = try body(invocation, HCNClient(service: service))
+            let client = HCNClient(service: service)
+            if case .endpoint = try kind(of: request.config) {
+                (invocation.request.config, invocation.network) = try NodePlaceholders.filled(
+                    invocation.request, client: client)
+            }
+            let result = try body(invocation, client)
             InvocationLog.write(request, environment: environment, started: started, error: nil)
             return result
         } catch {
@@ -131,7 +147,7 @@ public struct WinCNIPlugin: CNIPlugin {
             return CNIError(
                 command == .status ? .pluginNotAvailable : .tryAgainLater, message,
                 details: "flanneld creates this network when it starts; the runtime retries")
-        case .invalidNamespace, .unsafeContainerID: return CNIError(.invalidEnvironment, message)
+        case .invalidNamespace, .unsafeContainerID, .interfaceTaken: return CNIError(.invalidEnvironment, message)
         case .io: return CNIError(.ioFailure, message)
         case .cni(let inner): return inner
         case .ipam(_, let code): return CNIError(code: code ?? CNIErrorCode.internalError.rawValue, msg: message)
@@ -168,6 +184,8 @@ struct Invocation {
     var request: CNIRequest
     var environment: CNIEnvironment
     var configPath: String
+    /// The config's HNS network when it was already looked up (to fill node placeholders).
+    var network: HostComputeNetwork? = nil
 
     /// Finds plugins in CNI_PATH with the platform's `.exe` suffix, and forwards their stderr to the log.
     var delegator: PluginDelegator { PluginDelegator(environment: environment) }

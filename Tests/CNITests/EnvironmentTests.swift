@@ -111,7 +111,7 @@ struct EnvironmentTests {
             ]),
         ArgsCase(name: "empty value", input: "IP=", pairs: ["IP="]),
         ArgsCase(name: "trailing separator", input: "A=1;", pairs: ["A=1"]),
-        ArgsCase(name: "value with '='", input: "A=b=c", pairs: ["A=b=c"]),
+        ArgsCase(name: "value with '=' (Go's LoadArgs: an invalid pair)", input: "A=b=c", pairs: nil),
         ArgsCase(name: "pair without '='", input: "A=1;oops", pairs: nil),
         ArgsCase(name: "empty key", input: "=1", pairs: nil),
     ]

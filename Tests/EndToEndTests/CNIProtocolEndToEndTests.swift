@@ -1,4 +1,5 @@
 import JSON
+import Platform
 import Testing
 
 /// The variables a runtime sets for `command`, all valid.
@@ -106,5 +107,23 @@ struct CNIProtocolEndToEndTests {
         for mention in testCase.mentions {
             #expect(message.contains(mention), "\(message)")
         }
+    }
+
+    @Test(
+        "a CNI_IFNAME or CNI_CONTAINERID that is not UTF-8 is code 4 naming the variable, before HNS is touched",
+        arguments: ["CNI_IFNAME", "CNI_CONTAINERID"])
+    func nonUTF8Identifier(_ name: String) throws {
+        let simulator = try Files.makeTemporaryDirectory(prefix: "wincni-e2e-sim-")
+        defer { Files.removeTree(simulator) }
+        var variables = runtime("ADD", ["WINCNI_HNS": "sim:\(simulator)/hns"])
+        variables[name] = nil
+        // "eth" then a lone continuation byte and a byte that never occurs in UTF-8.
+        let raw = Array("\(name)=eth".utf8) + [0x80, 0xFF]
+        let output = try WincniProcess.run(variables, stdin: bridgeConfig("1.0.0"), rawVariables: [raw])
+        #expect(output.status == 1)
+        let document = try JSON.parse(output.stdout)
+        #expect(document["code"]?.int64Value == 4, "\(output.stdout)")
+        #expect(document["msg"]?.stringValue == "\(name) is not valid UTF-8")
+        #expect(!Files.exists("\(simulator)/hns"), "HNS was opened")
     }
 }

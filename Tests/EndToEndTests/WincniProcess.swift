@@ -20,7 +20,8 @@ struct WincniProcess {
         return candidates.first { Files.isExecutableFile($0) }
     }
 
-    static func run(_ variables: [String: String], stdin: String) throws -> Output {
+    /// `rawVariables`: further `K=V` entries as bytes, which need not be UTF-8.
+    static func run(_ variables: [String: String], stdin: String, rawVariables: [[UInt8]] = []) throws -> Output {
         guard let executable else {
             throw WincniProcessError(
                 "no wincni binary: set WINCNI_BIN to the directory holding it, or run `swift build --product wincni`")
@@ -31,6 +32,7 @@ struct WincniProcess {
         try Files.write(inPath, Array(stdin.utf8))
         let child = try ChildProcess(
             executable, environment: variables.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" },
+            rawEnvironment: rawVariables,
             stdinPath: inPath, stdoutPath: outPath, stderrPath: errPath)
         guard let status = try child.wait() else { throw WincniProcessError("\(executable) did not finish") }
         return Output(

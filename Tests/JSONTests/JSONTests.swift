@@ -126,12 +126,15 @@ struct JSONSerialisationTests {
 
 @Suite("Go-compatible member lookup")
 struct GoLookupTests {
-    @Test("exact key wins over a case-folded one")
-    func exactFirst() throws {
+    @Test("keys that differ only in case: the last one in the document wins, whichever spelling is asked for")
+    func lastFoldedWins() throws {
         let value = try JSON.parse(#"{"Name":"upper","name":"lower"}"#)
         #expect(value[goKey: "name"]?.stringValue == "lower")
-        #expect(value[goKey: "Name"]?.stringValue == "upper")
-        #expect(value[goKey: "NAME"]?.stringValue == "upper")
+        #expect(value[goKey: "Name"]?.stringValue == "lower")
+        #expect(value[goKey: "NAME"]?.stringValue == "lower")
+        let reversed = try JSON.parse(#"{"name":"lower","Name":"upper"}"#)
+        #expect(reversed[goKey: "name"]?.stringValue == "upper")
+        #expect(reversed.objectValue?.matchedKey(goKey: "name") == "Name")
     }
 
     @Test("sortedLikeGo orders keys by UTF-8 bytes at every depth, as Go marshals a map")
@@ -295,22 +298,28 @@ struct JSONEdgeCaseTests {
         #expect(value["c"]?.stringValue == "d\u{0}e")
     }
 
-    @Test("Go lookup: exact match anywhere, then the first folded one; never across lengths or non-ASCII bytes")
+    @Test("Go lookup: the last key equal under case folding; never across lengths or non-ASCII bytes")
     func goLookupRules() throws {
         let object = try #require(try JSON.parse(#"{"nAme":1,"NAME":2,"name":3,"names":4,"Ünit":5}"#).objectValue)
         #expect(object.value(goKey: "name") == .integer(3))
-        #expect(object.value(goKey: "Name") == .integer(1))
-        #expect(object.matchedKey(goKey: "Name") == "nAme")
+        #expect(object.value(goKey: "Name") == .integer(3))
+        #expect(object.matchedKey(goKey: "Name") == "name")
         #expect(object.matchedKey(goKey: "name") == "name")
+        let upperLast = try #require(try JSON.parse(#"{"name":3,"nAme":1}"#).objectValue)
+        #expect(upperLast.value(goKey: "name") == .integer(1))
+        #expect(upperLast.matchedKey(goKey: "name") == "nAme")
         #expect(object.value(goKey: "NAMES") == .integer(4))
         #expect(object.value(goKey: "nam") == nil)
         #expect(object.value(goKey: "Ünit") == .integer(5))
         #expect(object.value(goKey: "üNIT") == nil)
         // U+212A KELVIN SIGN is canonically equivalent to "K": an exact match for Swift's ==, as subscript sees it.
         let kelvin = JSONObject([("\u{212A}ey", 1), ("key", 2)])
-        #expect(kelvin.value(goKey: "Key") == .integer(1))
-        #expect(kelvin.matchedKey(goKey: "Key") == "Key")
+        #expect(kelvin.value(goKey: "Key") == .integer(2))
+        #expect(kelvin.matchedKey(goKey: "Key") == "key")
         #expect(kelvin["Key"] == .integer(1))
+        let kelvinLast = JSONObject([("key", 2), ("\u{212A}ey", 1)])
+        #expect(kelvinLast.value(goKey: "Key") == .integer(1))
+        #expect(kelvinLast.matchedKey(goKey: "Key") == "Key")
     }
 
     @Test(

@@ -18,17 +18,29 @@ struct ConfDirectoryTests {
         #expect(Self.files == ["flannel-host-gw.conf", "flannel-vxlan.conf", "win-bridge.conf", "win-overlay.conf"])
     }
 
-    @Test("every example decodes into a working endpoint config", arguments: files)
+    @Test("every example decodes into a working endpoint config once the node's values are filled in", arguments: files)
     func decodes(_ file: String) throws {
-        let document = try #require(try JSON.parse(try readText(repositoryRoot + "/conf/" + file)).objectValue)
+        let text = try readText(repositoryRoot + "/conf/" + file)
+        let parsed = try #require(try JSON.parse(text).objectValue)
+        // The node's values come from its HNS network (`NodePlaceholders`).
+        let network = try HostComputeNetwork(
+            json: [
+                "Name": "cbr0", "Type": "L2Bridge", "Ipams": [["Subnets": [["IpAddressPrefix": "10.244.1.0/24"]]]],
+                "Policies": [["Type": "ProviderAddress", "Settings": ["ProviderAddress": "192.168.1.10"]]],
+            ])
+        let config = try NodePlaceholders.fill(
+            try NetworkConfig.decode(Array(text.utf8)), network: network)
+        let document = parsed["type"] == "flannel" ? parsed : config.raw
         let type = try #require(document["type"]?.stringValue)
         let endpoint: BridgeOverlayConfig
         if type == "flannel" {
             let flannel = try FlannelConfig(document)
             let env = SubnetEnv(
                 networks: [IPPrefix("10.244.0.0/16")!], subnet: IPPrefix("10.244.1.0/24"), mtu: 1450, ipMasq: false)
-            let delegate = try #require(try flannel.delegateDocument(env).objectValue)
-            endpoint = try BridgeOverlayConfig(delegate, path: "delegate")
+            let delegate = try flannel.delegateDocument(env)
+            let filled = try NodePlaceholders.fill(
+                try NetworkConfig.decode(delegate.compactBytes()), network: network)
+            endpoint = try BridgeOverlayConfig(filled.raw, path: "delegate")
         } else {
             endpoint = try BridgeOverlayConfig(document)
         }

@@ -73,32 +73,45 @@ struct PolicyTests {
         #expect(policies == [PolicyDocument(type: "OutBoundNAT", settings: ["Exceptions": ["192.168.1.2"]])])
     }
 
-    @Test("T5/T8: a different exception CIDR is appended as its own policy")
-    func outboundAppend() {
+    @Test("a different exception CIDR is merged into the one OutBoundNAT policy (flannel's documented merge)")
+    func outboundMerge() {
         var list = EndpointPolicyList()
         list.addOutboundNATException(IPPrefix("192.168.0.0/16")!)
         list.addOutboundNATException(IPPrefix("10.244.0.0/16")!)
-        #expect(list.policies.count == 2)
+        #expect(list.policies.count == 1)
         #expect(
-            list.policies[1].json.compact() == #"{"Type":"OutBoundNAT","Settings":{"Exceptions":["10.244.0.0/16"]}}"#)
+            list.policies[0].json.compact()
+                == #"{"Type":"OutBoundNAT","Settings":{"Exceptions":["192.168.0.0/16","10.244.0.0/16"]}}"#)
     }
 
-    @Test("an exception already listed (by value, any spelling) is not added again")
+    @Test("an exception already listed or contained in a listed one (by value, any spelling) is not added again")
     func outboundDedupe() {
         var list = EndpointPolicyList([
             PolicyDocument(type: "OutBoundNAT", settings: ["Exceptions": ["10.244.0.0/16 ", "10.96.0.0/12"]])
         ])
         list.addOutboundNATException(IPPrefix("10.244.0.0/16")!)
         list.addOutboundNATException(IPPrefix("10.244.0.1/16")!)
+        list.addOutboundNATException(IPPrefix("10.244.1.0/24")!)
+        list.addOutboundNATException(IPPrefix("10.96.0.10/32")!)
         #expect(list.policies.count == 1)
+        #expect(list.policies[0].settings["Exceptions"] == ["10.244.0.0/16 ", "10.96.0.0/12"])
+        // A wider CIDR than a listed one is new.
+        list.addOutboundNATException(IPPrefix("10.0.0.0/8")!)
+        #expect(list.policies[0].settings["Exceptions"] == ["10.244.0.0/16 ", "10.96.0.0/12", "10.0.0.0/8"])
     }
 
-    @Test("T6/T9: an OutBoundNAT without exceptions does not count")
+    @Test("an OutBoundNAT without exceptions takes the exception; one with Destinations (loopback DSR) does not")
     func outboundOtherList() {
         var list = EndpointPolicyList([PolicyDocument(type: "OutBoundNAT", settings: ["Others": []])])
         list.addOutboundNATException(IPPrefix("10.244.0.0/16")!)
-        #expect(list.policies.count == 2)
+        #expect(list.policies.count == 1)
         #expect(list.policies[0].settings["Others"] == [])
+        #expect(list.policies[0].settings["Exceptions"] == ["10.244.0.0/16"])
+
+        var dsr = EndpointPolicyList([PolicyDocument(type: "OutBoundNAT", settings: ["Destinations": ["10.0.0.1"]])])
+        dsr.addOutboundNATException(IPPrefix("10.244.0.0/16")!)
+        #expect(dsr.policies.count == 2)
+        #expect(dsr.policies[1].settings["Exceptions"] == ["10.244.0.0/16"])
     }
 
     @Test("T1-T4: loopback DSR destinations are deduplicated, different IPs appended")
