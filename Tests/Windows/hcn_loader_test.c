@@ -85,10 +85,12 @@ static int failure_run(void) {
     void *entries[WINCNI_HCN_ENTRY_COUNT];
     char failure[512] = "";
     int32_t result = wincni_hcn_load(entries, failure, (int32_t)sizeof failure);
-    CHECK(result != 0, "loading must fail when computenetwork.dll is only next to the exe");
-    CHECK(strstr(failure, "computenetwork.dll") != NULL, "the failure names the DLL: %s", failure);
+    CHECK(result == ERROR_MOD_NOT_FOUND, "loading must fail with error 126 when computenetwork.dll is only next to "
+          "the exe, not %ld", (long)result);
+    CHECK(strcmp(failure, "computenetwork.dll!") == 0, "the failure names the DLL: %s", failure);
+    for (int i = 0; i < WINCNI_HCN_ENTRY_COUNT; i++) CHECK(entries[i] == NULL, "entry %d set after a failure", i);
     CHECK(GetModuleHandleW(L"computenetwork.dll") == NULL, "a computenetwork.dll was mapped into the process");
-    printf("planted DLL refused: %s\n", failure);
+    printf("planted DLL refused: %s (Win32 error %ld)\n", failure, (long)result);
     printf("%d passed, %d failed\n", passed, failed);
     return failed == 0 ? 0 : 1;
 }
@@ -100,7 +102,7 @@ int main(int argc, char **argv) {
     memset(entries, 0, sizeof entries);
     char failure[512] = "";
     int32_t result = wincni_hcn_load(entries, failure, (int32_t)sizeof failure);
-    CHECK(result == 0, "wincni_hcn_load failed: %s", failure);
+    CHECK(result == 0, "wincni_hcn_load failed: %s (Win32 error %ld)", failure, (long)result);
     if (result != 0) {
         printf("%d passed, %d failed\n", passed, failed);
         return 1;
