@@ -1178,7 +1178,14 @@ static void free_process(struct wincni_process *process) {
 
 wincni_status wincni_process_start(const wincni_spawn_options *options, wincni_process **result) {
     *result = NULL;
-    if (options == NULL || options->executable == NULL) return own_status(WINCNI_E_INVALID);
+    if (options == NULL || options->executable == NULL || options->input_count < 0 ||
+        (options->input_count > 0 && options->input == NULL && options->input_path == NULL) ||
+        (options->arguments != NULL &&
+         (options->arguments_size <= 0 || options->arguments[options->arguments_size - 1] != 0)) ||
+        (options->environment != NULL && options->environment_size > 0 &&
+         options->environment[options->environment_size - 1] != 0)) {
+        return own_status(WINCNI_E_INVALID);
+    }
     struct wincni_process *process = calloc(1, sizeof *process);
     if (process == NULL) return status_of(ERROR_NOT_ENOUGH_MEMORY);
     DWORD code = 0;

@@ -83,6 +83,7 @@ static void module_directory(HMODULE module, wchar_t *out, DWORD capacity) {
 
 static int failure_run(void) {
     void *entries[WINCNI_HCN_ENTRY_COUNT];
+    memset(entries, 0xAB, sizeof entries);
     char failure[512] = "";
     int32_t result = wincni_hcn_load(entries, failure, (int32_t)sizeof failure);
     CHECK(result == ERROR_MOD_NOT_FOUND, "loading must fail with error 126 when computenetwork.dll is only next to "
