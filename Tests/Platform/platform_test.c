@@ -2,6 +2,9 @@
 // natively and under wine (make windows-check). It starts copies of itself as the other processes (locks held
 // elsewhere, readers, racing creators, children and grandchildren), always through the platform layer's own spawn.
 // Ends with "N passed, N failed"; the exit status is 0 only when nothing failed.
+#if !defined(_WIN32) && !defined(_POSIX_C_SOURCE)
+#define _POSIX_C_SOURCE 200809L  // fork, kill, execl under -std=c11
+#endif
 #if defined(_WIN32)
 #include <windows.h>
 #else
