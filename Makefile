@@ -8,13 +8,8 @@ BIN := $(CURDIR)/bin
 # times faster than one that loads the Swift runtime and Foundation dynamically. Concrete type metadata is reached
 # through accessor functions rather than by demangling the type's mangled name at run time, which a pod ADD did
 # for some 40 types on every exec (~0.2 M instructions of its ~2.2 M; bench/findings.md, "Third round").
-# Each function gets its own section, and lld puts the ones the plugin's commands run (bench/link-order.txt, made
-# by bench/link-order.sh) next to each other, so an exec maps fewer code pages (a pod ADD: ~30 fewer page faults;
-# bench/findings.md, "Fourth round").
 RELEASE_FLAGS := -c release --static-swift-stdlib -Xswiftc -static-executable \
-	-Xswiftc -Xfrontend -Xswiftc -disable-concrete-type-metadata-mangled-name-accessors \
-	-Xswiftc -Xfrontend -Xswiftc -function-sections -Xswiftc -use-ld=lld \
-	-Xlinker --symbol-ordering-file=$(CURDIR)/bench/link-order.txt -Xlinker --no-warn-symbol-ordering
+	-Xswiftc -Xfrontend -Xswiftc -disable-concrete-type-metadata-mangled-name-accessors -Xswiftc -use-ld=lld
 DROPINS := win-bridge win-overlay sdnbridge sdnoverlay flannel
 APT_PACKAGES := libjson-c-dev pkg-config
 

@@ -19,32 +19,32 @@ let package = Package(
     ],
     targets: [
         .systemLibrary(name: "CJSONC", pkgConfig: "json-c", providers: [.apt(["libjson-c-dev"])]),
-        .target(name: "JSON", dependencies: ["CJSONC"], swiftSettings: strict, linkerSettings: [.linkedLibrary("m")]),
+        // The platform layer (DESIGN.md "Modules"): every OS call, behind one C header; posix.c and win32.c are each
+        // guarded whole.
+        .target(name: "CPlatform"),
+        // The Swift side of it: one error type (PlatformError), files, locks, processes, environment, clocks.
+        .target(name: "Platform", dependencies: ["CPlatform"], swiftSettings: strict),
+        .target(name: "JSON", dependencies: ["CJSONC"], swiftSettings: strict, linkerSettings: [.linkedLibrary("m", .when(platforms: [.linux]))]),
         // IPv4/IPv6 addresses, CIDR prefixes and MAC addresses: shared by the CNI results, HNS documents, the
         // simulator's checks and host-local's arithmetic.
         .target(name: "NetAddress", swiftSettings: strict),
-        .target(name: "CNI", dependencies: ["JSON", "NetAddress"], swiftSettings: strict),
+        .target(name: "CNI", dependencies: ["JSON", "NetAddress", "Platform"], swiftSettings: strict),
         .target(name: "HCN", dependencies: ["JSON", "NetAddress"], swiftSettings: strict),
-        .target(name: "HCNWindows", dependencies: ["HCN"], swiftSettings: strict),
-        // Linux system calls Swift's Glibc module lacks (renameat2), as inline C: file recycling in the simulator, in
-        // flannel's dataDir and in host-local's store.
+        // Linux system calls for the simulator's files until it moves onto the platform layer.
         .systemLibrary(name: "CLinux"),
-        // The command line for Swift's CommandLine without the standard library's /proc/self/maps scan at start-up.
-        .target(name: "CArguments"),
         .target(
             name: "HNSSimulator", dependencies: ["CLinux", "HCN", "JSON", "NetAddress"], swiftSettings: strict),
-        .target(name: "HostLocal", dependencies: ["CLinux", "CNI", "JSON", "NetAddress"], swiftSettings: strict),
+        .target(name: "HostLocal", dependencies: ["CNI", "JSON", "NetAddress", "Platform"], swiftSettings: strict),
         .target(
             name: "WinCNI",
             dependencies: [
-                "CNI", "HCN", "HostLocal", "JSON", "NetAddress",
-                .target(name: "CLinux", condition: .when(platforms: [.linux])),
+                "CNI", "HCN", "HostLocal", "JSON", "NetAddress", "Platform",
             ],
             swiftSettings: strict),
         .target(
             name: "HNSControl",
             dependencies: [
-                "HCN", "HNSSimulator", "JSON", "NetAddress", "WinCNI",
+                "HCN", "HNSSimulator", "JSON", "NetAddress", "Platform", "WinCNI",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict
@@ -52,17 +52,14 @@ let package = Package(
         .executableTarget(
             name: "wincni",
             dependencies: [
-                "CNI", "WinCNI", "HNSSimulator",
-                .target(name: "CArguments", condition: .when(platforms: [.linux])),
-                .target(name: "HCNWindows", condition: .when(platforms: [.windows])),
+                "CNI", "WinCNI", "HNSSimulator", "Platform",
             ],
             swiftSettings: strict
         ),
         .executableTarget(
             name: "hnsctl",
             dependencies: [
-                "HNSControl",
-                .target(name: "HCNWindows", condition: .when(platforms: [.windows])),
+                "HNSControl", "Platform",
             ],
             swiftSettings: strict
         ),

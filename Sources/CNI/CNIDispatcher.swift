@@ -1,4 +1,5 @@
 import JSON
+import Platform
 
 /// What a plugin does for each command; `CNIDispatcher` calls it after every protocol check has passed, with the
 /// request already validated. Errors thrown here reach the runtime as they are.
@@ -22,7 +23,7 @@ public struct CNIOutput: Sendable, Equatable {
 
     /// Writes `stdout` to the process's standard output (for `main.swift`).
     public func writeToStandardOutput() {
-        writeAll(fileDescriptor: 1, stdout)
+        ProcessEnvironment.writeStandardOutput(stdout)
     }
 }
 

@@ -1,26 +1,8 @@
-#if canImport(Glibc)
-    import Glibc
-#elseif canImport(Darwin)
-    import Darwin
-#endif
+import Platform
 
-/// The conventions of the operating system the plugin runs on that the protocol depends on. Chosen by `main.swift`
-/// (the one place that may ask which OS it is), so the CNI layer itself stays platform-neutral and Windows
-/// behaviour is testable on Linux.
-public struct CNIPlatform: Sendable, Equatable {
-    /// What separates the directories of `CNI_PATH` (`filepath.SplitList` in Go).
-    public var pathListSeparator: Character
-    /// Appended to a plugin type when looking for it in `CNI_PATH`; the bare name is tried after it.
-    public var executableSuffix: String
-
-    public init(pathListSeparator: Character, executableSuffix: String) {
-        self.pathListSeparator = pathListSeparator
-        self.executableSuffix = executableSuffix
-    }
-
-    public static let posix = CNIPlatform(pathListSeparator: ":", executableSuffix: "")
-    public static let windows = CNIPlatform(pathListSeparator: ";", executableSuffix: ".exe")
-}
+/// The conventions of the operating system the plugin runs on that the protocol depends on (`CNI_PATH`'s separator,
+/// the executable suffix, path rules), from the platform layer. Injected, so Windows behaviour is testable on Linux.
+public typealias CNIPlatform = PlatformConventions
 
 /// The names of the environment variables the runtime passes, as typed constants.
 public enum CNIVariable {
@@ -105,77 +87,31 @@ public struct CNIEnvironment: Sendable {
     /// Stdin is read up to this many bytes; a network configuration is a few kilobytes.
     public static let maximumStdinSize = NetworkConfig.maximumSize
 
-    /// The real process: its environment, its stdin (read to the end), stderr for logs, `CLOCK_MONOTONIC`, and
-    /// `posix_spawn` for delegated plugins.
-    public static func process(platform: CNIPlatform = .posix) -> CNIEnvironment {
+    /// The real process: its environment, its stdin (read to the end), stderr for logs, the platform's clocks and
+    /// processes, and its conventions.
+    public static func process(platform: CNIPlatform = .current) -> CNIEnvironment {
         CNIEnvironment(
-            variables: processVariables(),
-            readStdin: { () throws(CNIError) -> [UInt8] in try readAll(fileDescriptor: 0, limit: maximumStdinSize) },
-            runner: PosixProcessRunner(),
-            log: { line in writeAll(fileDescriptor: 2, Array((line + "\n").utf8)) },
-            monotonicSeconds: { clockSeconds(CLOCK_MONOTONIC) },
-            wallClockSeconds: { clockSeconds(CLOCK_REALTIME) },
+            variables: ProcessEnvironment.variables(),
+            readStdin: { () throws(CNIError) -> [UInt8] in try readStandardInput(limit: maximumStdinSize) },
+            runner: SystemProcessRunner(),
+            log: { line in ProcessEnvironment.writeStandardError(Array((line + "\n").utf8)) },
+            monotonicSeconds: { ProcessEnvironment.monotonicSeconds() },
+            wallClockSeconds: { ProcessEnvironment.wallClockSeconds() },
             platform: platform)
     }
 
-    private static func processVariables() -> [String] {
-        var result: [String] = []
-        var cursor: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>? = environ
-        guard var pointer = cursor else { return result }
-        cursor = nil
-        while let entry = pointer.pointee {
-            result.append(String(cString: entry))
-            pointer += 1
-        }
-        return result
-    }
-
-    /// Reads `fileDescriptor` to its end. A terminal gives no configuration, only a hang, so it reads as empty.
-    static func readAll(fileDescriptor: Int32, limit: Int) throws(CNIError) -> [UInt8] {
-        if isatty(fileDescriptor) == 1 { return [] }
-        var data: [UInt8] = []
-        // Uninitialized scratch space: a config is a few KiB, and zero-filling a large buffer costs more than the read.
-        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 16384, alignment: 1)
-        defer { buffer.deallocate() }
-        while true {
-            let count = read(fileDescriptor, buffer.baseAddress, buffer.count)
-            if count == 0 { return data }
-            if count < 0 {
-                if errno == EINTR { continue }
-                throw CNIError(.ioFailure, "error reading the network configuration from stdin: \(errnoText())")
+    /// Reads stdin to its end. A terminal gives no configuration, only a hang, so it reads as empty.
+    static func readStandardInput(limit: Int) throws(CNIError) -> [UInt8] {
+        do throws(PlatformError) {
+            return try ProcessEnvironment.readStandardInput(limit: limit)
+        } catch {
+            guard error.kind == .tooLong else {
+                throw CNIError(.ioFailure, "error reading the network configuration from stdin: \(error.text)")
             }
-            data.append(contentsOf: UnsafeRawBufferPointer(rebasing: buffer[0..<count]))
-            if data.count > limit {
-                throw CNIError(
-                    .decodingFailure,
-                    "the network configuration on stdin is larger than \(limit) bytes",
-                    details: "a CNI configuration is a small JSON document; check what the runtime passes on stdin")
-            }
+            throw CNIError(
+                .decodingFailure,
+                "the network configuration on stdin is larger than \(limit) bytes",
+                details: "a CNI configuration is a small JSON document; check what the runtime passes on stdin")
         }
     }
-}
-
-/// Writes all of `bytes`, retrying short writes and EINTR; gives up silently on other errors (there is nobody
-/// left to report a failing stdout or stderr to).
-func writeAll(fileDescriptor: Int32, _ bytes: [UInt8]) {
-    var offset = 0
-    while offset < bytes.count {
-        let written = bytes[offset...].withUnsafeBytes { write(fileDescriptor, $0.baseAddress, $0.count) }
-        if written < 0 {
-            if errno == EINTR { continue }
-            return
-        }
-        offset += written
-    }
-}
-
-func clockSeconds(_ clock: clockid_t) -> Double {
-    var now = timespec()
-    clock_gettime(clock, &now)
-    return Double(now.tv_sec) + Double(now.tv_nsec) / 1e9
-}
-
-func errnoText(_ code: Int32 = errno) -> String {
-    guard let text = strerror(code) else { return "errno \(code)" }
-    return String(cString: text)
 }

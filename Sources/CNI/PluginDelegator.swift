@@ -1,10 +1,6 @@
 import JSON
 
-#if canImport(Glibc)
-    import Glibc
-#elseif canImport(Darwin)
-    import Darwin
-#endif
+import Platform
 
 /// Runs another CNI plugin (an IPAM plugin, or flannel's delegate) the way the Go `invoke` package does: found in
 /// `CNI_PATH`, given this plugin's own environment with only `CNI_COMMAND` changed and the same stdin, its result
@@ -13,20 +9,21 @@ public struct PluginDelegator: Sendable {
     public var runner: any ProcessRunner
     public var path: [String]
     public var environment: [String]
-    public var executableSuffix: String
+    /// The platform's conventions: how to join a directory and a name, what is absolute, the executable suffix.
+    public var platform: CNIPlatform
     /// A delegate that takes longer than this is killed (code 11).
     public var timeoutSeconds: Int
     /// Receives the delegate's stderr, which Go forwards to the runtime too.
     public var log: @Sendable (String) -> Void
 
     public init(
-        runner: any ProcessRunner, path: [String], environment: [String], executableSuffix: String = "",
+        runner: any ProcessRunner, path: [String], environment: [String], platform: CNIPlatform = .posix,
         timeoutSeconds: Int = 60, log: @escaping @Sendable (String) -> Void = { _ in }
     ) {
         self.runner = runner
         self.path = path
         self.environment = environment
-        self.executableSuffix = executableSuffix
+        self.platform = platform
         self.timeoutSeconds = timeoutSeconds
         self.log = log
     }
@@ -35,21 +32,23 @@ public struct PluginDelegator: Sendable {
     public init(environment: CNIEnvironment, timeoutSeconds: Int = 60) {
         self.init(
             runner: environment.runner, path: environment.pluginPath, environment: environment.variables,
-            executableSuffix: environment.platform.executableSuffix, timeoutSeconds: timeoutSeconds,
+            platform: environment.platform, timeoutSeconds: timeoutSeconds,
             log: environment.log)
     }
 
     /// The absolute path of plugin `type`: the first directory of `CNI_PATH` holding an executable regular file of
-    /// that name (with the platform suffix tried first, as Go tries `.exe` on Windows). Code 7 when the name is not
+    /// that name (with the platform suffix tried first, as Go tries `.exe` on Windows), joined with the platform's
+    /// separator. Code 7 when the name is not
     /// a plain file name or no directory has it.
     public func locate(_ type: String) throws(CNIError) -> String {
         try Self.validatePluginName(type)
-        let candidates = executableSuffix.isEmpty ? [type] : [type + executableSuffix, type]
+        let suffix = platform.executableSuffix
+        let candidates = suffix.isEmpty ? [type] : [type + suffix, type]
         for directory in path where !directory.isEmpty {
             for name in candidates {
-                let candidate = directory.hasSuffix("/") ? directory + name : directory + "/" + name
-                guard Self.isExecutableFile(candidate) else { continue }
-                return Self.absolute(candidate)
+                let candidate = platform.join(directory, name)
+                guard Files.isExecutableFile(candidate) else { continue }
+                return absolute(candidate)
             }
         }
         throw CNIError(
@@ -122,17 +121,10 @@ public struct PluginDelegator: Sendable {
         }
     }
 
-    private static func isExecutableFile(_ path: String) -> Bool {
-        var info = stat()
-        guard stat(path, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else { return false }
-        return access(path, X_OK) == 0
-    }
-
-    private static func absolute(_ path: String) -> String {
-        if path.hasPrefix("/") { return path }
-        var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
-        guard getcwd(&buffer, buffer.count) != nil else { return path }
-        let directory = String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
-        return directory.hasSuffix("/") ? directory + path : directory + "/" + path
+    /// `path` made independent of the working directory (`C:\…`, `\\?\…` and UNC paths are absolute on Windows).
+    private func absolute(_ path: String) -> String {
+        if platform.isAbsolute(path) { return path }
+        guard let directory = try? Files.currentDirectory() else { return path }
+        return platform.join(directory, path)
     }
 }

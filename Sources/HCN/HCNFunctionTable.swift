@@ -11,7 +11,7 @@ public typealias REFGUID = UnsafeRawPointer
 public typealias HRESULTValue = Int32
 
 /// The `computenetwork.dll` / `vmcompute.dll` entry points a CNI plugin uses, with their exact C signatures
-/// (research/hns-api.md §1.1, §1.4). On Windows `HCNWindows` fills it with `GetProcAddress`; on Linux the simulator
+/// (research/hns-api.md §1.1, §1.4). On Windows the platform layer's loader fills it (`init(entries:)`); on Linux the simulator
 /// fills it with `@convention(c)` thunks, so the UTF-16, GUID and ownership marshalling of
 /// `HCNFunctionTableService` runs in every test.
 public struct HCNFunctionTable: @unchecked Sendable {
@@ -96,5 +96,33 @@ public struct HCNFunctionTable: @unchecked Sendable {
         self.closeNamespace = closeNamespace
         self.hnsCall = hnsCall
         self.coTaskMemFree = coTaskMemFree
+    }
+
+    /// How many entry points the table holds, in member order: the 21 `Hcn*` functions, `HNSCall`, `CoTaskMemFree`.
+    public static let entryCount = 23
+
+    /// The table from `entryCount` C function addresses in member order, as the platform layer's loader
+    /// (`wincni_hcn_load`) returns them from `computenetwork.dll`, `vmcompute.dll` and `ole32.dll`. The members
+    /// carry the DLLs' exact signatures, and x64/arm64 Windows have one calling convention, so each address is
+    /// reinterpreted as its member's type. nil when the count is wrong.
+    public init?(entries: [UnsafeMutableRawPointer]) {
+        guard entries.count == Self.entryCount else { return nil }
+        func entry<Function>(_ index: Int, as type: Function.Type) -> Function {
+            unsafeBitCast(entries[index], to: type)
+        }
+        self.init(
+            enumerateNetworks: entry(0, as: Enumerate.self), createNetwork: entry(1, as: Create.self),
+            openNetwork: entry(2, as: Open.self), modifyNetwork: entry(3, as: Modify.self),
+            queryNetworkProperties: entry(4, as: Query.self), deleteNetwork: entry(5, as: Delete.self),
+            closeNetwork: entry(6, as: Close.self),
+            enumerateEndpoints: entry(7, as: Enumerate.self), createEndpoint: entry(8, as: CreateEndpoint.self),
+            openEndpoint: entry(9, as: Open.self), modifyEndpoint: entry(10, as: Modify.self),
+            queryEndpointProperties: entry(11, as: Query.self), deleteEndpoint: entry(12, as: Delete.self),
+            closeEndpoint: entry(13, as: Close.self),
+            enumerateNamespaces: entry(14, as: Enumerate.self), createNamespace: entry(15, as: Create.self),
+            openNamespace: entry(16, as: Open.self), modifyNamespace: entry(17, as: Modify.self),
+            queryNamespaceProperties: entry(18, as: Query.self), deleteNamespace: entry(19, as: Delete.self),
+            closeNamespace: entry(20, as: Close.self),
+            hnsCall: entry(21, as: HNSCall.self), coTaskMemFree: entry(22, as: Free.self))
     }
 }

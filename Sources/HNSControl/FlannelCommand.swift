@@ -4,12 +4,6 @@ import JSON
 import NetAddress
 import WinCNI
 
-#if canImport(Glibc)
-    import Glibc
-#elseif canImport(Musl)
-    import Musl
-#endif
-
 /// `hnsctl flannel up`: what flanneld does on a Windows node when it starts (research windows-cni-anchors §7):
 /// host-gw creates an L2Bridge network and the host endpoint `<name>_ep` at the lease's `.2`; vxlan creates an
 /// Overlay network with the VNI as VSID and adds a HostRoute policy. An existing network with the same type and

@@ -2,6 +2,7 @@ import ArgumentParser
 import HCN
 import HNSSimulator
 import JSON
+import Platform
 import WinCNI
 
 /// hnsctl's entry point: parses the command line (CONTRACT.md "hnsctl"), picks the HNS backend and runs one
@@ -15,11 +16,12 @@ public enum HNSControl {
     }
 
     /// Runs hnsctl with `arguments` (without argv[0]). `hnsSelector` is the value of `WINCNI_HNS` (`sim:DIR`);
-    /// `--sim DIR` anywhere on the line wins over it. Without either, `platformTable` (Windows: the loaded
-    /// `computenetwork.dll`) is the real HNS; when there is none, the simulator in its default directory is used.
+    /// `--sim DIR` anywhere on the line wins over it. Without either, Windows (`isWindows`) talks to the node's HNS
+    /// through `platformTable` (the System32 DLLs, loaded when a command first needs them), and other platforms to
+    /// the simulator in its default directory.
     public static func run(
-        arguments: [String], hnsSelector: String?,
-        platformTable: (() throws(HCNError) -> HCNFunctionTable)? = nil
+        arguments: [String], hnsSelector: String?, isWindows: Bool = PlatformConventions.current.isWindows,
+        platformTable: @escaping () throws(HCNError) -> HCNFunctionTable = HCNFunctionTable.loadFromSystem
     ) -> Output {
         var rest: [String] = []
         var simDirectory: String?
@@ -54,7 +56,7 @@ public enum HNSControl {
                 return failure("WINCNI_HNS=\(selector): expected sim:DIR (the simulator's state directory)")
             }
             directory = named
-        } else {
+        } else if isWindows {
             realTable = platformTable
         }
 

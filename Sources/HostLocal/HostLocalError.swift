@@ -1,3 +1,5 @@
+import Platform
+
 /// Why host-local could not decode its configuration or reserve/release an address. The description names the bad
 /// value and where it came from: the JSON path of a config value (`ipam.ranges[0][0].subnet`), the file of a failed
 /// system call, or the network and range set that ran out of addresses. The plugin maps `kind` to a CNI error code.
@@ -9,7 +11,7 @@ public struct HostLocalError: Error, Sendable, Equatable, CustomStringConvertibl
         case invalidName
         /// Every address of a range set is taken.
         case exhausted
-        /// A file-system call failed (CNI code 5, I/O failure); `errno` holds the system error.
+        /// A file-system call failed (CNI code 5, I/O failure); `underlying` holds the system error.
         case io
     }
 
@@ -18,13 +20,14 @@ public struct HostLocalError: Error, Sendable, Equatable, CustomStringConvertibl
     /// empty for names.
     public var path: String
     public var message: String
-    public var errno: Int32?
+    /// The platform layer's error behind an `.io` failure.
+    public var underlying: PlatformError?
 
-    public init(_ kind: Kind, path: String, _ message: String, errno: Int32? = nil) {
+    public init(_ kind: Kind, path: String, _ message: String, underlying: PlatformError? = nil) {
         self.kind = kind
         self.path = path
         self.message = message
-        self.errno = errno
+        self.underlying = underlying
     }
 
     public var description: String { path.isEmpty ? message : "\(path): \(message)" }

@@ -1,4 +1,5 @@
 import NetAddress
+import Platform
 
 /// One address handed out for one range set: the address with its subnet's prefix length, and the range's gateway.
 public struct HostLocalAllocation: Sendable, Equatable {
@@ -29,19 +30,28 @@ public struct HostLocalStore: Sendable {
     public let networkName: String
     /// `<dataDir>/<networkName>`.
     public let directory: String
-    /// Spell `:` as `_` in reservation file names, as host-local does on Windows (`GetEscapedPath`), where `:` is
-    /// not allowed in a file name. Off by default; the Windows build of the plugin turns it on. Either spelling is
-    /// read back.
-    public var escapesColonsInFileNames = false
+    /// The conventions of the platform whose file names the store uses: on Windows, `:` is spelled `_` in
+    /// reservation file names, as host-local does there (`GetEscapedPath`), because NTFS would take `fd00::5` for a
+    /// stream; the network name must be a valid Windows file name; paths are joined with `\`. Either spelling of an
+    /// IPv6 name is read back on every platform.
+    public let platform: PlatformConventions
+    /// Whether reservation file names spell `:` as `_` (on Windows).
+    public var escapesColonsInFileNames: Bool { platform.isWindows }
 
     /// Checks the network name and the config; touches nothing on disk.
-    public init(config: HostLocalConfig, networkName: String) throws(HostLocalError) {
+    public init(config: HostLocalConfig, networkName: String, platform: PlatformConventions = .current)
+        throws(HostLocalError)
+    {
         try StoreName.check(networkName, as: .networkName)
+        if let problem = platform.fileNameProblem(networkName) {
+            throw HostLocalError(
+                .invalidName, path: "", "network name \(quoted(networkName)) \(problem); rename the network")
+        }
         try config.validate()
         self.config = config
         self.networkName = networkName
-        let dataDir = config.dataDir
-        self.directory = dataDir.hasSuffix("/") ? dataDir + networkName : dataDir + "/" + networkName
+        self.platform = platform
+        self.directory = platform.join(config.dataDir, networkName)
     }
 
     /// One address per range set, in the order of `config.rangeSets`. Idempotent for the same containerID+ifname:
@@ -57,7 +67,7 @@ public struct HostLocalStore: Sendable {
         containerID: String, ifname: String, excluding: [IPAddress] = [], knownNew: Bool = false
     ) throws(HostLocalError) -> [HostLocalAllocation] {
         let owner = try Owner(containerID: containerID, ifname: ifname)
-        guard let store = try StoreDirectory(path: directory, create: true) else {
+        guard let store = try StoreDirectory(path: directory, create: true, platform: platform) else {
             throw HostLocalError(.io, path: directory, "the store directory could not be created")
         }
         let excluded = excluding.map(goCanonical)
@@ -80,7 +90,7 @@ public struct HostLocalStore: Sendable {
                 allocations.append(allocation(address, in: range))
             }
         } catch {
-            for name in created { try? store.undoCreate(name) }
+            for name in created { try? store.remove(name) }
             throw error
         }
         return allocations
@@ -91,11 +101,11 @@ public struct HostLocalStore: Sendable {
     /// container ID alone) are released when no file names the interface.
     public func release(containerID: String, ifname: String) throws(HostLocalError) {
         let owner = try Owner(containerID: containerID, ifname: ifname)
-        guard let store = try StoreDirectory(path: directory, create: false) else { return }
+        guard let store = try StoreDirectory(path: directory, create: false, platform: platform) else { return }
         let scan = try self.scan(store, owner: owner, readOnlyWithin: nil)
         let names = scan.ownedNames.isEmpty ? scan.legacyNames : scan.ownedNames
         guard !names.isEmpty else { return }
-        for name in names { try store.retire(name) }
+        for name in names { try store.remove(name) }
     }
 
     /// Releases what containerID+ifname hold when the caller knows their addresses (the plugin reads them from
@@ -104,7 +114,7 @@ public struct HostLocalStore: Sendable {
     public func release(containerID: String, ifname: String, addresses: [IPAddress]) throws(HostLocalError) {
         let owner = try Owner(containerID: containerID, ifname: ifname)
         guard !addresses.isEmpty else { return try release(containerID: containerID, ifname: ifname) }
-        guard let store = try StoreDirectory(path: directory, create: false) else { return }
+        guard let store = try StoreDirectory(path: directory, create: false, platform: platform) else { return }
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: owner.content.count + 64, alignment: 1)
         defer { buffer.deallocate() }
         var names: [String] = []
@@ -118,12 +128,12 @@ public struct HostLocalStore: Sendable {
             else {
                 // Not where expected (the other spelling, a legacy file, or gone): the full scan decides.
                 let scan = try self.scan(store, owner: owner, readOnlyWithin: nil)
-                for name in scan.ownedNames.isEmpty ? scan.legacyNames : scan.ownedNames { try store.retire(name) }
+                for name in scan.ownedNames.isEmpty ? scan.legacyNames : scan.ownedNames { try store.remove(name) }
                 return
             }
             names.append(name)
         }
-        for name in names { try store.retire(name) }
+        for name in names { try store.remove(name) }
     }
 
     /// Removes, under one lock and with one scan, every reservation whose owner `keep` rejects (GC); returns how
@@ -131,13 +141,13 @@ public struct HostLocalStore: Sendable {
     public func releaseAll(keeping keep: (_ containerID: String, _ ifname: String) -> Bool) throws(HostLocalError)
         -> Int
     {
-        guard let store = try StoreDirectory(path: directory, create: false) else { return 0 }
+        guard let store = try StoreDirectory(path: directory, create: false, platform: platform) else { return 0 }
         var released = Set<String>()
         for name in try store.fileNames() {
             guard StoreName.address(fromFileName: name) != nil else { continue }
             let owner = Owner.parse(store.read(name, limit: 4096)?.bytes ?? [])
             if keep(owner.containerID, owner.ifname) { continue }
-            try store.retire(name)
+            try store.remove(name)
             released.insert(owner.containerID + "\r\n" + owner.ifname)
         }
         return released.count
@@ -146,7 +156,7 @@ public struct HostLocalStore: Sendable {
     /// Removes the reservation of `address` whoever holds it (for garbage collection of files with no usable
     /// owner); an absent reservation is success.
     public func release(address: IPAddress) throws(HostLocalError) {
-        guard let store = try StoreDirectory(path: directory, create: false) else { return }
+        guard let store = try StoreDirectory(path: directory, create: false, platform: platform) else { return }
         // Either spelling of an IPv6 name: the file may come from a plugin with the other setting.
         let plain = goText(address)
         let escaped = String(
@@ -158,7 +168,7 @@ public struct HostLocalStore: Sendable {
     /// Every reserved address with its owner, sorted by address. A file written by an older host-local has an
     /// empty `ifname`; an empty or unreadable file has an empty `containerID`.
     public func reservations() throws(HostLocalError) -> [(address: IPAddress, containerID: String, ifname: String)] {
-        guard let store = try StoreDirectory(path: directory, create: false) else { return [] }
+        guard let store = try StoreDirectory(path: directory, create: false, platform: platform) else { return [] }
         var result: [(address: IPAddress, containerID: String, ifname: String)] = []
         for name in try store.fileNames() {
             guard let address = StoreName.address(fromFileName: name) else { continue }
@@ -173,7 +183,7 @@ public struct HostLocalStore: Sendable {
     /// way, files of its older versions included).
     public func addresses(containerID: String, ifname: String) throws(HostLocalError) -> [IPAddress] {
         let owner = try Owner(containerID: containerID, ifname: ifname)
-        guard let store = try StoreDirectory(path: directory, create: false) else { return [] }
+        guard let store = try StoreDirectory(path: directory, create: false, platform: platform) else { return [] }
         return try scan(store, owner: owner, readOnlyWithin: nil).owned.sorted()
     }
 
@@ -186,7 +196,7 @@ public struct HostLocalStore: Sendable {
 
     /// The content of `last_reserved_ip.<rangeSet>` when it holds an address.
     public func lastReservedAddress(rangeSet: Int) throws(HostLocalError) -> IPAddress? {
-        guard let store = try StoreDirectory(path: directory, create: false) else { return nil }
+        guard let store = try StoreDirectory(path: directory, create: false, platform: platform) else { return nil }
         return lastReserved(store, rangeSet: rangeSet)
     }
 
@@ -254,7 +264,7 @@ public struct HostLocalStore: Sendable {
             do {
                 try store.overwrite("last_reserved_ip.\(setIndex)", content: Array(goText(candidate).utf8))
             } catch {
-                try? store.undoCreate(name)
+                try? store.remove(name)
                 throw error
             }
             return (candidate, range, name)

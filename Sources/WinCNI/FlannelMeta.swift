@@ -1,6 +1,7 @@
 import CNI
 import HCN
 import JSON
+import Platform
 
 /// The flannel meta plugin on Windows: reads flanneld's `subnet.env`, builds the node's plugin config from the
 /// `delegate` object, keeps it under `dataDir/<sandboxID>` for DEL, and runs the delegate — inside this process
@@ -18,20 +19,18 @@ struct FlannelMeta {
         let env = try SubnetEnv.load(path: config.subnetFile)
         let document = try config.delegateDocument(env)
         let path = try savedConfigPath(config, invocation)
-        let existed = FileSystem.exists(path)
+        let existed = Files.exists(path)
         // Serialized once: the saved file and the delegate's stdin are the same bytes.
         let bytes = document.compactBytes()
-        var createdDirectories: [String] = []
-        var tookSpare = false
-        do {
-            createdDirectories = try FileSystem.makeDirectories(config.dataDir, mode: 0o700)
-            // Durable before the delegate runs (DEL needs it), and written so that a killed ADD leaves no
-            // partial file. (Flushing on a second thread beside the delegate was measured: it saved ~0.06 ms of
-            // wall time and cost ~0.4 ms of CPU, as a second thread puts glibc's malloc into its locking mode.)
-            tookSpare = try FileSystem.writeAtomically(path, bytes, mode: 0o600, spare: spareConfigPath(config))
+        var existingLength: Int? = nil
+        do throws(PlatformError) {
+            existingLength = try Files.makeDirectories(config.dataDir, permissions: 0o700)
+            // On disk before the delegate runs (DEL needs it), as the Go flannel plugin syncs it, and replaced
+            // atomically so that a killed ADD leaves no partial file.
+            try Files.write(path, bytes, mode: [.atomic, .durable], permissions: 0o600)
         } catch {
-            FileSystem.removeEmptyDirectories(createdDirectories)
-            throw .io(path: error.path, message: error.message)
+            if let existingLength { Files.removeEmptyDirectories(config.dataDir, keeping: existingLength) }
+            throw .io(error)
         }
         do throws(WinCNIError) {
             guard let result = try runDelegate(document, command: .add, invocation, bytes: bytes) else {
@@ -39,37 +38,27 @@ struct FlannelMeta {
             }
             return result
         } catch {
-            cleanUp(
-                config, path: path, existed: existed, tookSpare: tookSpare, createdDirectories: createdDirectories,
-                invocation)
+            cleanUp(config, path: path, existed: existed, existingLength: existingLength, invocation)
             throw error
         }
     }
 
-    /// A failed ADD leaves flannel's dataDir as it found it: no saved config, no directory it created, and the
-    /// spare file back when the ADD took it (its bytes are the failed ADD's; no one reads a spare).
+    /// A failed ADD leaves flannel's dataDir as it found it: no saved config and no directory it created.
     private func cleanUp(
-        _ config: FlannelConfig, path: String, existed: Bool, tookSpare: Bool, createdDirectories: [String],
-        _ invocation: Invocation
+        _ config: FlannelConfig, path: String, existed: Bool, existingLength: Int?, _ invocation: Invocation
     ) {
         guard !existed else { return }
-        do {
-            if tookSpare {
-                try FileSystem.retire(path, spare: spareConfigPath(config))
-            } else {
-                try FileSystem.remove(path)
-            }
-        } catch {
-            invocation.log("flannel: ADD failed and \(error.path) could not be removed: \(error.message)")
+        do throws(PlatformError) { try Files.removeIfPresent(path) } catch {
+            invocation.log("flannel: ADD failed and \(error.path) could not be removed: \(error.text)")
         }
-        FileSystem.removeEmptyDirectories(createdDirectories)
+        if let existingLength { Files.removeEmptyDirectories(config.dataDir, keeping: existingLength) }
     }
 
     func del(_ invocation: Invocation) throws(WinCNIError) {
         let config = try FlannelConfig(invocation.request.config.raw)
         let path = try savedConfigPath(config, invocation)
         var document = try savedDocument(path, invocation)
-        let saved = FileSystem.exists(path)  // also a damaged file, which the successful DEL then removes
+        let saved = Files.exists(path)  // also a damaged file, which the successful DEL then removes
         if document == nil {
             // flannel returns success here without calling the delegate, so an endpoint whose file was lost
             // stays in HNS forever. Rebuild what ADD would have sent.
@@ -79,9 +68,8 @@ struct FlannelMeta {
         guard let document else { return }
         _ = try runDelegate(document, command: .del, invocation)
         if saved {
-            do { try FileSystem.retire(path, spare: spareConfigPath(config)) } catch {
-                throw .io(path: error.path, message: error.message)
-            }
+            // Not synced: a removal lost in a crash leaves a saved config that the next DEL or GC removes again.
+            do throws(PlatformError) { try Files.removeIfPresent(path) } catch { throw .io(error) }
         }
     }
 
@@ -109,10 +97,16 @@ struct FlannelMeta {
         // Saved configs of containers the runtime no longer has.
         let valid = Set((invocation.request.config.validAttachments ?? []).map(\.containerID))
         let names: [String]
-        do { names = try FileSystem.list(config.dataDir) } catch { throw .io(path: error.path, message: error.message) }
-        for name in names where !valid.contains(name) && !name.contains(".tmp") && name != Self.spareName {
-            do { try FileSystem.remove("\(config.dataDir)/\(name)") } catch {
-                invocation.log("flannel: GC could not remove \(error.path): \(error.message)")
+        do throws(PlatformError) {
+            names = try Files.list(config.dataDir, filesOnly: true)
+        } catch {
+            if error.kind == .notFound { return }
+            throw .io(error)
+        }
+        let platform = invocation.environment.platform
+        for name in names where !valid.contains(name) && !name.contains(".tmp") {
+            do throws(PlatformError) { try Files.removeIfPresent(platform.join(config.dataDir, name)) } catch {
+                invocation.log("flannel: GC could not remove \(error.path): \(error.text)")
             }
         }
     }
@@ -125,35 +119,34 @@ struct FlannelMeta {
 
     // MARK: Helpers
 
-    /// `dataDir/<sandboxID>`; an ID that could leave `dataDir` is refused.
+    /// `dataDir/<sandboxID>`; an ID that could leave `dataDir`, or that Windows would alias or take for a device
+    /// (`CON`, `NUL`, `COM1`, a trailing dot), is refused.
     func savedConfigPath(_ config: FlannelConfig, _ invocation: Invocation) throws(WinCNIError) -> String {
         let sandbox = EndpointNaming.sandboxID(
             containerID: invocation.request.containerID ?? "", netns: invocation.request.netns)
+        let platform = invocation.environment.platform
         if !CNIParameters.isPlainFileName(sandbox) {
-            throw .unsafeContainerID(sandbox)
+            throw .unsafeContainerID(sandbox, reason: "it contains /, \\, :, .. or NUL")
         }
-        let directory = config.dataDir.hasSuffix("/") ? String(config.dataDir.dropLast()) : config.dataDir
-        return "\(directory)/\(sandbox)"
-    }
-
-    /// A removed saved config, kept for the next ADD to write over (`FileSystem.retire`). No sandbox ID can have
-    /// this name (`CNIParameters.isPlainFileName` refuses `..`), and GC leaves it alone.
-    static let spareName = ".wincni..spare"
-
-    func spareConfigPath(_ config: FlannelConfig) -> String {
-        let directory = config.dataDir.hasSuffix("/") ? String(config.dataDir.dropLast()) : config.dataDir
-        return "\(directory)/\(Self.spareName)"
+        if let problem = platform.fileNameProblem(sandbox) {
+            throw .unsafeContainerID(sandbox, reason: "it \(problem)")
+        }
+        return platform.join(config.dataDir, sandbox)
     }
 
     /// The saved delegate config, or nil when there is none or it cannot be parsed (a zero-byte file after a
     /// crash, flannel-io/cni-plugin#43).
     private func savedDocument(_ path: String, _ invocation: Invocation) throws(WinCNIError) -> JSON? {
         let bytes: [UInt8]
-        do {
-            bytes = try FileSystem.readFile(path)
+        do throws(PlatformError) {
+            bytes = try Files.read(path, limit: NetworkConfig.maximumSize)
         } catch {
-            if error.isNotFound { return nil }
-            throw .io(path: error.path, message: error.message)
+            if error.kind == .notFound { return nil }
+            if error.kind == .tooLong {
+                invocation.log("flannel: \(path) is larger than a network configuration; ignoring it")
+                return nil
+            }
+            throw .io(error)
         }
         guard let document = try? JSON.parse(bytes), document.objectValue != nil else {
             invocation.log("flannel: \(path) is not a JSON object (\(bytes.count) bytes); ignoring it")

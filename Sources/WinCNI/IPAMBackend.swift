@@ -26,7 +26,9 @@ enum IPAMBackend {
             let ipamPath = invocation.configPath.isEmpty ? "ipam" : "\(invocation.configPath).ipam"
             do {
                 let hostLocal = try HostLocalConfig.decode(ipam, path: ipamPath)
-                self = .hostLocal(try HostLocalStore(config: hostLocal, networkName: config.name))
+                self = .hostLocal(
+                    try HostLocalStore(
+                        config: hostLocal, networkName: config.name, platform: invocation.environment.platform))
             } catch {
                 throw Self.mapped(error)
             }

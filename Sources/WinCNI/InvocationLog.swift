@@ -1,5 +1,6 @@
 import CNI
 import JSON
+import Platform
 
 /// The config's `"logFile"` (top level, or in a flannel `delegate`): one JSON line per invocation saying what ran
 /// and how it ended. Failing to write it is reported on stderr and never fails the command.
@@ -28,10 +29,11 @@ enum InvocationLog {
         } else {
             line["code"] = 0
         }
-        do {
-            try FileSystem.appendLine(path, JSON.object(line).compact())
+        do throws(PlatformError) {
+            // One write with O_APPEND / FILE_APPEND_DATA keeps concurrent plugin runs from interleaving a line.
+            try Files.write(path, Array((JSON.object(line).compact() + "\n").utf8), mode: .append, permissions: 0o600)
         } catch {
-            environment.log("wincni: cannot write logFile: \(error.path): \(error.message)")
+            environment.log("wincni: cannot write logFile: \(error.path): \(error.text)")
         }
     }
 

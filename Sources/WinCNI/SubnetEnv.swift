@@ -1,4 +1,5 @@
 import NetAddress
+import Platform
 
 /// flanneld's `subnet.env` (`FLANNEL_NETWORK`, `FLANNEL_SUBNET`, `FLANNEL_IPV6_NETWORK`, `FLANNEL_IPV6_SUBNET`,
 /// `FLANNEL_MTU`, `FLANNEL_IPMASQ`). Same requirements and "is missing" error as the flannel CNI plugin, but a
@@ -96,11 +97,11 @@ public struct SubnetEnv: Sendable, Equatable {
     /// Reads and parses the file at `path`.
     public static func load(path: String) throws(WinCNIError) -> SubnetEnv {
         let bytes: [UInt8]
-        do {
-            bytes = try FileSystem.readFile(path)
+        do throws(PlatformError) {
+            bytes = try Files.read(path, limit: 1 << 20)
         } catch {
-            if error.isNotFound { throw .subnetEnvMissing(path: path, reason: error.message) }
-            throw .io(path: path, message: error.message)
+            if error.kind == .notFound { throw .subnetEnvMissing(path: path, reason: "cannot read: \(error.text)") }
+            throw .io(error)
         }
         return try parse(String(decoding: bytes, as: UTF8.self), path: path)
     }

@@ -1,5 +1,6 @@
 import CNI
 import HCN
+import Platform
 import JSON
 
 /// What went wrong inside the plugin, named by the bad value and where it came from (a JSON path, a file, an HNS
@@ -30,7 +31,7 @@ public enum WinCNIError: Error, Sendable, Equatable, CustomStringConvertible {
     /// A delegated plugin (exec'd IPAM or flannel delegate) failed: its error is passed up with its own code.
     case delegated(CNIError, plugin: String)
     /// A container ID or sandbox ID that cannot name a file under the flannel data directory.
-    case unsafeContainerID(String)
+    case unsafeContainerID(String, reason: String)
     /// The flannel meta plugin has no saved delegate config for this container (CHECK before ADD).
     case noSavedDelegate(path: String)
     /// CHECK found the endpoint missing.
@@ -62,9 +63,8 @@ public enum WinCNIError: Error, Sendable, Equatable, CustomStringConvertible {
             return "cannot \(action): \(error.operation) failed: \(error.message) (\(label))"
         case .cni(let error): return error.msg
         case .delegated(let error, let plugin): return "\(plugin): \(error.msg)"
-        case .unsafeContainerID(let id):
-            return
-                "container ID \(quoted(id)) cannot name a file in the flannel data directory (/, \\, :, .. or NUL)"
+        case .unsafeContainerID(let id, let reason):
+            return "container ID \(quoted(id)) cannot name a file in the flannel data directory: \(reason)"
         case .noSavedDelegate(let path):
             return "no flannel delegate config saved at \(quoted(path)): the container was never added, or was deleted"
         case .endpointMissing(let name, let network):
@@ -79,3 +79,10 @@ public enum WinCNIError: Error, Sendable, Equatable, CustomStringConvertible {
 
 /// A string in double quotes with JSON escaping, for messages.
 func quoted(_ text: String) -> String { JSON.string(text).compact() }
+
+extension WinCNIError {
+    /// A failed file operation of the platform layer, as the plugin reports it (code 5).
+    static func io(_ error: PlatformError) -> WinCNIError {
+        .io(path: error.path, message: "cannot \(error.operation): \(error.text)")
+    }
+}

@@ -5,22 +5,20 @@ import HCN
 import HNSSimulator
 import WinCNI
 
-#if os(Windows)
-    import HCNWindows
-    import ucrt
-    let platform = CNIPlatform.windows
-    let realHNS: () throws -> any HostNetworkService = {
-        HCNFunctionTableService(table: try loadWindowsHCNFunctionTable())
-    }
-#else
+#if canImport(Glibc)
     import Glibc
-    let platform = CNIPlatform.posix
-    let realHNS: () throws -> any HostNetworkService = { throw CNIError(.invalidEnvironment, "no Windows HNS here") }
+#elseif canImport(Musl)
+    import Musl
+#elseif canImport(Darwin)
+    import Darwin
+#elseif canImport(ucrt)
+    import ucrt
 #endif
 
-let environment = CNIEnvironment.process(platform: platform)
+let environment = CNIEnvironment.process()
 let plugin = WinCNIPlugin.selectingBackend(
-    environment: environment, isWindows: platform == .windows, windows: realHNS,
+    environment: environment, isWindows: environment.platform.isWindows,
+    windows: { HCNFunctionTableService(table: try HCNFunctionTable.loadFromSystem()) },
     simulator: { directory in try HNSSimulator.functionTableService(directory: directory) })
 let output = CNIDispatcher.run(
     plugin, environment: environment,
