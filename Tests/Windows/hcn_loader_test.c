@@ -126,6 +126,13 @@ int main(int argc, char **argv) {
               system);
     }
 
+    // Calling through a table in the wrong order would call functions with the wrong arguments: stop here.
+    if (failed > 0) {
+        printf("the loaded table is wrong; its entries are not called\n");
+        printf("%d passed, %d failed\n", passed, failed);
+        return 1;
+    }
+
     __typeof__(&HcnEnumerateNetworks) enumerate_networks = (__typeof__(&HcnEnumerateNetworks))entries[0];
     __typeof__(&HcnCreateNetwork) create_network = (__typeof__(&HcnCreateNetwork))entries[1];
     __typeof__(&HcnOpenNetwork) open_network = (__typeof__(&HcnOpenNetwork))entries[2];
