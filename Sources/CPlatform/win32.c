@@ -181,7 +181,10 @@ static wchar_t *win_path(const char *path) {
         return NULL;
     }
     wchar_t *body = full + 8;
-    if (body[0] == L'\\' && body[1] == L'\\') {
+    if (body[0] == L'\\' && body[1] == L'\\' && (body[2] == L'.' || body[2] == L'?') && body[3] == L'\\') {
+        // A device (\\.\CON, what GetFullPathNameW makes of a reserved name) or an extended path: as it is.
+        memmove(full, body, (wcslen(body) + 1) * sizeof(wchar_t));
+    } else if (body[0] == L'\\' && body[1] == L'\\') {
         // \\server\share\x becomes \\?\UNC\server\share\x
         memmove(full + 8, body + 2, (wcslen(body + 2) + 1) * sizeof(wchar_t));
         memcpy(full, L"\\\\?\\UNC\\", 8 * sizeof(wchar_t));
@@ -1197,6 +1200,10 @@ wincni_status wincni_process_start(const wincni_spawn_options *options, wincni_p
 
     application = win_path(options->executable);
     if (application == NULL) goto failed;
+    // CreateProcessW takes the program without the \\?\ prefix where the path is short enough to need none.
+    if (wcslen(application) < MAX_PATH + 4 && wcsncmp(application, L"\\\\?\\", 4) == 0 && application[5] == L':') {
+        memmove(application, application + 4, (wcslen(application) - 3) * sizeof(wchar_t));
+    }
     if (options->arguments != NULL) {
         argv = wide_strings(options->arguments, options->arguments_size, &argc);
     } else {
