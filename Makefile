@@ -77,8 +77,20 @@ install: build
 	install -m 0755 $(BIN)/wincni $(BIN)/hnsctl $(DESTDIR)$(PREFIX)/
 	for name in $(DROPINS); do ln -sf wincni $(DESTDIR)$(PREFIX)/$$name; done
 
+# Swift has no platform code (DESIGN.md "Modules"): only the two mains may import a platform module or branch on the
+# OS; everything else goes through the platform layer (Sources/CPlatform). The simulator is left out until it moves
+# onto the platform layer too.
+PLATFORM_CODE := import (Glibc|Musl|Darwin|ucrt|WinSDK)\b|\#if os\(|canImport\((Glibc|Musl|Darwin|ucrt|WinSDK)\)
+PLATFORM_CODE_ALLOWED := Sources/wincni/main.swift Sources/hnsctl/main.swift Sources/HNSSimulator
+
 lint:
 	$(SWIFT) format lint --strict --recursive Package.swift Sources Tests
+	@found=$$(grep -rnE '$(PLATFORM_CODE)' Sources Tests Fuzz --include='*.swift' \
+		| grep -vE "^($$(echo $(PLATFORM_CODE_ALLOWED) | tr ' ' '|'))[/:]" || true); \
+	if [ -n "$$found" ]; then \
+		echo "platform code outside the platform layer (use Sources/CPlatform through the Platform module):" >&2; \
+		echo "$$found" >&2; exit 1; \
+	fi
 
 fmt:
 	$(SWIFT) format --in-place --recursive Package.swift Sources Tests

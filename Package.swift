@@ -24,7 +24,9 @@ let package = Package(
         .target(name: "CPlatform"),
         // The Swift side of it: one error type (PlatformError), files, locks, processes, environment, clocks.
         .target(name: "Platform", dependencies: ["CPlatform"], swiftSettings: strict),
-        .target(name: "JSON", dependencies: ["CJSONC"], swiftSettings: strict, linkerSettings: [.linkedLibrary("m", .when(platforms: [.linux]))]),
+        .target(
+            name: "JSON", dependencies: ["CJSONC"], swiftSettings: strict,
+            linkerSettings: [.linkedLibrary("m", .when(platforms: [.linux]))]),
         // IPv4/IPv6 addresses, CIDR prefixes and MAC addresses: shared by the CNI results, HNS documents, the
         // simulator's checks and host-local's arithmetic.
         .target(name: "NetAddress", swiftSettings: strict),
@@ -65,10 +67,11 @@ let package = Package(
         ),
         .testTarget(name: "JSONTests", dependencies: ["JSON"], swiftSettings: strict),
         .testTarget(name: "NetAddressTests", dependencies: ["NetAddress"], swiftSettings: strict),
-        .testTarget(name: "CNITests", dependencies: ["CNI", "JSON", "NetAddress"], swiftSettings: strict),
+        .testTarget(name: "CNITests", dependencies: ["CNI", "JSON", "NetAddress", "Platform"], swiftSettings: strict),
+        .testTarget(name: "PlatformTests", dependencies: ["Platform"], swiftSettings: strict),
         .testTarget(
             name: "HCNTests",
-            dependencies: ["HCN", "HNSSimulator", "JSON", "NetAddress"],
+            dependencies: ["HCN", "HNSSimulator", "JSON", "NetAddress", "Platform"],
             resources: [.copy("Fixtures")],
             swiftSettings: strict
         ),
@@ -76,18 +79,21 @@ let package = Package(
             name: "HNSSimulatorTests", dependencies: ["HNSSimulator", "HCN", "JSON", "NetAddress"],
             swiftSettings: strict),
         .testTarget(
-            name: "HostLocalTests", dependencies: ["HostLocal", "CNI", "JSON", "NetAddress"], swiftSettings: strict),
+            name: "HostLocalTests", dependencies: ["HostLocal", "CNI", "JSON", "NetAddress", "Platform"],
+            swiftSettings: strict),
         .testTarget(
             name: "WinCNITests",
-            dependencies: ["WinCNI", "CNI", "HCN", "HNSSimulator", "HostLocal", "JSON", "NetAddress"],
+            dependencies: [
+                "WinCNI", "CNI", "HCN", "HNSControl", "HNSSimulator", "HostLocal", "JSON", "NetAddress", "Platform",
+            ],
             resources: [.copy("Fixtures")],
             swiftSettings: strict
         ),
-        .testTarget(name: "EndToEndTests", dependencies: ["JSON"], swiftSettings: strict),
+        .testTarget(name: "EndToEndTests", dependencies: ["JSON", "Platform"], swiftSettings: strict),
         // Bad input, HNS faults, crashes, concurrency and security, through the built binaries (issue 5).
         .testTarget(
             name: "ReliabilityTests",
-            dependencies: ["JSON", "CNI", "HCN", "HNSSimulator", "NetAddress", "WinCNIFuzz"],
+            dependencies: ["JSON", "CNI", "HCN", "HNSSimulator", "NetAddress", "Platform", "WinCNIFuzz"],
             exclude: ["Fixtures"],
             swiftSettings: strict
         ),

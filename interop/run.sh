@@ -178,10 +178,8 @@ endpoint_names() { hns endpoint list --json | jq -c '[.[].Name] | sort'; }
 # reserved DIR NETWORK IP CONTAINERID — host-local's file for IP names CONTAINERID and eth0
 reserved() { [[ -f $1/$2/$3 ]] && [[ $(tr -d '\r' <"$1/$2/$3" | sed -n 1p) == "$4" ]] &&
     [[ $(tr -d '\r' <"$1/$2/$3" | sed -n 2p) == eth0 ]]; }
-# Reservation files (not the lock, last_reserved_ip.*, or wincni's spare: the file of the last released reservation,
-# kept for the next one, which no scan takes for a reservation since its name is no address).
-SPARE=.wincni..spare
-reservations() { find "$1/$2" -maxdepth 1 -type f ! -name lock ! -name 'last_reserved_ip*' ! -name "$SPARE" 2>/dev/null | wc -l; }
+# Reservation files (not the lock or last_reserved_ip.*).
+reservations() { find "$1/$2" -maxdepth 1 -type f ! -name lock ! -name 'last_reserved_ip*' 2>/dev/null | wc -l; }
 same_json() { [[ $(jq -S -c . <<<"$1") == "$(jq -S -c . <<<"$2")" ]]; }
 trace_count() { jq -s --arg c "$1" '[.[] | select(.command == $c)] | length' "$TRACE"; }
 trace_stdin() { jq -s -c --arg c "$1" 'map(select(.command == $c)) | last | .stdin' "$TRACE"; }
@@ -447,7 +445,7 @@ node_suite() {
     begin "$(basename "$SOURCE"): the node is clean afterwards"
     need "only flanneld's endpoints remain ($(endpoint_names) vs $baseline)" '[[ $(endpoint_names) == "$baseline" ]]'
     need "no host-local reservation in $IPAM_DATA/$name" '[[ $(reservations "$IPAM_DATA" "$name") == 0 ]]'
-    ((!FLANNEL)) || need "no saved flannel delegate config" '[[ -z $(ls -A "$NODE/flannel" 2>/dev/null | grep -vxF "$SPARE") ]]'
+    ((!FLANNEL)) || need "no saved flannel delegate config" '[[ -z $(ls -A "$NODE/flannel" 2>/dev/null) ]]'
     need "no libcni cache entry" '[[ -z $(ls -A "$CACHE/results" 2>/dev/null) ]]'
     end
 }

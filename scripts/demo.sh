@@ -64,9 +64,8 @@ run_mode() { # BACKEND CONF
 
     bold "5. the node afterwards: only flanneld's own endpoints, no IP reservation, no saved delegate config"
     show "$bin/hnsctl" endpoint list
-    # (.wincni..spare is the file of the last released reservation or saved config, kept for the next pod)
-    echo "host-local reservations: $(find "$dir/ipam" -type f ! -name lock ! -name 'last_reserved_ip*' ! -name .wincni..spare 2>/dev/null | wc -l)"
-    echo "saved flannel delegate configs: $(find "$dir/flannel" -type f ! -name .wincni..spare 2>/dev/null | wc -l)"
+    echo "host-local reservations: $(find "$dir/ipam" -type f ! -name lock ! -name 'last_reserved_ip*' 2>/dev/null | wc -l)"
+    echo "saved flannel delegate configs: $(find "$dir/flannel" -type f 2>/dev/null | wc -l)"
 }
 
 run_mode host-gw "$root/conf/flannel-host-gw.conf"

@@ -1,5 +1,4 @@
 import JSON
-
 import Platform
 
 /// Runs another CNI plugin (an IPAM plugin, or flannel's delegate) the way the Go `invoke` package does: found in

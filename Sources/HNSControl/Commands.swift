@@ -11,7 +11,7 @@ struct HNSControlCommand: ParsableCommand {
         abstract: "Inspect and change the Host Networking Service (on Linux: the HNS simulator).",
         discussion: """
             Global option: --sim DIR uses the simulator state in DIR (the same as WINCNI_HNS=sim:DIR); \
-            without it the simulator in \(HNSSimulator.defaultDirectory) is used.
+            without it, the node's HNS on Windows, and elsewhere the simulator in \(HNSSimulator.defaultDirectory).
             """,
         subcommands: [
             NetworkCommand.self, EndpointCommand.self, NamespaceCommand.self, FlannelCommand.self,

@@ -14,18 +14,17 @@ public final class ContainerLock {
     private let lock: FileLock
 
     /// nil when the store directory does not exist and `create` is off.
-    init?(directory: String, containerID: String, create: Bool, platform: PlatformConventions) throws(HostLocalError)
-    {
+    init?(directory: String, containerID: String, create: Bool, platform: PlatformConventions) throws(HostLocalError) {
         let path = platform.join(directory, "lock")
         let offset = Self.offset(of: containerID)
         do throws(PlatformError) {
             do throws(PlatformError) {
                 lock = try FileLock.lockRange(path, offset: offset)
-            } catch where error.kind == .notFound && create {
+            } catch  where error.kind == .notFound && create {
                 try Files.makeDirectories(directory, permissions: 0o700)
                 lock = try FileLock.lockRange(path, offset: offset)
             }
-        } catch where error.kind == .notFound && !create {
+        } catch  where error.kind == .notFound && !create {
             return nil
         } catch {
             throw systemError(error, path)

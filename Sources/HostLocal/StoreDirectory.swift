@@ -19,11 +19,11 @@ final class StoreDirectory {
             // The directory exists after the first allocation: create it only when the lock cannot be taken.
             do throws(PlatformError) {
                 lock = try FileLock.lockFile(lockPath)
-            } catch where error.kind == .notFound && create {
+            } catch  where error.kind == .notFound && create {
                 try Files.makeDirectories(path, permissions: 0o700)
                 lock = try FileLock.lockFile(lockPath)
             }
-        } catch where error.kind == .notFound && !create {
+        } catch  where error.kind == .notFound && !create {
             return nil
         } catch {
             throw systemError(error, lockPath)
@@ -39,7 +39,7 @@ final class StoreDirectory {
         do throws(PlatformError) {
             try Files.write(file, content, mode: .exclusive, permissions: 0o600)
             return true
-        } catch where error.kind == .exists {
+        } catch  where error.kind == .exists {
             return false
         } catch {
             throw systemError(error, file)

@@ -1,7 +1,7 @@
 import CNI
 import HCN
-import Platform
 import JSON
+import Platform
 
 /// What went wrong inside the plugin, named by the bad value and where it came from (a JSON path, a file, an HNS
 /// object). `CNIError(_:)` in `WinCNIPlugin` maps each case to one CNI error code at the boundary.

@@ -1,25 +1,20 @@
 import CNI
 import JSON
 import NetAddress
+import Platform
 import Testing
-
-#if canImport(Glibc)
-    import Glibc
-#elseif canImport(Darwin)
-    import Darwin
-#endif
 
 /// A temporary CNI_PATH directory with shell-script plugins, removed when the test is done.
 final class FakePluginDirectory {
     let path = makeTemporaryDirectory()
 
-    func add(_ name: String, script: String, mode: mode_t = 0o755) {
+    func add(_ name: String, script: String, mode: UInt32 = 0o755) {
         writeFile(path + "/" + name, "#!/bin/sh\n" + script + "\n", mode: mode)
     }
 
     func delegator(timeoutSeconds: Int = 20, extraPath: [String] = [], log: LogSink = LogSink()) -> PluginDelegator {
         PluginDelegator(
-            runner: PosixProcessRunner(), path: extraPath + [path],
+            runner: SystemProcessRunner(), path: extraPath + [path],
             environment: ["CNI_COMMAND=ADD", "CNI_CONTAINERID=c1", "CNI_IFNAME=eth0", "PATH=/usr/bin:/bin", "KEEP=me"],
             timeoutSeconds: timeoutSeconds, log: { log.append($0) })
     }
@@ -157,7 +152,7 @@ struct DelegationTests {
         let first = FakePluginDirectory()
         let second = FakePluginDirectory()
         first.add("ipam", script: "exit 0", mode: 0o644)  // not executable: skipped
-        _ = mkdir(first.path + "/dir-ipam", 0o755)  // a directory: skipped
+        _ = try? Files.makeDirectories(first.path + "/dir-ipam", permissions: 0o755)  // a directory: skipped
         second.add("ipam", script: "exit 0")
         second.add("dir-ipam", script: "exit 0")
         let delegator = second.delegator(extraPath: [first.path])
@@ -171,7 +166,9 @@ struct DelegationTests {
         plugins.add("host-local.exe", script: "exit 0")
         plugins.add("other", script: "exit 0")
         var delegator = plugins.delegator()
-        delegator.executableSuffix = ".exe"
+        // Windows' suffix with this machine's separators, so the lookup runs against real files.
+        delegator.platform = PlatformConventions(
+            isWindows: false, pathSeparator: "/", pathListSeparator: ";", executableSuffix: ".exe")
         #expect(try delegator.locate("host-local") == plugins.path + "/host-local.exe")
         #expect(try delegator.locate("other") == plugins.path + "/other")
     }
@@ -189,19 +186,19 @@ struct DelegationTests {
     }
 }
 
-@Suite("The POSIX process runner")
+@Suite("The system process runner")
 struct ProcessRunnerTests {
     @Test("a megabyte goes through stdin and back without deadlock")
     func largeInput() throws {
         let input = (0..<(1 << 20)).map { UInt8(truncatingIfNeeded: $0 * 7) }
-        let output = try PosixProcessRunner().run("/bin/cat", environment: [], stdin: input, timeoutSeconds: 20)
+        let output = try SystemProcessRunner().run("/bin/cat", environment: [], stdin: input, timeoutSeconds: 20)
         #expect(output.status == 0)
         #expect(output.stdout == input)
     }
 
     @Test("the child gets exactly the given environment, and its exit status")
     func environment() throws {
-        let output = try PosixProcessRunner().run(
+        let output = try SystemProcessRunner().run(
             "/bin/sh", environment: ["A=1", "B=two words"], stdin: Array("env | sort; exit 3".utf8), timeoutSeconds: 20)
         #expect(output.status == 3)
         #expect(text(output.stdout).split(separator: "\n").filter { $0 == "A=1" || $0 == "B=two words" }.count == 2)
@@ -210,7 +207,7 @@ struct ProcessRunnerTests {
 
     @Test("a child that exits without reading its stdin does not hurt us")
     func unreadStdin() throws {
-        let output = try PosixProcessRunner().run(
+        let output = try SystemProcessRunner().run(
             "/bin/true", environment: [], stdin: [UInt8](repeating: 65, count: 4 << 20), timeoutSeconds: 20)
         #expect(output.status == 0)
     }
@@ -218,7 +215,7 @@ struct ProcessRunnerTests {
     @Test("a program that cannot be run is a clear error")
     func notRunnable() {
         let result = Result { () throws(CNIError) in
-            try PosixProcessRunner().run("/nonexistent/plugin", environment: [], stdin: [], timeoutSeconds: 5)
+            try SystemProcessRunner().run("/nonexistent/plugin", environment: [], stdin: [], timeoutSeconds: 5)
         }
         guard case .failure(let error) = result else {
             Issue.record("ran a nonexistent program")
@@ -228,8 +225,4 @@ struct ProcessRunnerTests {
     }
 }
 
-func monotonic() -> Double {
-    var now = timespec()
-    clock_gettime(CLOCK_MONOTONIC, &now)
-    return Double(now.tv_sec) + Double(now.tv_nsec) / 1e9
-}
+func monotonic() -> Double { ProcessEnvironment.monotonicSeconds() }

@@ -1,12 +1,8 @@
 import CNI
 import JSON
 import NetAddress
-
-#if canImport(Glibc)
-    import Glibc
-#elseif canImport(Darwin)
-    import Darwin
-#endif
+import Platform
+import Synchronization
 
 /// A runner for tests that must never start a process.
 struct NoProcessRunner: ProcessRunner {
@@ -32,24 +28,14 @@ func testEnvironment(
 }
 
 /// Collects log lines from a `@Sendable` closure.
-final class LogSink: @unchecked Sendable {
-    private var lock = pthread_mutex_t()
-    private var storage: [String] = []
+final class LogSink: Sendable {
+    private let storage = Mutex<[String]>([])
 
-    init() { pthread_mutex_init(&lock, nil) }
-    deinit { pthread_mutex_destroy(&lock) }
+    init() {}
 
-    func append(_ line: String) {
-        pthread_mutex_lock(&lock)
-        storage.append(line)
-        pthread_mutex_unlock(&lock)
-    }
+    func append(_ line: String) { storage.withLock { $0.append(line) } }
 
-    var lines: [String] {
-        pthread_mutex_lock(&lock)
-        defer { pthread_mutex_unlock(&lock) }
-        return storage
-    }
+    var lines: [String] { storage.withLock { $0 } }
 }
 
 /// The variables a runtime sets for `command`, all of them valid.
@@ -77,34 +63,17 @@ func text(_ bytes: [UInt8]) -> String { String(decoding: bytes, as: UTF8.self) }
 
 /// A fresh private directory under /tmp, removed by `removeTree`.
 func makeTemporaryDirectory() -> String {
-    var template = Array("/tmp/wincni-cni-test-XXXXXX".utf8CString)
-    guard let pointer = mkdtemp(&template) else { return "/tmp" }
-    return String(cString: pointer)
+    (try? Files.makeTemporaryDirectory(prefix: "wincni-cni-test-")) ?? "/tmp"
 }
 
-func writeFile(_ path: String, _ contents: String, mode: mode_t = 0o755) {
-    let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, mode)
-    guard fd >= 0 else { return }
-    let bytes = Array(contents.utf8)
-    _ = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
-    close(fd)
-    chmod(path, mode)
+func writeFile(_ path: String, _ contents: String, mode: UInt32 = 0o755) {
+    try? Files.write(path, Array(contents.utf8), permissions: mode)
+    try? Files.setPermissions(path, mode)
 }
 
 func removeTree(_ path: String) {
-    guard path.hasPrefix("/tmp/wincni-cni-test-") else { return }
-    guard let directory = opendir(path) else { return }
-    while let entry = readdir(directory) {
-        let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-            String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
-        }
-        if name == "." || name == ".." { continue }
-        let child = path + "/" + name
-        var info = stat()
-        if lstat(child, &info) == 0, (info.st_mode & S_IFMT) == S_IFDIR { removeTree(child) } else { unlink(child) }
-    }
-    closedir(directory)
-    rmdir(path)
+    guard path.contains("wincni-cni-test-") else { return }
+    Files.removeTree(path)
 }
 
 /// A prefix written in a test; a typo there is a bug in the test.

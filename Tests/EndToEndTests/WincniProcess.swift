@@ -1,8 +1,4 @@
-#if canImport(Glibc)
-    import Glibc
-#elseif canImport(Darwin)
-    import Darwin
-#endif
+import Platform
 
 /// The built `wincni` executable, run as a container runtime runs it: chosen environment, config on stdin, stdout
 /// and exit status collected. Stdin, stdout and stderr go through files, so no pipe can fill up.
@@ -17,11 +13,11 @@ struct WincniProcess {
     /// package the tests run in.
     static var executable: String? {
         var candidates: [String] = []
-        if let directory = getenv("WINCNI_BIN").map({ String(cString: $0) }), !directory.isEmpty {
+        if let directory = ProcessEnvironment.value("WINCNI_BIN"), !directory.isEmpty {
             candidates.append(directory + "/wincni")
         }
         candidates.append(".build/debug/wincni")
-        return candidates.first { access($0, X_OK) == 0 }
+        return candidates.first { Files.isExecutableFile($0) }
     }
 
     static func run(_ variables: [String: String], stdin: String) throws -> Output {
@@ -29,60 +25,17 @@ struct WincniProcess {
             throw WincniProcessError(
                 "no wincni binary: set WINCNI_BIN to the directory holding it, or run `swift build --product wincni`")
         }
-        var template = Array("/tmp/wincni-e2e-XXXXXX".utf8CString)
-        guard let created = mkdtemp(&template) else { throw WincniProcessError("mkdtemp failed") }
-        let directory = String(cString: created)
+        let directory = try Files.makeTemporaryDirectory(prefix: "wincni-e2e-")
+        defer { Files.removeTree(directory) }
         let inPath = directory + "/stdin", outPath = directory + "/stdout", errPath = directory + "/stderr"
-        defer {
-            for path in [inPath, outPath, errPath] { unlink(path) }
-            rmdir(directory)
-        }
-        try writeFile(inPath, stdin)
-
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, inPath, O_RDONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 1, outPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
-        posix_spawn_file_actions_addopen(&actions, 2, errPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
-
-        let argv: [UnsafeMutablePointer<CChar>?] = [strdup(executable), nil]
-        let envp: [UnsafeMutablePointer<CChar>?] =
-            variables.sorted { $0.key < $1.key }.map { strdup("\($0.key)=\($0.value)") } + [nil]
-        defer {
-            for pointer in argv + envp { free(pointer) }
-        }
-        var pid: pid_t = 0
-        let spawned = posix_spawn(&pid, executable, &actions, nil, argv, envp)
-        guard spawned == 0 else { throw WincniProcessError("cannot run \(executable): error \(spawned)") }
-        var status: Int32 = 0
-        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
-        let exitStatus = (status & 0x7F) == 0 ? (status >> 8) & 0xFF : 128 + (status & 0x7F)
-        return Output(status: exitStatus, stdout: try readFile(outPath), stderr: try readFile(errPath))
-    }
-
-    private static func writeFile(_ path: String, _ text: String) throws {
-        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
-        guard fd >= 0 else { throw WincniProcessError("cannot create \(path)") }
-        defer { close(fd) }
-        let bytes = Array(text.utf8)
-        guard bytes.withUnsafeBytes({ write(fd, $0.baseAddress, $0.count) }) == bytes.count else {
-            throw WincniProcessError("cannot write \(path)")
-        }
-    }
-
-    private static func readFile(_ path: String) throws -> String {
-        let fd = open(path, O_RDONLY)
-        guard fd >= 0 else { throw WincniProcessError("cannot open \(path)") }
-        defer { close(fd) }
-        var data: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 65536)
-        while true {
-            let count = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-            if count <= 0 { break }
-            data.append(contentsOf: buffer[0..<count])
-        }
-        return String(decoding: data, as: UTF8.self)
+        try Files.write(inPath, Array(stdin.utf8))
+        let child = try ChildProcess(
+            executable, environment: variables.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" },
+            stdinPath: inPath, stdoutPath: outPath, stderrPath: errPath)
+        guard let status = try child.wait() else { throw WincniProcessError("\(executable) did not finish") }
+        return Output(
+            status: status, stdout: String(decoding: try Files.read(outPath), as: UTF8.self),
+            stderr: String(decoding: try Files.read(errPath), as: UTF8.self))
     }
 }
 

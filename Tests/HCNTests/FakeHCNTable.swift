@@ -1,17 +1,7 @@
 import HCN
 
-#if canImport(Glibc)
-    import Glibc
-#elseif canImport(Musl)
-    import Musl
-#elseif canImport(Darwin)
-    import Darwin
-#elseif canImport(ucrt)
-    import ucrt
-#endif
-
 /// A scripted `computenetwork.dll` behind `@convention(c)` thunks: it decodes the UTF-16 and GUIDs it receives,
-/// answers with malloc'd UTF-16 buffers (as HNS answers with CoTaskMemAlloc'd ones) and counts how often each
+/// answers with heap-allocated UTF-16 buffers (as HNS answers with CoTaskMemAlloc'd ones) and counts how often each
 /// buffer is freed through the table's `coTaskMemFree`.
 final class FakeHCN: @unchecked Sendable {
     struct Call: Equatable {
@@ -59,7 +49,7 @@ final class FakeHCN: @unchecked Sendable {
 
     private func allocate(_ text: String) -> UnsafeMutablePointer<UInt16> {
         let units = Array(text.utf16) + [0]
-        guard let raw = malloc(units.count * 2) else { fatalError("malloc failed") }
+        let raw = UnsafeMutableRawPointer.allocate(byteCount: units.count * 2, alignment: 2)
         let buffer = raw.bindMemory(to: UInt16.self, capacity: units.count)
         for (index, unit) in units.enumerated() { buffer[index] = unit }
         frees[UInt(bitPattern: raw), default: 0] = 0
@@ -154,7 +144,7 @@ final class FakeHCN: @unchecked Sendable {
     }
 }
 
-private func releaseCBuffer(_ pointer: UnsafeMutableRawPointer) { free(pointer) }
+private func releaseCBuffer(_ pointer: UnsafeMutableRawPointer) { pointer.deallocate() }
 
 let fakeHCN = FakeHCN()
 

@@ -1,14 +1,6 @@
-#if canImport(Glibc)
-    import Glibc
-#elseif canImport(Musl)
-    import Musl
-#elseif canImport(Darwin)
-    import Darwin
-#elseif canImport(ucrt)
-    import ucrt
-#endif
+import Platform
 
-/// Fixture files live next to this source file; tests read them with the C library (no Foundation).
+/// Fixture files live next to this source file; tests read them through the platform layer (no Foundation).
 enum Fixtures {
     static let directory: String = {
         let file = #filePath
@@ -18,16 +10,11 @@ enum Fixtures {
 
     static func read(_ name: String) -> String {
         let path = directory + "/" + name
-        guard let file = fopen(path, "rb") else { fatalError("cannot open fixture \(path)") }
-        defer { fclose(file) }
-        var bytes: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 4096)
-        while true {
-            let count = fread(&buffer, 1, buffer.count, file)
-            if count <= 0 { break }
-            bytes.append(contentsOf: buffer[0..<count])
+        do throws(PlatformError) {
+            return String(decoding: try Files.read(path), as: UTF8.self)
+        } catch {
+            fatalError("cannot read fixture: \(error)")
         }
-        return String(decoding: bytes, as: UTF8.self)
     }
 
     /// The fixture text without its final newline.

@@ -1,46 +1,18 @@
 import HCN
 import HNSSimulator
 import JSON
+import Platform
 import Testing
-
-#if canImport(Glibc)
-    import Glibc
-#elseif canImport(Musl)
-    import Musl
-#elseif canImport(Darwin)
-    import Darwin
-#endif
 
 /// A fresh directory under /tmp for one simulator, removed when the test ends.
 final class TemporaryDirectory {
     let path: String
 
     init() throws {
-        var template = Array("/tmp/wincni-hcn-test-XXXXXX".utf8CString)
-        let created = template.withUnsafeMutableBufferPointer { buffer in
-            buffer.baseAddress.flatMap { mkdtemp($0) }
-        }
-        guard created != nil else { throw HCNError(operation: "mkdtemp", code: HRESULT(0x8000_4005)) }
-        path = String(decoding: template.dropLast().map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        path = try Files.makeTemporaryDirectory(prefix: "wincni-hcn-test-")
     }
 
-    deinit { Self.remove(path) }
-
-    private static func remove(_ path: String) {
-        if let directory = opendir(path) {
-            while let entry = readdir(directory) {
-                let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-                    String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
-                }
-                if name == "." || name == ".." { continue }
-                remove(path + "/" + name)
-            }
-            closedir(directory)
-            rmdir(path)
-        } else {
-            unlink(path)
-        }
-    }
+    deinit { Files.removeTree(path) }
 }
 
 @Suite("HCN client against the simulator through the C function table")

@@ -1,4 +1,3 @@
-import Glibc
 import HostLocal
 import NetAddress
 import Testing

@@ -1,6 +1,6 @@
-import Glibc
 import HostLocal
 import NetAddress
+import Platform
 import Synchronization
 import Testing
 
@@ -10,13 +10,15 @@ struct Fixture {
     var store: HostLocalStore
     var directory: String { store.directory }
 
-    init(_ ipam: String, network: String = "cbr0") throws {
+    init(_ ipam: String, network: String = "cbr0", platform: PlatformConventions = .posix) throws {
         temporary = try TemporaryDirectory()
         store = try HostLocalStore(
-            config: try config(ipam, dataDir: temporary.path + "/networks"), networkName: network)
+            config: try config(ipam, dataDir: temporary.path + "/networks"), networkName: network, platform: platform)
     }
 
-    mutating func escapeColons() { store.escapesColonsInFileNames = true }
+    /// Windows' file-name rules with this machine's path separator, so the files land where the test looks.
+    static let windowsNaming = PlatformConventions(
+        isWindows: true, pathSeparator: "/", pathListSeparator: ";", executableSuffix: ".exe")
     func file(_ name: String) -> String? { readText(directory + "/" + name) }
     func addresses(_ allocations: [HostLocalAllocation]) -> [String] { allocations.map { "\($0.address)" } }
 }
@@ -87,9 +89,8 @@ struct HostLocalStoreTests {
         writeFile(fixture.directory + "/10.0.0.9", "other\r\neth0")
         writeFile(fixture.directory + "/last_reserved_ip.0", "10.0.0.9")
         try fixture.store.release(containerID: "goctr", ifname: "eth0")
-        // The released file stays as the spare (not an address: no scan takes it for a reservation).
-        #expect(listing(fixture.directory) == [".wincni..spare", "10.0.0.6", "10.0.0.9", "last_reserved_ip.0", "lock"])
-        #expect(fixture.file(".wincni..spare") == "goctr\r\neth0")
+        // Only what the Go plugin would leave: the other reservations, last_reserved_ip and the lock.
+        #expect(listing(fixture.directory) == ["10.0.0.6", "10.0.0.9", "last_reserved_ip.0", "lock"])
         // last_reserved_ip survives a release, as in host-local: the next address is .10, not .5.
         #expect(fixture.addresses(try fixture.store.allocate(containerID: "next", ifname: "eth0")) == ["10.0.0.10/24"])
     }
@@ -148,9 +149,8 @@ struct HostLocalStoreTests {
 
     @Test("with Windows file names, IPv6 reservations are spelled with _ and still found and released")
     func windowsFileNames() throws {
-        var fixture = try Fixture(#"{"ranges":[[{"subnet":"fd00:1::/64"}]]}"#)
+        let fixture = try Fixture(#"{"ranges":[[{"subnet":"fd00:1::/64"}]]}"#, platform: Fixture.windowsNaming)
         defer { fixture.temporary.remove() }
-        fixture.escapeColons()
         let allocations = try fixture.store.allocate(containerID: "ctrA", ifname: "eth0")
         #expect(fixture.addresses(allocations) == ["fd00:1::2/64"])
         #expect(readBytes(fixture.directory + "/fd00_1__2") == Array("ctrA\r\neth0".utf8))
@@ -257,60 +257,7 @@ struct HostLocalStoreTests {
         #expect(fixture.file("last_reserved_ip.0") == "10.88.0.2")
         #expect(fixture.file("last_reserved_ip.1") == "fd00:88::2")
         try fixture.store.release(containerID: "ctrA", ifname: "eth0")
-        // One file becomes the spare, the other goes.
-        #expect(listing(fixture.directory) == [".wincni..spare", "last_reserved_ip.0", "last_reserved_ip.1", "lock"])
-    }
-
-    @Test("a released reservation's file is the next one's: same inode, new owner, no reservation in between")
-    func spareFile() throws {
-        let fixture = try Fixture(#"{"subnet":"10.0.0.0/24"}"#)
-        defer { fixture.temporary.remove() }
-        func inode(_ name: String) -> UInt64? {
-            var status = stat()
-            return lstat(fixture.directory + "/" + name, &status) == 0 ? UInt64(status.st_ino) : nil
-        }
-        _ = try fixture.store.allocate(containerID: "a-much-longer-container-id", ifname: "eth0")
-        let first = inode("10.0.0.2")
-        try fixture.store.release(containerID: "a-much-longer-container-id", ifname: "eth0")
-        #expect(inode(".wincni..spare") == first)
-        #expect(try fixture.store.reservations().isEmpty)
-        #expect(try fixture.store.addresses(containerID: "a-much-longer-container-id", ifname: "eth0").isEmpty)
-
-        // The next reservation takes the spare, cut to its own line.
-        #expect(fixture.addresses(try fixture.store.allocate(containerID: "b", ifname: "eth0")) == ["10.0.0.3/24"])
-        #expect(inode("10.0.0.3") == first)
-        #expect(fixture.file("10.0.0.3") == "b\r\neth0")
-        #expect(inode(".wincni..spare") == nil)
-
-        // A second release finds the spare taken and removes its file; GC's release keeps the spare too.
-        _ = try fixture.store.allocate(containerID: "c", ifname: "eth0")
-        try fixture.store.release(containerID: "b", ifname: "eth0")
-        try fixture.store.release(containerID: "c", ifname: "eth0")
-        #expect(inode(".wincni..spare") == first)
-        #expect(listing(fixture.directory) == [".wincni..spare", "last_reserved_ip.0", "lock"])
-    }
-
-    @Test("an allocation rolled back gives the spare back, and makes none where there was none")
-    func spareRollback() throws {
-        let fixture = try Fixture(
-            #"{"ranges":[[{"subnet":"10.0.0.0/24"}],[{"subnet":"fd00::/64","rangeStart":"fd00::5","rangeEnd":"fd00::5"}]]}"#
-        )
-        defer { fixture.temporary.remove() }
-        makeDirectory(fixture.temporary.path + "/networks")
-        makeDirectory(fixture.directory)
-        // The only IPv6 address is held by a pod of the Go plugin: every allocation fails in the second set.
-        writeFile(fixture.directory + "/fd00::5", "gohold\r\neth0")
-        #expect(throws: HostLocalError.self) { try fixture.store.allocate(containerID: "first", ifname: "eth0") }
-        // (last_reserved_ip.0 keeps the round-robin position, as in host-local.)
-        #expect(listing(fixture.directory) == ["fd00::5", "last_reserved_ip.0", "lock"])
-
-        try fixture.store.release(containerID: "gohold", ifname: "eth0")
-        let spare = fixture.file(".wincni..spare")
-        #expect(spare == "gohold\r\neth0")
-        writeFile(fixture.directory + "/fd00::5", "gohold\r\neth0")
-        #expect(throws: HostLocalError.self) { try fixture.store.allocate(containerID: "second", ifname: "eth0") }
-        #expect(listing(fixture.directory) == [".wincni..spare", "fd00::5", "last_reserved_ip.0", "lock"])
-        #expect(try fixture.store.reservations().map(\.containerID) == ["gohold"])
+        #expect(listing(fixture.directory) == ["last_reserved_ip.0", "last_reserved_ip.1", "lock"])
     }
 
     @Test("when a later range set is exhausted, the addresses this call reserved are released")
@@ -375,18 +322,14 @@ struct HostLocalStoreTests {
         defer { fixture.temporary.remove() }
         _ = try fixture.store.allocate(containerID: "a", ifname: "eth0")
         // flock(1) takes the same flock(2) lock as Go's host-local.
-        let arguments = ["/usr/bin/flock", "-x", fixture.directory + "/lock", "-c", "sleep 0.6"]
-        var argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]
-        defer { for pointer in argv { free(pointer) } }
-        var child = pid_t()
-        try #require(posix_spawn(&child, "/usr/bin/flock", nil, nil, &argv, environ) == 0)
+        let child = try ChildProcess(
+            "/usr/bin/flock", arguments: ["-x", fixture.directory + "/lock", "-c", "sleep 0.6"], environment: nil)
         let start = monotonicSeconds()
         // Give the child time to take the lock before we ask for it.
-        while monotonicSeconds() - start < 0.3 { usleep(10_000) }
+        ProcessEnvironment.sleep(milliseconds: 300)
         _ = try fixture.store.allocate(containerID: "b", ifname: "eth0")
         let waited = monotonicSeconds() - start
-        var status: Int32 = 0
-        waitpid(child, &status, 0)
+        #expect(try child.wait() == 0)
         #expect(waited >= 0.5)
     }
 

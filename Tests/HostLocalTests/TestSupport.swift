@@ -1,6 +1,7 @@
-import Glibc
+import Dispatch
 import HostLocal
 import JSON
+import Platform
 import Testing
 
 /// A fresh directory under /tmp, removed by `remove()`.
@@ -8,73 +9,29 @@ struct TemporaryDirectory {
     let path: String
 
     init() throws {
-        var template = Array("/tmp/hostlocal-test-XXXXXX".utf8CString)
-        let made = template.withUnsafeMutableBufferPointer { $0.baseAddress.flatMap { mkdtemp($0) } }
-        try #require(made != nil)
-        path = String(decoding: template.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        path = try Files.makeTemporaryDirectory(prefix: "hostlocal-test-")
     }
 
     func remove() { removeTree(path) }
 }
 
-func removeTree(_ path: String) {
-    if let stream = opendir(path) {
-        while let entry = readdir(stream) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) {
-                String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self)
-            }
-            if name == "." || name == ".." { continue }
-            let child = path + "/" + name
-            if Int32(entry.pointee.d_type) == Int32(DT_DIR) { removeTree(child) } else { unlink(child) }
-        }
-        closedir(stream)
-    }
-    rmdir(path)
-}
+func removeTree(_ path: String) { Files.removeTree(path) }
 
-func exists(_ path: String) -> Bool { access(path, F_OK) == 0 }
+func exists(_ path: String) -> Bool { Files.exists(path) }
 
-func fileMode(_ path: String) -> UInt32? {
-    var info = stat()
-    guard stat(path, &info) == 0 else { return nil }
-    return UInt32(info.st_mode) & 0o777
-}
+func fileMode(_ path: String) -> UInt32? { ((try? Files.information(path)) ?? nil).map { $0.permissions & 0o777 } }
 
-func readBytes(_ path: String) -> [UInt8]? {
-    let file = open(path, O_RDONLY)
-    guard file >= 0 else { return nil }
-    defer { close(file) }
-    var result: [UInt8] = []
-    var buffer = [UInt8](repeating: 0, count: 4096)
-    while true {
-        let count = buffer.withUnsafeMutableBytes { read(file, $0.baseAddress, $0.count) }
-        if count <= 0 { break }
-        result += buffer[..<count]
-    }
-    return result
-}
+func readBytes(_ path: String) -> [UInt8]? { try? Files.read(path) }
 
 func readText(_ path: String) -> String? { readBytes(path).map { String(decoding: $0, as: UTF8.self) } }
 
 func writeFile(_ path: String, _ text: String) {
-    let file = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-    precondition(file >= 0, "cannot write \(path)")
-    _ = Array(text.utf8).withUnsafeBytes { write(file, $0.baseAddress, $0.count) }
-    close(file)
+    do { try Files.write(path, Array(text.utf8), permissions: 0o644) } catch { preconditionFailure("\(error)") }
 }
 
-func makeDirectory(_ path: String) { mkdir(path, 0o755) }
+func makeDirectory(_ path: String) { _ = try? Files.makeDirectories(path, permissions: 0o755) }
 
-func listing(_ path: String) -> [String] {
-    guard let stream = opendir(path) else { return [] }
-    defer { closedir(stream) }
-    var names: [String] = []
-    while let entry = readdir(stream) {
-        let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
-        if name != "." && name != ".." { names.append(name) }
-    }
-    return names.sorted()
-}
+func listing(_ path: String) -> [String] { ((try? Files.list(path)) ?? []).sorted() }
 
 /// Decodes `ipam` JSON text (as it would appear under the `ipam` key) with `dataDir` added when given.
 func config(_ text: String, dataDir: String? = nil) throws -> HostLocalConfig {
@@ -85,31 +42,14 @@ func config(_ text: String, dataDir: String? = nil) throws -> HostLocalConfig {
     return try HostLocalConfig.decode(object, path: "ipam")
 }
 
-final class ThreadWork: @unchecked Sendable {
-    let body: () -> Void
-    init(_ body: @escaping () -> Void) { self.body = body }
-}
-
-/// Runs `body(index)` on `count` POSIX threads at once and waits for all of them.
+/// Runs `body(index)` on `count` threads at once (one serial queue each, so none waits for a free worker) and
+/// waits for all of them.
 func runOnThreads(_ count: Int, _ body: @escaping @Sendable (Int) -> Void) {
-    var threads: [pthread_t] = []
+    let group = DispatchGroup()
     for index in 0..<count {
-        let work = Unmanaged.passRetained(ThreadWork { body(index) }).toOpaque()
-        var thread = pthread_t()
-        let status = pthread_create(
-            &thread, nil,
-            { raw in
-                if let raw { Unmanaged<ThreadWork>.fromOpaque(raw).takeRetainedValue().body() }
-                return nil
-            }, work)
-        precondition(status == 0)
-        threads.append(thread)
+        DispatchQueue(label: "wincni.test.\(index)").async(group: group) { body(index) }
     }
-    for thread in threads { pthread_join(thread, nil) }
+    group.wait()
 }
 
-func monotonicSeconds() -> Double {
-    var time = timespec()
-    clock_gettime(CLOCK_MONOTONIC, &time)
-    return Double(time.tv_sec) + Double(time.tv_nsec) / 1e9
-}
+func monotonicSeconds() -> Double { ProcessEnvironment.monotonicSeconds() }

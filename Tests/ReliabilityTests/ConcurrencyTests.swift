@@ -1,11 +1,6 @@
 import JSON
+import Platform
 import Testing
-
-#if canImport(Glibc)
-    import Glibc
-#elseif canImport(Darwin)
-    import Darwin
-#endif
 
 /// Many plugin processes at once on one node, as kubelet starts and stops pods in bursts.
 @Suite("Bursts of pods: 100 ADDs, 100 DELs and a mixed storm at once")
@@ -72,7 +67,7 @@ struct ConcurrencyTests {
         }
         var states = [PodState](repeating: PodState(), count: podCount)
         var next = [Int](repeating: 0, count: podCount)
-        var running: [pid_t: (pod: Int, operation: String, process: RunningProcess)] = [:]
+        var running: [Int64: (pod: Int, operation: String, process: RunningProcess)] = [:]
         let binary = node.backend.delegateType
 
         func start(_ index: Int) throws {
@@ -91,21 +86,19 @@ struct ConcurrencyTests {
         var total = 0
         while !running.isEmpty {
             // Poll our own children only: Swift Testing runs other suites in this process at the same time, and
-            // waitpid(-1) would reap their children.
-            var finished: (pid_t, Int32)?
-            for pid in running.keys {
-                var status: Int32 = 0
-                if waitpid(pid, &status, WNOHANG) == pid {
-                    finished = (pid, status)
+            // waiting for any child would reap theirs.
+            var finished: (Int64, ProcessOutput)?
+            for (pid, entry) in running {
+                if let output = try entry.process.poll() {
+                    finished = (pid, output)
                     break
                 }
             }
-            guard let (pid, status) = finished else {
-                usleep(2000)
+            guard let (pid, output) = finished else {
+                ProcessEnvironment.sleep(milliseconds: 2)
                 continue
             }
             guard let entry = running.removeValue(forKey: pid) else { continue }
-            let output = try entry.process.collect(status: status)
             total += 1
             let index = entry.pod
             let pod = pods[index].containerID

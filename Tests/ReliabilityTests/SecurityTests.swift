@@ -1,10 +1,5 @@
+import Platform
 import Testing
-
-#if canImport(Glibc)
-    import Glibc
-#elseif canImport(Darwin)
-    import Darwin
-#endif
 
 /// The plugin runs as SYSTEM/root with values a pod spec or a runtime controls: nothing it does may reach outside
 /// its directories, leave readable state, run anything but the named plugin from CNI_PATH, or log secrets.
@@ -65,8 +60,8 @@ struct SecurityTests {
         let node = try TestNode()
         let pod = try node.pod("modes")
         let logFile = node.root + "/wincni.log"
-        let saved = umask(0)
-        defer { umask(saved) }
+        let saved = Files.setCreationMask(0)
+        defer { Files.setCreationMask(saved) }
         let flannel = try node.run(
             "flannel", "ADD", pod, config: node.flannelConfig(extra: #""logFile":"\#(logFile)""#))
         #expect(flannel.status == 0, "\(flannel.stdout)")
@@ -81,7 +76,7 @@ struct SecurityTests {
         for root in [node.flannelDataDir, node.flannelStore, other.ipamDataDir] {
             for (path, entry) in Snapshot([root]).entries {
                 let permissions = entry.mode & 0o7777
-                if (entry.mode & S_IFMT) == S_IFDIR {
+                if entry.kind == .directory {
                     #expect(permissions == 0o700, "\(path) is \(String(permissions, radix: 8))")
                 } else {
                     #expect(permissions == 0o600, "\(path) is \(String(permissions, radix: 8))")
@@ -104,7 +99,6 @@ struct SecurityTests {
             fi
             """
         try FileTree.write(directory + "/fake-ipam", script, mode: 0o755)
-        chmod(directory + "/fake-ipam", 0o755)
     }
 
     @Test(

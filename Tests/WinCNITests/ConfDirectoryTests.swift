@@ -3,13 +3,14 @@ import HCN
 import HNSSimulator
 import JSON
 import NetAddress
+import Platform
 import Testing
 
 @testable import WinCNI
 
 @Suite("conf/ examples")
 struct ConfDirectoryTests {
-    static let files: [String] = ((try? FileSystem.list(repositoryRoot + "/conf")) ?? [])
+    static let files: [String] = ((try? Files.list(repositoryRoot + "/conf")) ?? [])
         .filter { $0.hasSuffix(".conf") || $0.hasSuffix(".conflist") || $0.hasSuffix(".json") }.sorted()
 
     @Test("conf/ holds the four example configs")

@@ -2,13 +2,10 @@ import CNI
 import HCN
 import HNSSimulator
 import JSON
+import Platform
 import Testing
 
 @testable import WinCNI
-
-#if canImport(Glibc)
-    import Glibc
-#endif
 
 /// Golden cases: `Fixtures/golden/<case>/` holds `env` (the CNI_* variables plus TEST_SETUP, TEST_PREPARE,
 /// TEST_FAULT), `stdin.json`, and the expected `stdout.golden.json` and `hns-calls.golden.txt` (every HCN call the
@@ -17,8 +14,8 @@ import Testing
 @Suite("Golden fixtures", .serialized)
 struct GoldenTests {
     static let directory = fixturesDirectory + "/golden"
-    static let cases: [String] = ((try? FileSystem.list(directory)) ?? []).sorted()
-    static var updating: Bool { getenv("WINCNI_UPDATE_GOLDENS").map { String(cString: $0) } == "1" }
+    static let cases: [String] = ((try? Files.list(directory)) ?? []).sorted()
+    static var updating: Bool { ProcessEnvironment.value("WINCNI_UPDATE_GOLDENS") == "1" }
 
     @Test("plugin output and HCN calls match the golden files", arguments: cases)
     func golden(_ name: String) throws {
@@ -88,8 +85,8 @@ struct GoldenTests {
             + "# exit \(output.exitCode)\n"
 
         if Self.updating {
-            try FileSystem.writeAtomically("\(folder)/stdout.golden.json", Array(stdout.utf8), mode: 0o644)
-            try FileSystem.writeAtomically("\(folder)/hns-calls.golden.txt", Array(calls.utf8), mode: 0o644)
+            try Files.write("\(folder)/stdout.golden.json", Array(stdout.utf8), mode: .atomic, permissions: 0o644)
+            try Files.write("\(folder)/hns-calls.golden.txt", Array(calls.utf8), mode: .atomic, permissions: 0o644)
             return
         }
         #expect(stdout == (try readText("\(folder)/stdout.golden.json")))

@@ -1,9 +1,9 @@
 import CNI
-import Glibc
 import HCN
 import HNSSimulator
 import JSON
 import NetAddress
+import Platform
 import Testing
 
 @testable import WinCNI
@@ -13,8 +13,8 @@ struct PluginEdgeTests {
     /// A directory in CNI_PATH holding an executable `name`, so PluginDelegator finds it.
     static func installFakePlugin(_ node: TestNode, _ name: String) throws -> String {
         let directory = node.root + "/bin"
-        try FileSystem.makeDirectories(directory, mode: 0o755)
-        try FileSystem.writeAtomically(directory + "/" + name, Array("#!/bin/false\n".utf8), mode: 0o755)
+        try Files.makeDirectories(directory, permissions: 0o755)
+        try Files.write(directory + "/" + name, Array("#!/bin/false\n".utf8), mode: .atomic, permissions: 0o755)
         return directory
     }
 
@@ -92,41 +92,50 @@ struct PluginEdgeTests {
             of: #""type": "win-bridge""#, with: #""type": "no-such-plugin""#)
         let added = node.run(.add, stdin: config, netns: try node.makeNamespace())
         #expect(added.code == 1, "\(added.text)")
-        #expect(!FileSystem.exists(node.flannelDirectory))
+        #expect(!Files.exists(node.flannelDirectory))
         #expect(try node.endpoints().map(\.name) == ["cbr0_ep"])
     }
 
-    @Test("DEL keeps the saved config's file as the spare, which GC leaves alone and the next ADD takes back")
-    func savedConfigSpare() throws {
+    @Test("after ADD and DEL, flannel's dataDir and host-local's store hold only what the Go plugins leave")
+    func directoriesAfterDelete() throws {
         let node = try TestNode()
         try node.flannelUp(.hostGW)
         let config = node.flannelConfig(.hostGW, cniVersion: "1.1.0")
-        let spare = node.flannelDirectory + "/" + FlannelMeta.spareName
-        let inode = inodeNumber
-        let first = try node.makeNamespace()
-        #expect(node.run(.add, stdin: config, netns: first).code == 0)
-        let saved = inode(node.flannelDirectory + "/abc123")
-        #expect(node.run(.del, stdin: config, netns: first).code == 0)
-        #expect(node.savedDelegateConfigs().isEmpty)
-        #expect(inode(spare) == saved)
+        let store = node.ipamDirectory + "/" + node.networkName(.hostGW)
+        for containerID in ["pod-a", "pod-b"] {
+            let netns = try node.makeNamespace()
+            let added = node.run(.add, stdin: config, containerID: containerID, netns: netns)
+            #expect(added.code == 0, "\(added.text)")
+            #expect(try Files.list(node.flannelDirectory) == [containerID])
+            let deleted = node.run(.del, stdin: config, containerID: containerID, netns: netns)
+            #expect(deleted.code == 0, "\(deleted.text)")
+            // The Go flannel plugin removes the saved config; the Go host-local leaves its lock and
+            // last_reserved_ip.0 (the round-robin position) and nothing else.
+            #expect(try Files.list(node.flannelDirectory).isEmpty)
+            #expect(try Files.list(store).sorted() == ["last_reserved_ip.0", "lock"])
+        }
         var gc = try #require(try JSON.parse(config).objectValue)
         gc["cni.dev/valid-attachments"] = []
         #expect(node.run(.gc, stdin: JSON.object(gc).compact()).code == 0)
-        #expect(inode(spare) == saved)
+        #expect(try Files.list(node.flannelDirectory).isEmpty)
+        #expect(try Files.list(store).sorted() == ["last_reserved_ip.0", "lock"])
+    }
 
-        // The next ADD writes its config over the spare; a failed one puts the spare back, a failed one that found
-        // none leaves none.
-        #expect(node.run(.add, stdin: config, netns: try node.makeNamespace()).code == 0)
-        #expect(inode(node.flannelDirectory + "/abc123") == saved)
-        #expect(inode(spare) == nil)
-        #expect(node.run(.del, stdin: config, netns: try node.makeNamespace()).code == 0)
-        let broken = config.replacingOccurrences(of: #""type": "win-bridge""#, with: #""type": "no-such-plugin""#)
-        #expect(node.run(.add, stdin: broken, netns: try node.makeNamespace()).code != 0)
-        #expect(inode(spare) == saved)
-        #expect(node.savedDelegateConfigs().isEmpty)
-        try FileSystem.remove(spare)
-        #expect(node.run(.add, stdin: broken, netns: try node.makeNamespace()).code != 0)
-        #expect(try FileSystem.list(node.flannelDirectory).isEmpty)
+    @Test(
+        "on Windows, container IDs NTFS would alias or take for a device are refused before anything is saved",
+        arguments: ["CON", "nul", "Com1", "LPT9.txt", "pod."])
+    func windowsDeviceContainerID(_ containerID: String) throws {
+        let node = try TestNode()
+        try node.flannelUp(.hostGW)
+        let config = node.flannelConfig(.hostGW, cniVersion: "1.1.0")
+        let netns = try node.makeNamespace()
+        let refused = node.run(.add, stdin: config, containerID: containerID, netns: netns, platform: .windows)
+        #expect(refused.json?["code"] == 4, "\(refused.text)")
+        #expect(refused.json?["msg"]?.stringValue?.contains(containerID) == true)
+        #expect(!Files.exists(node.flannelDirectory))
+        #expect(try node.endpoints().map(\.name) == ["cbr0_ep"])
+        // The same ID is an ordinary file name on Linux, as for the Go plugins there.
+        #expect(node.run(.add, stdin: config, containerID: containerID, netns: netns).code == 0)
     }
 
     @Test("an exec'd IPAM error reaches the runtime intact (code and message), and the ADD leaves nothing")

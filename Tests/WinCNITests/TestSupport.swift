@@ -3,13 +3,11 @@ import HCN
 import HNSSimulator
 import JSON
 import NetAddress
+import Platform
+import Synchronization
 import Testing
 
 @testable import WinCNI
-
-#if canImport(Glibc)
-    import Glibc
-#endif
 
 /// The `Fixtures` directory next to this file.
 let fixturesDirectory: String = {
@@ -26,7 +24,7 @@ let repositoryRoot: String = {
 }()
 
 func readText(_ path: String) throws -> String {
-    String(decoding: try FileSystem.readFile(path), as: UTF8.self)
+    String(decoding: try Files.read(path), as: UTF8.self)
 }
 
 func fixtureObject(_ name: String) throws -> JSONObject {
@@ -83,15 +81,9 @@ final class LogLines: @unchecked Sendable {
     var all: [String] { lock.withLock { lines } }
 }
 
-final class NSLockish: @unchecked Sendable {
-    private var mutex = pthread_mutex_t()
-    init() { pthread_mutex_init(&mutex, nil) }
-    deinit { pthread_mutex_destroy(&mutex) }
-    func withLock<T>(_ body: () -> T) -> T {
-        pthread_mutex_lock(&mutex)
-        defer { pthread_mutex_unlock(&mutex) }
-        return body()
-    }
+final class NSLockish: Sendable {
+    private let mutex = Mutex(())
+    func withLock<T>(_ body: () -> T) -> T { mutex.withLock { _ in body() } }
 }
 
 enum Backend: String, Sendable, CaseIterable {
@@ -113,9 +105,7 @@ final class TestNode {
     var subnetEnvPath: String { root + "/subnet.env" }
 
     init() throws {
-        var template = Array("/tmp/wincni-plugin-XXXXXX".utf8CString)
-        let made = template.withUnsafeMutableBufferPointer { buffer in buffer.baseAddress.flatMap { mkdtemp($0) } }
-        root = String(cString: try #require(made))
+        root = try Files.makeTemporaryDirectory(prefix: "wincni-plugin-")
         simulator = try HNSSimulator(directory: root + "/hns")
         service = simulator
         client = HCNClient(service: simulator)
@@ -127,7 +117,7 @@ final class TestNode {
     func writeSubnetEnv(ipMasq: Bool = false) throws {
         let text =
             "FLANNEL_NETWORK=10.244.0.0/16\nFLANNEL_SUBNET=10.244.1.1/24\nFLANNEL_MTU=1450\nFLANNEL_IPMASQ=\(ipMasq)\n"
-        try FileSystem.writeAtomically(subnetEnvPath, Array(text.utf8), mode: 0o644)
+        try Files.write(subnetEnvPath, Array(text.utf8), mode: .atomic, permissions: 0o644)
     }
 
     /// What `hnsctl flannel up` does: host-gw → L2Bridge `cbr0` with `cbr0_ep` at .2; vxlan → Overlay
@@ -202,7 +192,7 @@ final class TestNode {
     func run(
         _ command: CNICommand, stdin: String, containerID: String? = "abc123", netns: String? = nil,
         ifname: String? = "eth0", plugin: WinCNIPlugin? = nil, runner: any ProcessRunner = NoExecRunner(),
-        cniPath: String = "/nonexistent", cniArgs: String? = nil
+        cniPath: String = "/nonexistent", cniArgs: String? = nil, platform: CNIPlatform = .posix
     ) -> (code: Int32, json: JSON?, text: String) {
         var variables = ["CNI_COMMAND=\(command.rawValue)", "CNI_PATH=\(cniPath)"]
         if command != .gc && command != .status {
@@ -215,7 +205,7 @@ final class TestNode {
         let log = self.log
         let environment = CNIEnvironment(
             variables: variables, readStdin: { () throws(CNIError) -> [UInt8] in bytes }, runner: runner,
-            log: { log.append($0) })
+            log: { log.append($0) }, platform: platform)
         let output = CNIDispatcher.run(plugin ?? WinCNIPlugin(hns: service), environment: environment, about: "test")
         let text = String(decoding: output.stdout, as: UTF8.self)
         return (output.exitCode, try? JSON.parse(output.stdout), text)
@@ -226,15 +216,13 @@ final class TestNode {
 
     /// host-local's reservations for `network` (IP files only).
     func reservations(_ network: String) -> [String] {
-        ((try? FileSystem.list("\(ipamDirectory)/\(network)")) ?? []).filter {
+        ((try? Files.list("\(ipamDirectory)/\(network)")) ?? []).filter {
             IPAddress($0) != nil || IPAddress($0.replacingUnderscores()) != nil
         }
     }
 
-    /// flannel's saved delegate configs (its dataDir without the spare file DEL keeps for the next ADD).
-    func savedDelegateConfigs() -> [String] {
-        ((try? FileSystem.list(flannelDirectory)) ?? []).filter { $0 != FlannelMeta.spareName }
-    }
+    /// flannel's saved delegate configs (everything in its dataDir).
+    func savedDelegateConfigs() -> [String] { (try? Files.list(flannelDirectory)) ?? [] }
 }
 
 extension String {
@@ -242,19 +230,4 @@ extension String {
 }
 
 /// `rm -rf`.
-func removeTree(_ path: String) {
-    var info = stat()
-    guard lstat(path, &info) == 0 else { return }
-    if (info.st_mode & S_IFMT) == S_IFDIR {
-        for name in (try? FileSystem.list(path)) ?? [] { removeTree(path + "/" + name) }
-        rmdir(path)
-    } else {
-        unlink(path)
-    }
-}
-
-/// The inode number of `path` (not following a symbolic link), or nil when there is none: which file a name holds.
-func inodeNumber(_ path: String) -> UInt64? {
-    var status = stat()
-    return lstat(path, &status) == 0 ? UInt64(status.st_ino) : nil
-}
+func removeTree(_ path: String) { Files.removeTree(path) }

@@ -1,8 +1,4 @@
-#if canImport(Glibc)
-    import Glibc
-#elseif canImport(Darwin)
-    import Darwin
-#endif
+import Platform
 
 /// What one run of an executable left: its exit status (128 + signal when killed) and what it wrote.
 struct ProcessOutput: Sendable {
@@ -21,11 +17,11 @@ struct HarnessError: Error, CustomStringConvertible {
 enum Binaries {
     static let directory: String? = {
         var candidates: [String] = []
-        if let value = getenv("WINCNI_BIN").map({ String(cString: $0) }), !value.isEmpty { candidates.append(value) }
+        if let value = ProcessEnvironment.value("WINCNI_BIN"), !value.isEmpty { candidates.append(value) }
         candidates += ["bin", ".build/debug"]
         for candidate in candidates
-        where access(candidate + "/wincni", X_OK) == 0 && access(candidate + "/hnsctl", X_OK) == 0 {
-            return absolute(candidate)
+        where Files.isExecutableFile(candidate + "/wincni") && Files.isExecutableFile(candidate + "/hnsctl") {
+            return (try? Files.resolve(candidate)) ?? candidate
         }
         return nil
     }()
@@ -36,21 +32,15 @@ enum Binaries {
             throw HarnessError("no wincni/hnsctl binaries: run `make build` and set WINCNI_BIN to the bin directory")
         }
         let path = directory + "/" + name
-        guard access(path, X_OK) == 0 else { throw HarnessError("\(path) is missing: run `make build`") }
+        guard Files.isExecutableFile(path) else { throw HarnessError("\(path) is missing: run `make build`") }
         return path
-    }
-
-    private static func absolute(_ path: String) -> String {
-        guard let resolved = realpath(path, nil) else { return path }
-        defer { free(resolved) }
-        return String(cString: resolved)
     }
 }
 
 /// A started process whose stdin, stdout and stderr are files in a private directory (no pipe can fill up, and
 /// hundreds can run at once).
 final class RunningProcess: @unchecked Sendable {
-    let pid: pid_t
+    private let child: ChildProcess
     private let directory: String
     private var finished: ProcessOutput?
 
@@ -59,42 +49,37 @@ final class RunningProcess: @unchecked Sendable {
         directory = try TemporaryDirectory.make("run")
         let inPath = directory + "/stdin"
         try FileTree.write(inPath, stdin)
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, inPath, O_RDONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 1, directory + "/stdout", O_WRONLY | O_CREAT | O_TRUNC, 0o600)
-        posix_spawn_file_actions_addopen(&actions, 2, directory + "/stderr", O_WRONLY | O_CREAT | O_TRUNC, 0o600)
-        let argv: [UnsafeMutablePointer<CChar>?] = ([executable] + arguments).map { strdup($0) } + [nil]
-        let envp: [UnsafeMutablePointer<CChar>?] =
-            environment.sorted { $0.key < $1.key }.map { strdup("\($0.key)=\($0.value)") } + [nil]
-        defer {
-            for pointer in argv + envp { free(pointer) }
-        }
-        var pid: pid_t = 0
-        let spawned = posix_spawn(&pid, executable, &actions, nil, argv, envp)
-        guard spawned == 0 else {
+        do {
+            child = try ChildProcess(
+                executable, arguments: arguments,
+                environment: environment.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" },
+                stdinPath: inPath, stdoutPath: directory + "/stdout", stderrPath: directory + "/stderr")
+        } catch {
             FileTree.remove(directory)
-            throw HarnessError("cannot run \(executable): error \(spawned)")
+            throw HarnessError("cannot run \(executable): \(error)")
         }
-        self.pid = pid
     }
+
+    /// The process ID.
+    var pid: Int64 { child.identifier }
 
     /// Waits for the process and collects what it wrote.
     func wait() throws -> ProcessOutput {
         if let finished { return finished }
-        var status: Int32 = 0
-        while waitpid(pid, &status, 0) < 0 {
-            guard errno == EINTR else { throw HarnessError("waitpid \(pid) failed: errno \(errno)") }
-        }
+        guard let status = try child.wait() else { throw HarnessError("\(child.executable) did not finish") }
         return try collect(status: status)
     }
 
-    /// Records the raw status `waitpid(-1, …)` returned for this process and collects what it wrote.
-    func collect(status: Int32) throws -> ProcessOutput {
-        let exitStatus = (status & 0x7F) == 0 ? (status >> 8) & 0xFF : 128 + (status & 0x7F)
+    /// What the process left when it has finished; nil while it runs.
+    func poll() throws -> ProcessOutput? {
+        if let finished { return finished }
+        guard let status = try child.wait(timeoutMilliseconds: 0) else { return nil }
+        return try collect(status: status)
+    }
+
+    private func collect(status: Int32) throws -> ProcessOutput {
         let output = ProcessOutput(
-            status: exitStatus,
+            status: status,
             stdout: String(decoding: try FileTree.read(directory + "/stdout") ?? [], as: UTF8.self),
             stderr: String(decoding: try FileTree.read(directory + "/stderr") ?? [], as: UTF8.self))
         finished = output
@@ -112,8 +97,6 @@ final class RunningProcess: @unchecked Sendable {
 /// Fresh private directories under the system's temporary directory.
 enum TemporaryDirectory {
     static func make(_ label: String) throws -> String {
-        var template = Array("/tmp/wincni-rel-\(label)-XXXXXX".utf8CString)
-        guard let created = mkdtemp(&template) else { throw HarnessError("mkdtemp failed: errno \(errno)") }
-        return String(cString: created)
+        try Files.makeTemporaryDirectory(prefix: "wincni-rel-\(label)-")
     }
 }

@@ -1,12 +1,7 @@
 import HCN
 import HNSSimulator
 import JSON
-
-#if canImport(Glibc)
-    import Glibc
-#elseif canImport(Darwin)
-    import Darwin
-#endif
+import Platform
 
 /// The flanneld backend a node was set up with: host-gw makes an L2Bridge network (win-bridge), vxlan an Overlay
 /// network (win-overlay).
@@ -180,22 +175,16 @@ final class TestNode: @unchecked Sendable {
 
     // MARK: State
 
-    /// Every file of the node's state. Spare files are left out: the simulator's (`.spare-swap`, `.spare-free` in
-    /// its folders) are its free list, which no HNS call can see (HNSSimulatorTests check that), and an ADD that is
-    /// rolled back leaves the removed endpoint's file there for the next one; flannel's and host-local's
-    /// (`.wincni..spare` in flannel's dataDir and in each host-local store) hold a removed file's bytes, which
-    /// nothing reads, and a rolled-back ADD that took one puts it back with its own bytes (WinCNITests and
-    /// HostLocalTests check that it is there again, and that none appears where there was none).
+    /// Every file of the node's state. The simulator's spare files (`.spare-swap`, `.spare-free` in its folders) are
+    /// left out: they are its free list, which no HNS call can see (HNSSimulatorTests check that), and an ADD that is
+    /// rolled back leaves the removed endpoint's file there for the next one.
     func snapshot(ignoring: (String) -> Bool = { _ in false }) -> Snapshot {
         Snapshot(stateRoots) { path in ignoring(path) || Self.isSpareFile(path) }
     }
 
     static func isSpareFile(_ path: String) -> Bool {
-        path.hasSuffix("/.spare-swap") || path.hasSuffix("/.spare-free") || path.hasSuffix("/" + spareName)
+        path.hasSuffix("/.spare-swap") || path.hasSuffix("/.spare-free")
     }
-
-    /// `FlannelMeta.spareName` and `StoreDirectory.spareName` (WinCNI and HostLocal are not dependencies here).
-    static let spareName = ".wincni..spare"
 
     /// The snapshot without the simulator's fault bookkeeping (`faults.json`, which a fault's use rewrites).
     func snapshotIgnoringFaults() -> Snapshot {
@@ -223,15 +212,15 @@ final class TestNode: @unchecked Sendable {
     func reservations(in store: String) -> [String: String] {
         var result: [String: String] = [:]
         for name in FileTree.list(store)
-        where name != "lock" && !name.hasPrefix("last_reserved_ip") && name != Self.spareName {
+        where name != "lock" && !name.hasPrefix("last_reserved_ip") {
             let content = FileTree.text(store + "/" + name) ?? ""
             result[name] = String(content.split(separator: "\r\n", omittingEmptySubsequences: false).first ?? "")
         }
         return result
     }
 
-    /// Saved flannel delegate configs (temporary files included; not the spare file DEL keeps for the next ADD).
-    func savedDelegates() -> [String] { FileTree.list(flannelDataDir).filter { $0 != Self.spareName } }
+    /// Saved flannel delegate configs (temporary files included).
+    func savedDelegates() -> [String] { FileTree.list(flannelDataDir) }
 
     /// Everything that would show a leak: pod endpoints, reservations in both stores, saved delegate configs.
     func leftovers() -> [String] {
