@@ -1508,8 +1508,9 @@ wincni_status wincni_get_environment(const char *name, char **value) {
     wchar_t *buffer = code == 0 ? malloc((size_t)needed * sizeof(wchar_t)) : NULL;
     if (code == 0 && buffer == NULL) code = ERROR_NOT_ENOUGH_MEMORY;
     if (code == 0) {
+        SetLastError(0);
         DWORD length = GetEnvironmentVariableW(wide, buffer, needed);
-        if (length == 0 || length >= needed) {
+        if ((length == 0 && GetLastError() != 0) || length >= needed) {
             code = length == 0 ? GetLastError() : ERROR_BUFFER_OVERFLOW;
         } else {
             *value = utf8_from_utf16(buffer, (int)length, NULL);

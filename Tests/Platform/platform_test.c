@@ -654,6 +654,15 @@ static void test_files(void) {
     char text[256];
     CHECK(wincni_native_error_text(status.native, text, sizeof text) > 0 && text[strlen(text) - 1] != '.',
           "the error text of %ld: [%s]", (long)status.native, text);
+    CHECK_OK(wincni_set_environment("WINCNI_TEST_EMPTY", ""), "set an empty variable");
+    char *value = NULL;
+    CHECK_OK(wincni_get_environment("WINCNI_TEST_EMPTY", &value), "read an empty variable");
+    CHECK(value != NULL && value[0] == 0, "an empty variable read as [%s]", value != NULL ? value : "(null)");
+    wincni_free(value);
+    CHECK_OK(wincni_set_environment("WINCNI_TEST_EMPTY", NULL), "remove a variable");
+    value = NULL;
+    status = wincni_get_environment("WINCNI_TEST_EMPTY", &value);
+    CHECK(status.kind == WINCNI_E_NOT_FOUND && value == NULL, "a removed variable: %s", kind_name(status.kind));
     int64_t wall = wincni_wall_clock_nanoseconds();
     CHECK(wall > INT64_C(1700000000) * 1000000000 && wall < INT64_C(4102444800) * 1000000000,
           "the wall clock says %lld", (long long)wall);
