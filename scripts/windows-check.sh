@@ -104,6 +104,13 @@ cp "$out/computenetwork.dll" "$out/vmcompute.dll" "$out/loader/"
 rm -f "$SYSTEM32/computenetwork.dll" "$SYSTEM32/vmcompute.dll"
 echo "windows-check: HCN loader, DLLs only next to the executable"
 run_counted "planted-DLL loader test" "$out/planted.log" "$WINE" "$out/loader/hcn_loader_test.exe" planted
+# An older computenetwork.dll, without one export the table needs.
+grep -v '^ *HcnEnumerateNamespaces$' Tests/Windows/fake_computenetwork.def >"$out/computenetwork-old.def"
+"$MINGW" "${CFLAGS[@]}" -shared -o "$SYSTEM32/computenetwork.dll" Tests/Windows/fake_computenetwork.c \
+    "$out/computenetwork-old.def" -lole32
+cp "$out/vmcompute.dll" "$SYSTEM32/"
+echo "windows-check: HCN loader, a computenetwork.dll in system32 that lacks an export"
+run_counted "old-DLL loader test" "$out/old.log" "$WINE" "$out/loader/hcn_loader_test.exe" old
 cp "$out/computenetwork.dll" "$out/vmcompute.dll" "$SYSTEM32/"
 echo "windows-check: HCN loader, DLLs in system32 (and copies next to the executable)"
 run_counted "loader test" "$out/loader.log" "$WINE" "$out/loader/hcn_loader_test.exe"
@@ -112,5 +119,6 @@ run_counted "loader test" "$out/loader.log" "$WINE" "$out/loader/hcn_loader_test
 echo "windows-check: passed: $compiled C files for Windows;" \
     "platform test native: $(tail -1 "$out/native.log"); under wine: $(tail -1 "$out/wine.log");" \
     "loader: $(grep 'entry points' "$out/loader.log" | sed 's/.*: //') entry points driven," \
-    "$(tail -1 "$out/loader.log"), planted DLL refused ($(tail -1 "$out/planted.log"));" \
+    "$(tail -1 "$out/loader.log"), planted DLL refused ($(tail -1 "$out/planted.log")), DLL without an export" \
+    "refused ($(tail -1 "$out/old.log"));" \
     "$(($(date +%s) - started)) s"

@@ -4,6 +4,7 @@
 // computenetwork.h, so the table is called with the real signatures.
 //   hcn_loader_test            fakes in system32 (and a planted copy next to the exe): all must load from system32
 //   hcn_loader_test planted    fakes only next to the exe: loading must fail
+//   hcn_loader_test old        a computenetwork.dll in system32 without HcnEnumerateNamespaces: loading must fail
 #if defined(_WIN32)
 
 #include <windows.h>
@@ -96,8 +97,24 @@ static int failure_run(void) {
     return failed == 0 ? 0 : 1;
 }
 
+// An older computenetwork.dll that lacks one export: the loader names it and hands out no entry at all.
+static int old_library_run(void) {
+    void *entries[WINCNI_HCN_ENTRY_COUNT];
+    memset(entries, 0xAB, sizeof entries);
+    char failure[512] = "";
+    int32_t result = wincni_hcn_load(entries, failure, (int32_t)sizeof failure);
+    CHECK(result == ERROR_PROC_NOT_FOUND, "a missing export must fail with error 127, not %ld", (long)result);
+    CHECK(strcmp(failure, "computenetwork.dll!HcnEnumerateNamespaces") == 0, "the failure names the export: %s",
+          failure);
+    for (int i = 0; i < WINCNI_HCN_ENTRY_COUNT; i++) CHECK(entries[i] == NULL, "entry %d set after a failure", i);
+    printf("old computenetwork.dll refused: %s (Win32 error %ld)\n", failure, (long)result);
+    printf("%d passed, %d failed\n", passed, failed);
+    return failed == 0 ? 0 : 1;
+}
+
 int main(int argc, char **argv) {
     if (argc > 1 && strcmp(argv[1], "planted") == 0) return failure_run();
+    if (argc > 1 && strcmp(argv[1], "old") == 0) return old_library_run();
 
     void *entries[WINCNI_HCN_ENTRY_COUNT];
     memset(entries, 0, sizeof entries);
