@@ -668,6 +668,60 @@ static void test_files(void) {
           "the wall clock says %lld", (long long)wall);
 }
 
+static void test_paths(void) {
+    const char *file = in_directory("resolved.txt");
+    CHECK_OK(wincni_write_file(file, (const uint8_t *)"x", 1, 0, 0600), "write a file to resolve");
+    char *base = NULL, *resolved = NULL, *working = NULL;
+    CHECK_OK(wincni_resolve_path(directory, &base), "resolve the test directory");
+    CHECK_OK(wincni_resolve_path(file, &resolved), "resolve a file");
+    char expected[2048];
+    snprintf(expected, sizeof expected, "%s%c%s", base != NULL ? base : "", wincni_platform().path_separator,
+             "resolved.txt");
+    CHECK(resolved != NULL && strcmp(resolved, expected) == 0, "resolved to %s, expected %s",
+          resolved != NULL ? resolved : "(null)", expected);
+    CHECK_OK(wincni_current_directory(&working), "the working directory");
+    CHECK(working != NULL && working[0] != 0, "an empty working directory");
+    wincni_free(base);
+    wincni_free(resolved);
+    wincni_free(working);
+#if !defined(_WIN32)
+    // Wine 8's CreateSymbolicLinkW reports success and creates nothing, so links are checked natively only.
+    const char *link = in_directory("resolved.link");
+    CHECK_OK(wincni_make_link("resolved.txt", link), "make a link");
+    char *target = NULL;
+    CHECK_OK(wincni_read_link(link, &target), "read the link");
+    CHECK(target != NULL && strcmp(target, "resolved.txt") == 0, "the link points to %s",
+          target != NULL ? target : "(null)");
+    wincni_free(target);
+    wincni_file_info info;
+    CHECK(wincni_file_information(link, &info).kind == WINCNI_OK && info.kind == WINCNI_KIND_LINK,
+          "the link is not described as a link");
+#endif
+}
+
+// rm -r through the platform layer: the test's directory goes when it is done. Links are removed, not followed.
+static void remove_tree(const char *path) {
+    wincni_file_info info;
+    if (wincni_file_information(path, &info).kind != WINCNI_OK) return;
+    if (info.kind != WINCNI_KIND_DIRECTORY) {
+        wincni_remove_file(path);
+        return;
+    }
+    char *names = NULL;
+    int64_t size = 0;
+    if (wincni_list_directory(path, 0, &names, &size, NULL).kind == WINCNI_OK) {
+        for (int64_t at = 0; at < size; at += (int64_t)strlen(names + at) + 1) {
+            char *child = malloc(strlen(path) + strlen(names + at) + 2);
+            if (child == NULL) continue;
+            sprintf(child, "%s%c%s", path, wincni_platform().path_separator, names + at);
+            remove_tree(child);
+            free(child);
+        }
+    }
+    wincni_free(names);
+    wincni_remove_directory(path);
+}
+
 int main(int argc, char **argv) {
 #if defined(_WIN32)
     wchar_t wide[4096];
@@ -716,7 +770,10 @@ int main(int argc, char **argv) {
     test_timeout_kills_grandchild();
     test_utf8_names();
     test_make_directories();
+    test_paths();
 
+    remove_tree(directory);
+    CHECK(!exists(directory), "the test directory %s could not be removed", directory);
     printf("%d passed, %d failed\n", passed, failed);
     return failed == 0 ? 0 : 1;
 }
