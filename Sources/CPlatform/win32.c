@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <wchar.h>
 
 #include "wincni_platform.h"
 
@@ -145,6 +146,15 @@ static char *utf8_from_utf16(const wchar_t *text, int length, int64_t *utf8_leng
 
 static int is_separator(wchar_t c) { return c == L'\\' || c == L'/'; }
 
+// Whether the first `length` bytes of `text` equal `ascii` (lower case) ignoring ASCII case.
+static int ascii_prefix_ignoring_case(const char *text, const char *ascii, size_t length) {
+    for (size_t i = 0; i < length; i++) {
+        char c = text[i] >= 'A' && text[i] <= 'Z' ? (char)(text[i] + ('a' - 'A')) : text[i];
+        if (c != ascii[i]) return 0;
+    }
+    return 1;
+}
+
 // The UTF-16 form of a UTF-8 path for the wide file APIs: made absolute (a rooted path such as /var/lib/cni gets the
 // current drive, as Windows resolves it for the Go plugins), `/` and `\` both separators, and prefixed with \\?\ (or
 // \\?\UNC\) so that paths longer than MAX_PATH work. A path already in \\?\ form keeps its form; only a `/` in it
@@ -204,7 +214,7 @@ static size_t utf8_root_length(const char *path) {
         at = 2;
         if ((path[2] == '?' || path[2] == '.') && is_separator((wchar_t)path[3])) {
             at = 4;
-            if (_strnicmp(path + 4, "UNC", 3) == 0 && is_separator((wchar_t)path[7])) {
+            if (ascii_prefix_ignoring_case(path + 4, "unc", 3) && is_separator((wchar_t)path[7])) {
                 at = 8;
             } else {
                 skip_parts = 1;  // \\?\C:\ or \\?\Volume{...}\ .
@@ -252,7 +262,7 @@ static int64_t unix_nanoseconds(FILETIME time) {
 
 static int ends_with_exe(const char *path) {
     size_t length = strlen(path);
-    return length >= 4 && _stricmp(path + length - 4, ".exe") == 0;
+    return length >= 4 && ascii_prefix_ignoring_case(path + length - 4, ".exe", 4);
 }
 
 wincni_status wincni_file_information(const char *path, wincni_file_info *info) {
@@ -462,7 +472,7 @@ static DWORD write_atomically(const wchar_t *path, const uint8_t *bytes, int64_t
     size_t length = wcslen(path);
     wchar_t *temporary = malloc((length + 48) * sizeof(wchar_t));
     if (temporary == NULL) return ERROR_NOT_ENOUGH_MEMORY;
-    _snwprintf(temporary, length + 48, L"%ls.tmp-%lu-%ld", path, (unsigned long)GetCurrentProcessId(),
+    swprintf(temporary, length + 48, L"%ls.tmp-%lu-%ld", path, (unsigned long)GetCurrentProcessId(),
                (long)InterlockedIncrement(&counter));
     temporary[length + 47] = 0;
     DWORD code = write_with(temporary, GENERIC_WRITE, CREATE_NEW, bytes, count, durable, 1);
@@ -713,7 +723,7 @@ wincni_status wincni_make_temporary_directory(const char *prefix, char **path) {
     for (int attempt = 0; attempt < 100 && code == ERROR_ALREADY_EXISTS; attempt++) {
         LARGE_INTEGER now;
         QueryPerformanceCounter(&now);
-        _snwprintf(candidate, capacity, L"%ls%ls%08lx%04lx%04lx", base, wide_prefix,
+        swprintf(candidate, capacity, L"%ls%ls%08lx%04lx%04lx", base, wide_prefix,
                    (unsigned long)(now.QuadPart & 0xFFFFFFFF), (unsigned long)(GetCurrentProcessId() & 0xFFFF),
                    (unsigned long)(InterlockedIncrement(&counter) & 0xFFFF));
         candidate[capacity - 1] = 0;
@@ -1119,8 +1129,8 @@ static volatile LONG pipe_counter;
 // inheritable handle to be passed in the handle list. `child_reads` for stdin.
 static DWORD make_pipe(struct stream *stream, HANDLE *child_end, int child_reads) {
     wchar_t name[96];
-    _snwprintf(name, 96, L"\\\\.\\pipe\\wincni-%lu-%ld-%llu", (unsigned long)GetCurrentProcessId(),
-               (long)InterlockedIncrement(&pipe_counter), (unsigned long long)GetTickCount64());
+    swprintf(name, 96, L"\\\\.\\pipe\\wincni-%lu-%ld-%lu", (unsigned long)GetCurrentProcessId(),
+               (long)InterlockedIncrement(&pipe_counter), (unsigned long)(GetTickCount64() & 0xFFFFFFFF));
     name[95] = 0;
     DWORD direction = child_reads ? PIPE_ACCESS_OUTBOUND : PIPE_ACCESS_INBOUND;
     stream->pipe = CreateNamedPipeW(name, direction | FILE_FLAG_OVERLAPPED | FILE_FLAG_FIRST_PIPE_INSTANCE,
