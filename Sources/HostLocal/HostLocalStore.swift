@@ -137,13 +137,19 @@ public struct HostLocalStore: Sendable {
     }
 
     /// Removes, under one lock and with one scan, every reservation whose owner `keep` rejects (GC); returns how
-    /// many distinct owners lost reservations. Files of older host-local versions have an empty `ifname`.
+    /// many distinct owners lost reservations. Files of older host-local versions have an empty `ifname`. The spare
+    /// file earlier wincni versions kept in the store (`.wincni..spare`, a released reservation's bytes) goes too,
+    /// so an upgraded node's store ends up holding only what the Go plugin would.
     public func releaseAll(keeping keep: (_ containerID: String, _ ifname: String) -> Bool) throws(HostLocalError)
         -> Int
     {
         guard let store = try StoreDirectory(path: directory, create: false, platform: platform) else { return 0 }
         var released = Set<String>()
         for name in try store.fileNames() {
+            if name == Self.formerSpareName {
+                try store.remove(name)
+                continue
+            }
             guard StoreName.address(fromFileName: name) != nil else { continue }
             let owner = Owner.parse(store.read(name, limit: 4096)?.bytes ?? [])
             if keep(owner.containerID, owner.ifname) { continue }
@@ -201,6 +207,9 @@ public struct HostLocalStore: Sendable {
     }
 
     // MARK: - Internals
+
+    /// The name of the file earlier wincni versions recycled reservations through; GC removes it.
+    static let formerSpareName = ".wincni..spare"
 
     private func allocation(_ address: IPAddress, in range: HostLocalConfig.Range) -> HostLocalAllocation {
         let prefix = IPPrefix(address: address, length: range.subnet.length) ?? range.subnet

@@ -77,4 +77,14 @@ struct HostLocalFastPathTests {
         let left = try fixture.store.reservations().map { "\($0.address) \($0.containerID)" }
         #expect(left == ["10.0.0.3 b", "fd00::3 b"])
     }
+
+    @Test("GC removes the spare file earlier wincni versions left in the store, and nothing else of the Go plugin's")
+    func formerSpare() throws {
+        let fixture = try Fixture(#"{"subnet":"10.0.0.0/24"}"#)
+        defer { fixture.temporary.remove() }
+        _ = try fixture.store.allocate(containerID: "a", ifname: "eth0")
+        writeFile(fixture.directory + "/.wincni..spare", "gone\r\neth0")
+        #expect(try fixture.store.releaseAll { _, _ in true } == 0)
+        #expect(listing(fixture.directory) == ["10.0.0.2", "last_reserved_ip.0", "lock"])
+    }
 }
