@@ -956,7 +956,9 @@ wincni_status wincni_range_is_locked(const char *path, uint64_t offset, int32_t 
     *held = 0;
     DWORD code;
     HANDLE file = open_lock_file(path, OPEN_EXISTING, &code);
-    if (file == INVALID_HANDLE_VALUE) return code == ERROR_FILE_NOT_FOUND ? success : status_of(code);
+    if (file == INVALID_HANDLE_VALUE) {
+        return code == ERROR_FILE_NOT_FOUND || code == ERROR_PATH_NOT_FOUND ? success : status_of(code);
+    }
     code = lock_byte(file, offset, WINCNI_LOCK_NO_WAIT);
     if (code == 0) {
         OVERLAPPED overlapped;

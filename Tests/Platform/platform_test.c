@@ -286,6 +286,10 @@ static void test_store_lock_between_processes(void) {
     CHECK(held == 1, "a held range reads as free");
     CHECK_OK(wincni_range_is_locked(lock_path, WINCNI_LOCK_RANGE_MINIMUM_OFFSET + 8, &held), "ask about a range");
     CHECK(held == 0, "a free range reads as held");
+    held = 1;
+    CHECK_OK(wincni_range_is_locked(in_directory("no-such-lock"), WINCNI_LOCK_RANGE_MINIMUM_OFFSET, &held),
+             "ask about a missing lock file");
+    CHECK(held == 0, "a missing lock file reads as held");
     char offset[32];
     snprintf(offset, sizeof offset, "%llu", (unsigned long long)(WINCNI_LOCK_RANGE_MINIMUM_OFFSET + 7));
     const char *try_range[] = {"try-range", lock_path, offset};
