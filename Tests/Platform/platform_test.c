@@ -485,6 +485,65 @@ static void test_spawn_pipes_and_exit_codes(void) {
           kind_name(status.kind));
 }
 
+static void test_spawn_redirects_and_limit(void) {
+    static char block[4096];
+    const char *cat[] = {"cat"};
+    const char *input = in_directory("cat.in"), *output = in_directory("cat.out"), *errors = in_directory("cat.err");
+    CHECK_OK(wincni_write_file(input, (const uint8_t *)"from a file", 11, 0, 0600), "write the input file");
+    wincni_spawn_options options;
+    memset(&options, 0, sizeof options);
+    options.executable = self;
+    options.arguments = block;
+    options.arguments_size = arguments_block(block, sizeof block, cat, 1);
+    options.input_path = input;
+    options.output_path = output;
+    options.error_path = errors;
+    wincni_process *process = NULL;
+    CHECK_OK(wincni_process_start(&options, &process), "start cat with files for its streams");
+    if (process != NULL) {
+        int32_t code = -1;
+        CHECK_OK(wincni_process_wait(process, 20000, &code), "wait for cat");
+        const uint8_t *captured = NULL;
+        int64_t count = -1;
+        wincni_process_output(process, WINCNI_STDOUT, &captured, &count);
+        CHECK(code == 0 && count == 0, "cat exited %d and %lld bytes were captured", (int)code, (long long)count);
+        wincni_process_close(process);
+        uint8_t *bytes = NULL;
+        CHECK_OK(wincni_read_file(output, 1024, &bytes, &count), "read cat's stdout file");
+        CHECK(count == 11 && memcmp(bytes, "from a file", 11) == 0, "stdout file: %.*s", (int)count,
+              (const char *)bytes);
+        wincni_free(bytes);
+        CHECK_OK(wincni_read_file(errors, 1024, &bytes, &count), "read cat's stderr file");
+        CHECK(count == 2 && memcmp(bytes, "11", 2) == 0, "stderr file: %.*s", (int)count, (const char *)bytes);
+        wincni_free(bytes);
+    }
+
+    // More output than the limit: the child still runs to its end; the first `limit` bytes are kept.
+    int64_t size = 200000;
+    uint8_t *data = malloc((size_t)size);
+    for (int64_t i = 0; i < size; i++) data[i] = (uint8_t)('a' + i % 26);
+    memset(&options, 0, sizeof options);
+    options.executable = self;
+    options.arguments = block;
+    options.arguments_size = arguments_block(block, sizeof block, cat, 1);
+    options.input = data;
+    options.input_count = size;
+    options.output_limit = 1000;
+    process = NULL;
+    CHECK_OK(wincni_process_start(&options, &process), "start cat with an output limit");
+    if (process != NULL) {
+        int32_t code = -1;
+        CHECK_OK(wincni_process_wait(process, 20000, &code), "wait for cat");
+        const uint8_t *captured = NULL;
+        int64_t count = -1;
+        wincni_process_output(process, WINCNI_STDOUT, &captured, &count);
+        CHECK(code == 0 && count == 1000 && memcmp(captured, data, 1000) == 0,
+              "cat exited %d with %lld bytes kept of 200000 (limit 1000)", (int)code, (long long)count);
+        wincni_process_close(process);
+    }
+    free(data);
+}
+
 static void test_timeout_kills_grandchild(void) {
     const char *sleep[] = {"sleep", "60000"};
     wincni_process *process = start(sleep, 2, NULL, 0, NULL, 0);
@@ -771,6 +830,7 @@ int main(int argc, char **argv) {
     test_replace_while_read();
     test_exclusive_create_race();
     test_spawn_pipes_and_exit_codes();
+    test_spawn_redirects_and_limit();
     test_timeout_kills_grandchild();
     test_utf8_names();
     test_make_directories();
