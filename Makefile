@@ -13,7 +13,7 @@ RELEASE_FLAGS := -c release --static-swift-stdlib -Xswiftc -static-executable \
 DROPINS := win-bridge win-overlay sdnbridge sdnoverlay flannel
 APT_PACKAGES := libjson-c-dev pkg-config
 
-.PHONY: all deps build test install lint fmt demo goldens bench fuzz interop clean
+.PHONY: all deps build test install lint fmt demo goldens bench fuzz interop windows-check clean
 
 all: build
 
@@ -65,6 +65,12 @@ interop: build
 FUZZ_SECONDS ?= 60
 fuzz:
 	scripts/fuzz.sh $(FUZZ_SECONDS)
+
+# The Win32 half of the platform layer on this Linux machine: every C file compiled with mingw-w64 (-Wall -Werror), the
+# platform test natively and under wine, the HCN loader against fake DLLs in a wine prefix's system32. Installs
+# gcc-mingw-w64-x86-64 and wine64 from Debian when missing (scripts/windows-check.sh).
+windows-check:
+	@scripts/windows-check.sh
 
 install: build
 	install -d $(DESTDIR)$(PREFIX)
