@@ -472,7 +472,7 @@ static DWORD write_atomically(const wchar_t *path, const uint8_t *bytes, int64_t
     size_t length = wcslen(path);
     wchar_t *temporary = malloc((length + 48) * sizeof(wchar_t));
     if (temporary == NULL) return ERROR_NOT_ENOUGH_MEMORY;
-    swprintf(temporary, length + 48, L"%ls.tmp-%lu-%ld", path, (unsigned long)GetCurrentProcessId(),
+    swprintf(temporary, length + 48, L"%ls.tmp%lu.%ld", path, (unsigned long)GetCurrentProcessId(),
                (long)InterlockedIncrement(&counter));
     temporary[length + 47] = 0;
     DWORD code = write_with(temporary, GENERIC_WRITE, CREATE_NEW, bytes, count, durable, 1);

@@ -144,7 +144,8 @@ wincni_status wincni_read_prefix(const char *path, uint8_t *buffer, int64_t capa
 /// a reader sees the old content or the new, never a mix. POSIX: a temporary file in the same directory, rename(2).
 /// Windows: MoveFileExW(MOVEFILE_REPLACE_EXISTING | MOVEFILE_WRITE_THROUGH), retried for up to about 2 s while
 /// another process holds the target open (ERROR_ACCESS_DENIED, ERROR_SHARING_VIOLATION). A temporary file is removed
-/// again on failure.
+/// again on failure. On both platforms it is named `<path>.tmp<process ID>.<counter>` (decimal), so a process that
+/// died before its rename left a name that flannel's GC recognises exactly.
 #define WINCNI_WRITE_ATOMIC 1
 /// With WINCNI_WRITE_ATOMIC: the content is on disk before the rename (fsync; FlushFileBuffers) and the rename is
 /// on disk before the return (fsync of the directory; MOVEFILE_WRITE_THROUGH), so a crash leaves the old file or the
