@@ -19,6 +19,8 @@ let package = Package(
     ],
     targets: [
         .systemLibrary(name: "CJSONC", pkgConfig: "json-c", providers: [.apt(["libjson-c-dev"])]),
+        // The HNS simulator's state: one SQLite database per simulator directory.
+        .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
         .target(name: "JSON", dependencies: ["CJSONC"], swiftSettings: strict, linkerSettings: [.linkedLibrary("m")]),
         // IPv4/IPv6 addresses, CIDR prefixes and MAC addresses: shared by the CNI results, HNS documents, the
         // simulator's checks and host-local's arithmetic.
@@ -26,13 +28,13 @@ let package = Package(
         .target(name: "CNI", dependencies: ["JSON", "NetAddress"], swiftSettings: strict),
         .target(name: "HCN", dependencies: ["JSON", "NetAddress"], swiftSettings: strict),
         .target(name: "HCNWindows", dependencies: ["HCN"], swiftSettings: strict),
-        // Linux system calls Swift's Glibc module lacks (renameat2), as inline C: file recycling in the simulator, in
-        // flannel's dataDir and in host-local's store.
+        // Linux system calls Swift's Glibc module lacks (renameat2), as inline C: file recycling in flannel's dataDir
+        // and in host-local's store.
         .systemLibrary(name: "CLinux"),
         // The command line for Swift's CommandLine without the standard library's /proc/self/maps scan at start-up.
         .target(name: "CArguments"),
         .target(
-            name: "HNSSimulator", dependencies: ["CLinux", "HCN", "JSON", "NetAddress"], swiftSettings: strict),
+            name: "HNSSimulator", dependencies: ["CSQLite", "HCN", "JSON", "NetAddress"], swiftSettings: strict),
         .target(name: "HostLocal", dependencies: ["CLinux", "CNI", "JSON", "NetAddress"], swiftSettings: strict),
         .target(
             name: "WinCNI",

@@ -16,7 +16,11 @@ struct EndpointCommands {
         guard let netns = request.netns, let namespace = EndpointNaming.namespaceID(netns: netns) else {
             throw .invalidNamespace(request.netns ?? "")
         }
-        let network = try requireNetwork(config)
+        // The network's handle stays open from the lookup to the endpoint's creation: two HNS calls fewer per pod.
+        let opened = try requireOpenNetwork(config)
+        var networkIsOpen = true
+        defer { if networkIsOpen { client.close(opened) } }
+        let network = opened.network
         let name = EndpointNaming.endpointName(containerID: containerID, netns: netns, network: config.name)
         let ipam = try IPAMBackend(config: config, invocation: invocation)
         // With host-local, everything from the endpoint lookup to the attached endpoint runs under the container's
@@ -50,8 +54,10 @@ struct EndpointCommands {
                 name: name, config: config, network: network, addresses: addresses, invocation: invocation)
             // The document is already in HNS's v2 shape (hcsshim's keys and order): sent as built.
             let created = try hns("create endpoint \(quoted(name)) on network \(quoted(network.name))") {
-                try client.createEndpoint(settings: document.json.compact(), name: name, networkID: network.id)
+                try client.createEndpoint(settings: document.json.compact(), name: name, on: opened)
             }
+            client.close(opened)
+            networkIsOpen = false
             createdID = created.id
             try hns("add endpoint \(quoted(name)) to namespace \(namespace)") {
                 try client.addEndpoint(created.id, toNamespace: namespace.description)
@@ -376,6 +382,19 @@ struct EndpointCommands {
             throw .networkTypeMismatch(name: config.name, found: network.type, expected: config.mode.rawValue)
         }
         return network
+    }
+
+    /// `requireNetwork` with the network's handle left open (close it with `client.close`).
+    func requireOpenNetwork(_ config: BridgeOverlayConfig) throws(WinCNIError) -> OpenNetwork {
+        guard
+            let opened = try hns(
+                "look up network \(quoted(config.name))", { try client.openNetwork(named: config.name) })
+        else { throw .networkNotFound(name: config.name) }
+        guard config.mode.accepts(networkType: opened.network.type) else {
+            client.close(opened)
+            throw .networkTypeMismatch(name: config.name, found: opened.network.type, expected: config.mode.rawValue)
+        }
+        return opened
     }
 
     /// The CNI result for an endpoint as HNS holds it: `interfaces[0]` is CNI_IFNAME with the endpoint's MAC in

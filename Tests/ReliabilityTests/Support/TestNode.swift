@@ -180,35 +180,37 @@ final class TestNode: @unchecked Sendable {
 
     // MARK: State
 
-    /// Every file of the node's state. Spare files are left out: the simulator's (`.spare-swap`, `.spare-free` in
-    /// its folders) are its free list, which no HNS call can see (HNSSimulatorTests check that), and an ADD that is
-    /// rolled back leaves the removed endpoint's file there for the next one; flannel's and host-local's
-    /// (`.wincni..spare` in flannel's dataDir and in each host-local store) hold a removed file's bytes, which
-    /// nothing reads, and a rolled-back ADD that took one puts it back with its own bytes (WinCNITests and
-    /// HostLocalTests check that it is there again, and that none appears where there was none).
+    /// Every file of the node's state, with the simulator's database read as its objects (`hns/<kind>/<n>`: each
+    /// stored document, oldest first) rather than as the bytes of `hns.db` and its log, which change with every
+    /// fault used and every checkpoint. Spare files are left out: flannel's and host-local's (`.wincni..spare` in
+    /// flannel's dataDir and in each host-local store) hold a removed file's bytes, which nothing reads, and a
+    /// rolled-back ADD that took one puts it back with its own bytes (WinCNITests and HostLocalTests check that it
+    /// is there again, and that none appears where there was none).
     func snapshot(ignoring: (String) -> Bool = { _ in false }) -> Snapshot {
-        Snapshot(stateRoots) { path in ignoring(path) || Self.isSpareFile(path) }
+        var snapshot = Snapshot(stateRoots) { path in
+            ignoring(path) || Self.isSpareFile(path) || path.hasPrefix(hns + "/")
+        }
+        for kind in HCNResourceKind.allCases {
+            let documents = (try? simulator.storedDocuments(kind)) ?? ["unreadable"]
+            for (index, document) in documents.enumerated() {
+                snapshot.entries[hns + "/" + kind.rawValue + "/" + String(index)] = Snapshot.Entry(
+                    mode: 0o100600, bytes: Array(document.utf8))
+            }
+        }
+        return snapshot
     }
 
-    static func isSpareFile(_ path: String) -> Bool {
-        path.hasSuffix("/.spare-swap") || path.hasSuffix("/.spare-free") || path.hasSuffix("/" + spareName)
-    }
+    static func isSpareFile(_ path: String) -> Bool { path.hasSuffix("/" + spareName) }
 
     /// `FlannelMeta.spareName` and `StoreDirectory.spareName` (WinCNI and HostLocal are not dependencies here).
     static let spareName = ".wincni..spare"
 
-    /// The snapshot without the simulator's fault bookkeeping (`faults.json`, which a fault's use rewrites).
-    func snapshotIgnoringFaults() -> Snapshot {
-        snapshot { $0.hasSuffix("/faults.json") }
-    }
-
     /// The pod endpoints of this node (flanneld's host endpoint `<network>_ep` left out).
     func endpoints() -> [StoredEndpoint] {
         var result: [StoredEndpoint] = []
-        for name in FileTree.list(hns + "/endpoints") where name.hasSuffix(".json") {
-            guard let bytes = (try? FileTree.read(hns + "/endpoints/" + name)) ?? nil,
-                let document = try? JSON.parse(bytes),
-                let endpointName = document["Name"]?.stringValue, endpointName != network + "_ep"
+        for text in (try? simulator.storedDocuments(.endpoint)) ?? [] {
+            guard let document = try? JSON.parse(text), let endpointName = document["Name"]?.stringValue,
+                endpointName != network + "_ep"
             else { continue }
             let ip = document["IpConfigurations"]?.arrayValue?.first?["IpAddress"]?.stringValue ?? ""
             result.append(
