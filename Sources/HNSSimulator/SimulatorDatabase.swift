@@ -67,7 +67,10 @@ final class SimulatorDatabase: @unchecked Sendable {
         sqlite3_busy_timeout(handle, 30_000)
         wincni_sqlite_keep_log_on_close(handle)
         // Per connection: foreign keys carry the cascades; NORMAL is durable against a killed process in WAL mode.
-        try execute("PRAGMA foreign_keys=ON;PRAGMA synchronous=NORMAL")
+        // A process that opens the database while no other has it open reads the whole log to rebuild its index, and
+        // closing leaves the log as it is (`wincni_sqlite_keep_log_on_close`): writers fold it into the database
+        // once it holds 100 pages (a few pods), so that read stays short and the sync that folding costs is rare.
+        try execute("PRAGMA foreign_keys=ON;PRAGMA synchronous=NORMAL;PRAGMA wal_autocheckpoint=100")
         if try version() != Self.schemaVersion { try createSchema() }
     }
 
@@ -178,8 +181,12 @@ final class SimulatorDatabase: @unchecked Sendable {
 
     // MARK: - Statements
 
-    /// Runs SQL without parameters or results (several statements allowed).
+    /// Runs SQL without parameters or results (several statements allowed; one is prepared once and kept).
     func execute(_ sql: String) throws(DatabaseFailure) {
+        if !sql.utf8.contains(UInt8(ascii: ";")) {
+            try query(sql, []) { _ in }
+            return
+        }
         var message: UnsafeMutablePointer<CChar>?
         let result = sqlite3_exec(connection, sql, nil, nil, &message)
         guard result == SQLITE_OK else {
