@@ -1,6 +1,21 @@
 #ifndef WINCNI_CSQLITE_SHIM_H
 #define WINCNI_CSQLITE_SHIM_H
+#include <pthread.h>
 #include <sqlite3.h>
+
+/* Process-wide settings, made once before the first connection: no memory statistics (they take a mutex on every
+ * allocation), and a larger lookaside (small allocations from a per-connection arena instead of malloc). */
+static void wincni_sqlite_setup(void)
+{
+	sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+	sqlite3_config(SQLITE_CONFIG_LOOKASIDE, 512, 512);
+}
+
+static inline void wincni_sqlite_configure(void)
+{
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+	pthread_once(&once, wincni_sqlite_setup);
+}
 
 /* SQLITE_TRANSIENT is a cast macro Swift cannot import: text and blobs bound through these are copied by SQLite, so
  * the caller's buffer need only live for the call. */

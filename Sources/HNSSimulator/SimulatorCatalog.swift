@@ -39,10 +39,9 @@ struct SimulatorCatalog {
 
     // MARK: - Objects
 
+    /// The same statement as `documentText`: a process prepares one statement per kind for both.
     func contains(_ kind: HCNResourceKind, _ id: GUID) throws(HCNError) -> Bool {
-        try io { () throws(DatabaseFailure) in
-            try database.integer("SELECT 1 FROM \(Self.table(kind)) WHERE id = ?1", .text(id.description)) != nil
-        }
+        try documentText(kind, id) != nil
     }
 
     /// The stored document (compact JSON, as HNS returns it), nil when there is no such object.
