@@ -312,14 +312,16 @@ if [ $HAVE_POD = 1 ] && [ $HAVE_PEER = 1 ]; then
 else
   note "storage section not measured: needs a working pod ADD and the Go host-local"
 fi
-# burst_med LABEL: median over all execs; burst_ratio A B: median over rounds of (median A ÷ median B) in the round
-burst_med() { awk -F'\t' -v l="$1" '$1 == l { v[n++] = $3 } END { if (n) { asort(v); print v[int((n + 1) / 2)] } }' "$RUN/burst.raw"; }
+# burst_med LABEL [ROUND]: median over all execs (of one burst round); burst_ratio A B: median over rounds of
+# (median A ÷ median B) in the round
+median() { sort -n | awk '{ v[NR] = $1 } END { if (NR) print v[int((NR + 1) / 2)] }'; }
+burst_med() { awk -F'\t' -v l="$1" -v r="${2:-}" '$1 == l && (r == "" || $2 == r) { print $3 }' "$RUN/burst.raw" | median; }
 burst_ratio() {
-  awk -F'\t' -v a="$1" -v b="$2" '
-    function med(arr, k,   m, t, i) { m = 0; for (i in arr) if (index(i, k SUBSEP) == 1) t[++m] = arr[i]; asort(t); return m ? t[int((m + 1) / 2)] : 0 }
-    $1 == a || $1 == b { x[$1, $2, c[$1, $2]++] = $3; rounds[$2] = 1 }
-    END { n = 0; for (r in rounds) { ma = med(x, a SUBSEP r); mb = med(x, b SUBSEP r); if (ma && mb) q[++n] = ma / mb }
-      if (n) { asort(q); print q[int((n + 1) / 2)] } }' "$RUN/burst.raw"
+  local r a b
+  for ((r = 0; r < BROUNDS; r++)); do
+    a=$(burst_med "$1" "$r") b=$(burst_med "$2" "$r")
+    [ -n "$a" ] && [ -n "$b" ] && awk -v a="$a" -v b="$b" 'BEGIN { print a / b }'
+  done | median
 }
 T_STORE=$(($(date +%s) - T0 - T_SETUP - T_MAIN - T_SCALE - T_TP))
 # ---------------------------------------------------------------- report
