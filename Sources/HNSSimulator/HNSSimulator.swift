@@ -68,12 +68,7 @@ public final class HNSSimulator: HostNetworkService, @unchecked Sendable {
         return simulator
     }
 
-    /// The folders and files of the one-file-per-object layout of earlier versions.
-    public static let oldLayoutEntries = [
-        "networks", "endpoints", "namespaces", "names", "born", "members", "claims", "ports", "macs", "attached",
-        "compartments", "lock", "faults.flag", "faults.json", "version.json",
-    ]
-
+    /// Two entries every directory of the one-file-per-object layout of earlier versions has.
     static func holdsOldLayout(_ directory: String) -> Bool {
         SimulatorPlatform.exists(directory + "/networks") || SimulatorPlatform.exists(directory + "/faults.flag")
     }

@@ -31,8 +31,6 @@ enum SimulatorPlatform {
     /// Whether `path` exists.
     static func exists(_ path: String) -> Bool { access(path, F_OK) == 0 }
 
-    static func remove(_ path: String) { unlink(path) }
-
     /// Ends the process at once, with the status a SIGKILLed process reports through a shell (137).
     static func crash() -> Never { _exit(137) }
 
