@@ -286,20 +286,15 @@ public final class HNSSimulator: HostNetworkService, @unchecked Sendable {
     }
 
     private func callState(_ operation: String) throws(DatabaseFailure) -> CallState {
-        var state = CallState(tracing: false, fault: nil)
+        var state = CallState(tracing: try database.integer("SELECT trace FROM config") == 1, fault: nil)
         try database.query(
-            """
-            SELECT c.trace, f.seq, f.hresult, f.crash, f.count FROM config AS c LEFT JOIN
-            (SELECT seq, hresult, crash, count FROM fault WHERE op = ?1 ORDER BY seq LIMIT 1) AS f ON 1
-            """, .text(operation)
+            "SELECT seq, hresult, crash, count FROM fault WHERE op = ?1 ORDER BY seq LIMIT 1", .text(operation)
         ) { row in
-            state.tracing = row.integer(0) == 1
-            guard !row.isNull(1) else { return }
             let kind: SimulatorFault.Kind =
-                row.isNull(2)
-                ? (row.text(3) == "before" ? .crashBefore : .crashAfter)
-                : .hresult(HRESULT(UInt32(truncatingIfNeeded: row.integer(2))))
-            state.fault = (row.integer(1), kind, row.integer(4))
+                row.isNull(1)
+                ? (row.text(2) == "before" ? .crashBefore : .crashAfter)
+                : .hresult(HRESULT(UInt32(truncatingIfNeeded: row.integer(1))))
+            state.fault = (row.integer(0), kind, row.integer(3))
         }
         return state
     }

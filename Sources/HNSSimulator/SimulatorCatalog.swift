@@ -230,11 +230,15 @@ struct SimulatorCatalog {
         try write(.entityHasReferences) { () throws(DatabaseFailure) in
             if kind == .endpoint {
                 // A freed MAC is the next one its network gives.
-                try database.run(
-                    """
-                    UPDATE network SET mac_hint = min(mac_hint, e.mac) FROM (SELECT network, mac FROM endpoint WHERE id = ?1) AS e
-                    WHERE network.id = e.network AND e.mac IS NOT NULL
-                    """, .text(id.description))
+                var freed: (network: String, mac: Int64)?
+                try database.query("SELECT network, mac FROM endpoint WHERE id = ?1", .text(id.description)) { row in
+                    if let network = row.text(0), !row.isNull(1) { freed = (network, row.integer(1)) }
+                }
+                if let freed {
+                    try database.run(
+                        "UPDATE network SET mac_hint = min(mac_hint, ?2) WHERE id = ?1", .text(freed.network),
+                        .integer(freed.mac))
+                }
             }
             try database.run("DELETE FROM \(Self.table(kind)) WHERE id = ?1", .text(id.description))
         }
