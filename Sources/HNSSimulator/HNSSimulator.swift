@@ -360,7 +360,6 @@ public final class HNSSimulator: HostNetworkService, @unchecked Sendable {
         if writes { try catalog.io { () throws(DatabaseFailure) in try database.execute("RELEASE call") } }
         try record(HRESULT(0), (result(value) ?? "") + suffix)
         try commit()
-        if writes { database.foldLog() }
         if crashAfter { SimulatorPlatform.crash() }
         return value
     }
