@@ -11,20 +11,22 @@ BIN := $(CURDIR)/bin
 RELEASE_FLAGS := -c release --static-swift-stdlib -Xswiftc -static-executable \
 	-Xswiftc -Xfrontend -Xswiftc -disable-concrete-type-metadata-mangled-name-accessors -Xswiftc -use-ld=lld
 DROPINS := win-bridge win-overlay sdnbridge sdnoverlay flannel
-APT_PACKAGES := libjson-c-dev pkg-config
+APT_PACKAGES := libjson-c-dev libsqlite3-dev pkg-config
 
 .PHONY: all deps build test install lint fmt demo goldens bench fuzz interop windows-check clean
 
 all: build
 
 deps:
-	@if pkg-config --exists json-c 2>/dev/null && [ -f "$$(pkg-config --variable=libdir json-c)/libjson-c.a" ]; then \
+	@if pkg-config --exists json-c sqlite3 2>/dev/null && [ -f "$$(pkg-config --variable=libdir json-c)/libjson-c.a" ] \
+		&& [ -f "$$(pkg-config --variable=libdir sqlite3)/libsqlite3.a" ]; then \
 		exit 0; \
 	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 		echo "installing $(APT_PACKAGES) with apt-get"; \
-		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(APT_PACKAGES) >/dev/null; \
+		apt-get -o DPkg::Lock::Timeout=300 update -qq \
+			&& DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 install -y -qq $(APT_PACKAGES) >/dev/null; \
 	else \
-		echo "wincni needs json-c and pkg-config: run 'sudo apt-get install $(APT_PACKAGES)' (or your system's json-c development package) and try again" >&2; \
+		echo "wincni needs json-c, SQLite and pkg-config: run 'sudo apt-get install $(APT_PACKAGES)' (or your system's json-c and SQLite development packages) and try again" >&2; \
 		exit 1; \
 	fi
 
@@ -81,7 +83,7 @@ install: build
 # OS; everything else goes through the platform layer (Sources/CPlatform). The simulator is left out until it moves
 # onto the platform layer too.
 PLATFORM_CODE := import (Glibc|Musl|Darwin|ucrt|WinSDK)\b|\#if os\(|canImport\((Glibc|Musl|Darwin|ucrt|WinSDK)\)
-PLATFORM_CODE_ALLOWED := Sources/wincni/main.swift Sources/hnsctl/main.swift Sources/HNSSimulator
+PLATFORM_CODE_ALLOWED := Sources/wincni/main.swift Sources/hnsctl/main.swift
 
 lint:
 	$(SWIFT) format lint --strict --recursive Package.swift Sources Tests

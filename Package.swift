@@ -24,6 +24,8 @@ let package = Package(
         .target(name: "CPlatform"),
         // The Swift side of it: one error type (PlatformError), files, locks, processes, environment, clocks.
         .target(name: "Platform", dependencies: ["CPlatform"], swiftSettings: strict),
+        // The HNS simulator's state: one SQLite database per simulator directory.
+        .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
         .target(
             name: "JSON", dependencies: ["CJSONC"], swiftSettings: strict,
             linkerSettings: [.linkedLibrary("m", .when(platforms: [.linux]))]),
@@ -32,10 +34,9 @@ let package = Package(
         .target(name: "NetAddress", swiftSettings: strict),
         .target(name: "CNI", dependencies: ["JSON", "NetAddress", "Platform"], swiftSettings: strict),
         .target(name: "HCN", dependencies: ["JSON", "NetAddress"], swiftSettings: strict),
-        // Linux system calls for the simulator's files until it moves onto the platform layer.
-        .systemLibrary(name: "CLinux"),
         .target(
-            name: "HNSSimulator", dependencies: ["CLinux", "HCN", "JSON", "NetAddress"], swiftSettings: strict),
+            name: "HNSSimulator", dependencies: ["CSQLite", "HCN", "JSON", "NetAddress", "Platform"],
+            swiftSettings: strict),
         .target(name: "HostLocal", dependencies: ["CNI", "JSON", "NetAddress", "Platform"], swiftSettings: strict),
         .target(
             name: "WinCNI",

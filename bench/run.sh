@@ -7,13 +7,16 @@
 #   1. interleaved rounds: C no-op, wincni VERSION, flannel -> L2Bridge ADD/DEL, flannel -> Overlay ADD/DEL,
 #      CHECK, and the Go host-local ADD/DEL as the peer (Debian's containernetworking-plugins);
 #   2. scale: ADD/DEL on networks that already hold 10, 250 and 1,000 pods, interleaved; GC of the 1,000;
-#   3. throughput: pod ADDs then DELs with a fixed number in flight.
+#   3. throughput: pod ADDs then DELs with a fixed number in flight;
+#   4. storage: pod ADD/DEL and the Go host-local with the state on tmpfs and on the repository's disk, alternating
+#      (ADD, DEL, ADD, ...) and in bursts (BENCH_BURST ADDs, then as many DELs, per round), as pods come.
 # Writes the tables to stdout and to bench/latest.md. Exits 0 unless the harness itself could not run (2).
 #
 # Knobs (environment): BENCH_N rounds per command (200), BENCH_WARMUP (10), BENCH_SCALE_N (200),
 # BENCH_SCALE_MAX existing pods for the largest scale point (1000), BENCH_TP_N pods (500), BENCH_TP_JOBS (8),
 # BENCH_BIN directory of the binaries (bin/), BENCH_OUT results file (bench/latest.md),
-# BENCH_TIME_LIMIT seconds per interleaved section before it stops early (75).
+# BENCH_TIME_LIMIT seconds per interleaved section before it stops early (75), BENCH_STORE_N alternating rounds per
+# storage (100), BENCH_BURST pods per burst (40), BENCH_BURST_ROUNDS bursts per storage (5).
 set -u
 export LC_ALL=C
 
@@ -29,6 +32,9 @@ SMAX=${BENCH_SCALE_MAX:-1000}
 TPN=${BENCH_TP_N:-500}
 TPJ=${BENCH_TP_JOBS:-8}
 TLIM=${BENCH_TIME_LIMIT:-75}
+STN=${BENCH_STORE_N:-100}
+BURST=${BENCH_BURST:-40}
+BROUNDS=${BENCH_BURST_ROUNDS:-5}
 PEER=/usr/lib/cni/host-local
 T0=$(date +%s)
 
@@ -44,12 +50,19 @@ cc -O2 -Wall -o "$BUILD/harness" "$ROOT/bench/harness.c" -lm || broken "cannot c
 cc -O2 -static -o "$BUILD/noop" "$ROOT/bench/noop.c" || broken "cannot link a static C no-op (is libc.a installed?)"
 H=$BUILD/harness
 
-# The previous run's files are removed only once this run is done: removing them (~13,000 files) frees their
-# inodes, and ext4 without a journal passes over every inode freed in the last minute or more each time it makes a
-# file, which would slow the files the measured commands create (bench/findings.md, "Fourth round").
-if [ -e "$RUN" ]; then mv "$RUN" "$RUN.old.$$" || broken "cannot move the previous run aside ($RUN)"; fi
-trap 'rm -rf "$RUN".old.*' EXIT
+rm -rf "$RUN"
 mkdir -p "$RUN"
+# Section 4 keeps one node's state on tmpfs: /dev/shm when it is one, else a tmpfs mounted for the run (root only).
+TMPFS=
+if [ "$(stat -f -c %T /dev/shm 2>/dev/null)" = tmpfs ]; then
+  TMPFS=$(mktemp -d /dev/shm/wincni-bench.XXXXXX)
+elif [ "$(id -u)" = 0 ] && mkdir -p "$RUN/tmpfs" && mount -t tmpfs -o size=512m,mode=0700 wincni-bench "$RUN/tmpfs"; then
+  TMPFS=$RUN/tmpfs
+fi
+cleanup() {
+  case $TMPFS in /dev/shm/*) rm -rf "$TMPFS" ;; "$RUN/tmpfs") umount "$TMPFS" 2>/dev/null ;; esac
+}
+trap cleanup EXIT
 
 # ---------------------------------------------------------------- the peer: Debian's Go host-local
 if [ ! -x "$PEER" ]; then
@@ -234,6 +247,83 @@ if [ $HAVE_POD = 1 ]; then
 fi
 
 T_TP=$(($(date +%s) - T0 - T_SETUP - T_MAIN - T_SCALE))
+# ---------------------------------------------------------------- 4. storage: tmpfs and disk, alternating and bursts
+# Each storage has a node of its own whose whole state (HNS database, host-local store, flannel's dataDir) lives
+# there, and a Go host-local store next to it. Alternating: one interleaved harness run of all eight commands per
+# round. Bursts: per round, BURST ADDs of new pods, then their DELs, on each storage, and the same for the peer.
+STORE_OK=0
+STORES=()
+[ -n "$TMPFS" ] && STORES+=(tmpfs) || note "tmpfs not measured: /dev/shm is not a tmpfs and none could be mounted"
+STORES+=(disk)
+store_dir() { if [ "$1" = tmpfs ]; then echo "$TMPFS/state"; else echo "$RUN/disk/state"; fi; }
+if [ $HAVE_POD = 1 ] && [ $HAVE_PEER = 1 ]; then
+  log "4/4 storage: ${STORES[*]}, $STN alternating rounds and $BROUNDS bursts of $BURST pods each"
+  sok=1
+  for st in "${STORES[@]}"; do
+    d=$(store_dir "$st")
+    mkdir -p "$d"
+    # the node's directories are RUN/<name>: make the name a link to the storage
+    ln -sfn "$d" "$RUN/st-$st"
+    mknet "st-$st" "st-$st" host-gw 10.246.$([ "$st" = tmpfs ] && echo 0 || echo 16).1/20 || sok=0
+    namespaces "st-$st" "$RUN/st-$st/ns.lst" $((STN + W)) && namespaces "st-$st" "$RUN/st-$st/burst.ns" "$BURST" || sok=0
+    for ((i = 0; i < BROUNDS; i++)); do cat "$RUN/st-$st/burst.ns"; done >"$RUN/st-$st/bursts.lst"
+    printf '{"cniVersion":"1.0.0","name":"wincni-bench-peer","type":"bridge","ipam":{"type":"host-local","subnet":"10.247.0.0/16","dataDir":"%s"}}' \
+      "$d/peer-ipam" >"$d/peer.json"
+  done
+  if [ $sok = 1 ]; then
+    peer_case() { # peer_case LABEL COMMAND STORAGE
+      CASE=(-c "$1" -e "CNI_COMMAND=$2" -e "CNI_CONTAINERID=${CID_BASE}7{k}" -e CNI_NETNS=/run/netns/bench
+        -e CNI_IFNAME=eth0 -e "CNI_PATH=${PEER%/*}" -i "$(store_dir "$3")/peer.json" -a "$PEER")
+    }
+    aargs=(-n "$STN" -w "$W" -T "$TLIM" -R "$RUN/store.raw")
+    for st in "${STORES[@]}"; do
+      aargs+=(-b "hl-add-$st")
+      pod_case "add-$st" ADD "st-$st" "$RUN/st-$st/ns.lst"; aargs+=("${CASE[@]}")
+      pod_case "del-$st" DEL "st-$st" "$RUN/st-$st/ns.lst"; aargs+=("${CASE[@]}")
+      peer_case "hl-add-$st" ADD "$st"; aargs+=("${CASE[@]}")
+      peer_case "hl-del-$st" DEL "$st"; aargs+=("${CASE[@]}")
+    done
+    "$H" "${aargs[@]}" >"$RUN/store.out" 2>"$RUN/store.err"
+    rc=$?
+    [ $rc = 2 ] && { cat "$RUN/store.err" >&2; broken "storage run"; }
+    [ $rc = 1 ] && note "some commands of the storage run exited unexpectedly (bench/tmp/run/store.err)"
+    # bursts: one harness run per burst, BURST rounds of one command; raw lines are "label round us rss code"
+    : >"$RUN/burst.raw"
+    for ((r = 0; r < BROUNDS; r++)); do
+      for st in "${STORES[@]}"; do
+        for cmd in ADD DEL; do
+          pod_case "burst-${cmd,,}-$st" "$cmd" "st-$st" "$RUN/st-$st/bursts.lst"
+          "$H" -n "$BURST" -w 0 -k $((50000 + r * BURST)) -R "$RUN/b.raw" "${CASE[@]}" >/dev/null 2>>"$RUN/burst.err" ||
+            note "a $cmd burst on $st had failures (bench/tmp/run/burst.err)"
+          awk -v r="$r" '{ print $1 "\t" r "\t" $3 }' "$RUN/b.raw" >>"$RUN/burst.raw"
+        done
+        for cmd in ADD DEL; do
+          peer_case "burst-hl-${cmd,,}-$st" "$cmd" "$st"
+          "$H" -n "$BURST" -w 0 -k $((50000 + r * BURST)) -R "$RUN/b.raw" "${CASE[@]}" >/dev/null 2>>"$RUN/burst.err" ||
+            note "a peer $cmd burst on $st had failures (bench/tmp/run/burst.err)"
+          awk -v r="$r" '{ print $1 "\t" r "\t" $3 }' "$RUN/b.raw" >>"$RUN/burst.raw"
+        done
+      done
+    done
+    STORE_OK=1
+  else
+    note "storage section not measured: setting up its nodes failed"
+  fi
+else
+  note "storage section not measured: needs a working pod ADD and the Go host-local"
+fi
+# burst_med LABEL [ROUND]: median over all execs (of one burst round); burst_ratio A B: median over rounds of
+# (median A ÷ median B) in the round
+median() { sort -n | awk '{ v[NR] = $1 } END { if (NR) print v[int((NR + 1) / 2)] }'; }
+burst_med() { awk -F'\t' -v l="$1" -v r="${2:-}" '$1 == l && (r == "" || $2 == r) { print $3 }' "$RUN/burst.raw" | median; }
+burst_ratio() {
+  local r a b
+  for ((r = 0; r < BROUNDS; r++)); do
+    a=$(burst_med "$1" "$r") b=$(burst_med "$2" "$r")
+    [ -n "$a" ] && [ -n "$b" ] && awk -v a="$a" -v b="$b" 'BEGIN { print a / b }'
+  done | median
+}
+T_STORE=$(($(date +%s) - T0 - T_SETUP - T_MAIN - T_SCALE - T_TP))
 # ---------------------------------------------------------------- report
 # get FILE KIND LABEL KEY [BASE]: one field of the harness output
 get() {
@@ -330,6 +420,27 @@ fails() { local f; f=$(get "$1" case "$2" fail); [ -n "$f" ] && [ "$f" != 0 ] &&
     echo
     echo "Endpoints left on the network after the DELs: $TP_LEFT (flannel's host endpoint counts as one)."
   fi
+  if [ $STORE_OK = 1 ]; then
+    A=$RUN/store.out
+    echo
+    echo "## Storage: the node's state on tmpfs and on the repository's disk"
+    echo
+    echo "Pod ADD/DEL (flannel → L2Bridge, host-local, simulator) and the Go host-local with its store on the same"
+    echo "storage. Alternating: ADD then DEL of a new pod every round, interleaved with the others ($STN rounds)."
+    echo "Bursts: $BURST ADDs of new pods, then their $BURST DELs, $BROUNDS times; ratios are medians of per-burst ratios."
+    echo "Disk: $(df -P "$RUN" | awk 'NR == 2 { print $1 }') ($(stat -f -c %T "$RUN")) under bench/tmp."
+    echo
+    echo "| storage | pattern | ADD median | DEL median | Go host-local ADD | Go host-local DEL | ADD ÷ Go ADD | DEL ÷ Go ADD |"
+    echo "|---|---|---:|---:|---:|---:|---:|---:|"
+    for st in "${STORES[@]}"; do
+      echo "| $st | alternating$(fails "$A" "add-$st")$(fails "$A" "del-$st") | $(ms "$(get "$A" case "add-$st" med_us)") |" \
+        "$(ms "$(get "$A" case "del-$st" med_us)") | $(ms "$(get "$A" case "hl-add-$st" med_us)") | $(ms "$(get "$A" case "hl-del-$st" med_us)") |" \
+        "$(x "$(get "$A" ratio "add-$st" med "hl-add-$st")") | $(x "$(get "$A" ratio "del-$st" med "hl-add-$st")") |"
+      echo "| $st | bursts of $BURST | $(ms "$(burst_med "burst-add-$st")") | $(ms "$(burst_med "burst-del-$st")") |" \
+        "$(ms "$(burst_med "burst-hl-add-$st")") | $(ms "$(burst_med "burst-hl-del-$st")") |" \
+        "$(x "$(burst_ratio "burst-add-$st" "burst-hl-add-$st")") | $(x "$(burst_ratio "burst-del-$st" "burst-hl-add-$st")") |"
+    done
+  fi
   echo
   echo "## Targets"
   echo
@@ -349,6 +460,15 @@ fails() { local f; f=$(get "$1" case "$2" fail); [ -n "$f" ] && [ "$f" != 0 ] &&
   echo "| ADD at 1,000 existing ÷ ADD at 10 | $(x "$r") | ≤ 1.20× | $(verdict "$r" '<=' 1.2) |"
   r=; [ $SCALE_OK = 1 ] && [ "$SMAX" = 1000 ] && [ "$GC_RC" = 0 ] && [ "$GC_LEFT" -le 1 ] 2>/dev/null && r=$GC_US
   echo "| GC of 1,000 stale endpoints | $(ms "$r") | < 1000 ms | $(verdict "$r" '<' 1000000) |"
+  if [ $STORE_OK = 1 ]; then
+    for st in "${STORES[@]}"; do
+      lim=0.6; [ "$st" = disk ] && lim=1.0
+      r=$(get "$RUN/store.out" ratio "add-$st" med "hl-add-$st")
+      echo "| ADD ÷ Go host-local ADD, state on $st, alternating | $(x "$r") | ≤ ${lim}0× | $(verdict "$r" '<=' "$lim") |"
+      r=$(burst_ratio "burst-add-$st" "burst-hl-add-$st")
+      echo "| ADD ÷ Go host-local ADD, state on $st, bursts of $BURST | $(x "$r") | ≤ ${lim}0× | $(verdict "$r" '<=' "$lim") |"
+    done
+  fi
   r=$(get "$M" case l2-add rss_max_kib)
   echo "| peak RSS of an ADD | $(mib "$r") | ≤ 6.0 MiB | $(verdict "$r" '<=' 6144) |"
   echo
@@ -365,7 +485,7 @@ fails() { local f; f=$(get "$1" case "$2" fail); [ -n "$f" ] && [ "$f" != 0 ] &&
     for n in "${notes[@]}"; do echo "- $n"; done
   fi
   echo
-  echo "Whole run: $(($(date +%s) - T0)) s (build and setup $T_SETUP s, interleaved $T_MAIN s, scale and GC $T_SCALE s, throughput $T_TP s)."
+  echo "Whole run: $(($(date +%s) - T0)) s (build and setup $T_SETUP s, interleaved $T_MAIN s, scale and GC $T_SCALE s, throughput $T_TP s, storage $T_STORE s)."
 } >"$RUN/report.md"
 
 cp "$RUN/report.md" "$OUT"

@@ -932,6 +932,8 @@ void wincni_process_close(wincni_process *process) {
 
 int64_t wincni_current_process_identifier(void) { return (int64_t)getpid(); }
 
+void wincni_exit_immediately(int32_t status) { _exit(status); }
+
 // MARK: - Environment, standard streams, clocks
 
 wincni_status wincni_environment(char **block, int64_t *size) {

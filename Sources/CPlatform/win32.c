@@ -1476,6 +1476,8 @@ void wincni_process_close(wincni_process *process) {
 
 int64_t wincni_current_process_identifier(void) { return (int64_t)GetCurrentProcessId(); }
 
+void wincni_exit_immediately(int32_t status) { TerminateProcess(GetCurrentProcess(), (UINT)status); }
+
 // MARK: - Environment, standard streams, clocks
 
 wincni_status wincni_environment(char **block, int64_t *size) {

@@ -26,6 +26,33 @@ public final class HCNClient {
         .first
     }
 
+    /// The first network named `name` with its handle left open (Enumerate → Open → Query, as `network(named:)`
+    /// without the Close), so that endpoints are created on it without opening it again. Close it with
+    /// `close(_:)`.
+    public func openNetwork(named name: String) throws(HCNError) -> OpenNetwork? {
+        let queryText = HostComputeQuery(filter: ["Name": .string(name)]).json.compact()
+        for id in try enumerateIDs(.network, query: queryText) {
+            let handle: HCNHandle
+            do {
+                handle = try service.open(.network, id: id)
+            } catch  where error.isNotFound {
+                continue
+            }
+            do {
+                let properties = try service.queryProperties(handle, query: queryText)
+                let network = try parse(
+                    properties, operation: "HcnQueryNetworkProperties", decode: HostComputeNetwork.init(json:))
+                return OpenNetwork(network: network, handle: handle)
+            } catch {
+                service.close(handle)
+                throw error
+            }
+        }
+        return nil
+    }
+
+    public func close(_ network: OpenNetwork) { service.close(network.handle) }
+
     public func network(id: String) throws(HCNError) -> HostComputeNetwork? {
         try list(.network, query: HostComputeQuery(filter: ["ID": .string(id)]), decode: HostComputeNetwork.init(json:))
             .first
@@ -115,6 +142,20 @@ public final class HCNClient {
             // HNS made the endpoint but it cannot be read back, so the caller never learns its ID and cannot undo
             // it: remove it here (found by name on this network, still outside any namespace) before failing.
             removeUnreadableEndpoint(named: name, networkID: networkID)
+            throw error
+        }
+    }
+
+    /// The same on a network opened by `openNetwork(named:)`, which stays open.
+    public func createEndpoint(settings: String, name: String, on network: OpenNetwork) throws(HCNError)
+        -> HostComputeEndpoint
+    {
+        let handle = try service.create(.endpoint, id: .zero, settings: settings, network: network.handle)
+        defer { service.close(handle) }
+        do {
+            return try query(handle, decode: HostComputeEndpoint.init(json:))
+        } catch {
+            removeUnreadableEndpoint(named: name, networkID: network.network.id)
             throw error
         }
     }
@@ -309,4 +350,10 @@ public final class HCNClient {
         }
         return id
     }
+}
+
+/// A network found by `HCNClient.openNetwork(named:)`: its document and the handle still open on it.
+public struct OpenNetwork {
+    public let network: HostComputeNetwork
+    public let handle: HCNHandle
 }

@@ -15,7 +15,7 @@ struct HNSControlCommand: ParsableCommand {
             """,
         subcommands: [
             NetworkCommand.self, EndpointCommand.self, NamespaceCommand.self, FlannelCommand.self,
-            FaultCommand.self,
+            FaultCommand.self, TraceCommand.self, ResetCommand.self,
         ])
 }
 
@@ -433,6 +433,68 @@ struct FaultCommand: ParsableCommand {
         func execute(_ context: HNSControlContext) throws {
             for fault in try context.simulator().faults() { context.print(fault.description) }
         }
+    }
+}
+
+// MARK: - trace, reset
+
+struct TraceCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "trace", abstract: "Record every HCN call of every process (simulator only).",
+        subcommands: [On.self, Off.self, Clear.self, Show.self])
+
+    struct On: HNSControlRunnable {
+        static let configuration = CommandConfiguration(abstract: "Start recording HCN calls.")
+
+        func execute(_ context: HNSControlContext) throws {
+            try context.simulator(for: "traces").setTracing(true)
+            context.print("trace on")
+        }
+    }
+
+    struct Off: HNSControlRunnable {
+        static let configuration = CommandConfiguration(abstract: "Stop recording (the recorded calls stay).")
+
+        func execute(_ context: HNSControlContext) throws {
+            try context.simulator(for: "traces").setTracing(false)
+            context.print("trace off")
+        }
+    }
+
+    struct Clear: HNSControlRunnable {
+        static let configuration = CommandConfiguration(abstract: "Forget the recorded calls.")
+
+        func execute(_ context: HNSControlContext) throws {
+            try context.simulator(for: "traces").clearTrace()
+            context.print("trace cleared")
+        }
+    }
+
+    struct Show: HNSControlRunnable {
+        static let configuration = CommandConfiguration(
+            abstract: "Print the recorded calls, one per line in the golden trace format.")
+        @Flag(name: .long, help: "Print a JSON array of the calls.") var json = false
+
+        func execute(_ context: HNSControlContext) throws {
+            let entries = try context.simulator(for: "traces").traceEntries()
+            if json {
+                context.print(JSON.array(entries.map(\.json)).pretty())
+            } else {
+                let text = SimulatorTraceEntry.transcript(entries)
+                if !text.isEmpty { context.print(String(text.dropLast())) }
+            }
+        }
+    }
+}
+
+struct ResetCommand: HNSControlRunnable {
+    static let configuration = CommandConfiguration(
+        commandName: "reset", abstract: "Empty the simulator: no networks, endpoints, namespaces, faults or trace.")
+
+    func execute(_ context: HNSControlContext) throws {
+        guard context.isSimulator else { throw HNSControlError("reset exists only in the simulator: use --sim DIR") }
+        try HNSSimulator.reset(directory: context.directory)
+        context.print("simulator in \(context.directory) reset")
     }
 }
 

@@ -131,10 +131,13 @@ final class HNSControlContext {
 
     func client() throws(HCNError) -> HNSClient { HNSClient(service: try service()) }
 
-    func simulator() throws -> HNSSimulator {
-        guard realTable == nil else { throw HNSControlError("faults exist only in the simulator: use --sim DIR") }
+    /// The simulator, for the commands that exist only there (`what` names them in the error on Windows).
+    func simulator(for what: String = "faults") throws -> HNSSimulator {
+        guard realTable == nil else { throw HNSControlError("\(what) exist only in the simulator: use --sim DIR") }
         return try HNSSimulator(directory: directory)
     }
+
+    var isSimulator: Bool { realTable == nil }
 }
 
 /// A leaf command that runs against a context.

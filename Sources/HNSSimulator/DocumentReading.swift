@@ -2,12 +2,6 @@ import HCN
 import JSON
 import NetAddress
 
-#if canImport(Glibc)
-    import Glibc
-#elseif canImport(Musl)
-    import Musl
-#endif
-
 /// Reads request documents the way HNS does: malformed JSON, a non-object document or a member of the wrong type
 /// is HCN_E_INVALID_JSON; keys match case-insensitively (HNS's parser, like Go's, folds case).
 struct DocumentReader {
@@ -88,10 +82,11 @@ extension JSONObject {
 enum SimulatorRandom {
     /// A version 4 GUID, as HNS generates for a create with the zero GUID.
     static func guid() -> GUID {
+        var generator = SystemRandomNumberGenerator()
         var bytes = [UInt8](repeating: 0, count: 16)
-        // All 16 bytes in one call (glibc's arc4random_buf is one getrandom).
-        bytes.withUnsafeMutableBytes { buffer in
-            if let base = buffer.baseAddress { arc4random_buf(base, 16) }
+        for half in 0..<2 {
+            let value = generator.next()
+            for index in 0..<8 { bytes[half * 8 + index] = UInt8(truncatingIfNeeded: value >> (8 * UInt64(index))) }
         }
         bytes[6] = bytes[6] & 0x0F | 0x40
         bytes[8] = bytes[8] & 0x3F | 0x80

@@ -1,11 +1,5 @@
 import HCN
 
-#if canImport(Glibc)
-    import Glibc
-#elseif canImport(Musl)
-    import Musl
-#endif
-
 extension HNSSimulator {
     /// A `HostNetworkService` that goes through the C function table (UTF-16 strings, GUID structs, out-parameters
     /// freed with `coTaskMemFree`) into a simulator on `directory`: the marshalling real Windows uses, run on Linux.
@@ -53,7 +47,7 @@ extension HNSSimulator {
         deleteNamespace: { id, record in deleteThunk(.namespace, id, record) },
         closeNamespace: { handle in closeThunk(.namespace, handle) },
         hnsCall: { method, path, request, response in hnsCallThunk(method, path, request, response) },
-        coTaskMemFree: { pointer in free(pointer) }
+        coTaskMemFree: { pointer in pointer?.deallocate() }
     )
 }
 
@@ -166,14 +160,13 @@ func decodeWide(_ pointer: PCWSTR?) -> String? {
     return decodeUTF16(UnsafeBufferPointer(start: pointer, count: count))
 }
 
-/// A NUL-terminated UTF-16 copy the caller frees with `coTaskMemFree` (here `free`).
+/// A NUL-terminated UTF-16 copy the caller frees with `coTaskMemFree` (here the Swift allocator's `deallocate`).
 func allocateWide(_ text: String) -> UnsafeMutablePointer<UInt16>? {
     var utf8 = text
     return utf8.withUTF8 { bytes -> UnsafeMutablePointer<UInt16>? in
         // HCN documents are ASCII almost always: then each byte is one UTF-16 unit.
         for byte in bytes where byte >= 0x80 { return allocateWide(units: Array(text.utf16)) }
-        guard let memory = malloc((bytes.count + 1) * MemoryLayout<UInt16>.stride) else { return nil }
-        let buffer = memory.bindMemory(to: UInt16.self, capacity: bytes.count + 1)
+        let buffer = UnsafeMutablePointer<UInt16>.allocate(capacity: bytes.count + 1)
         for offset in 0..<bytes.count { buffer[offset] = UInt16(bytes[offset]) }
         buffer[bytes.count] = 0
         return buffer
@@ -181,8 +174,7 @@ func allocateWide(_ text: String) -> UnsafeMutablePointer<UInt16>? {
 }
 
 private func allocateWide(units: [UInt16]) -> UnsafeMutablePointer<UInt16>? {
-    guard let memory = malloc((units.count + 1) * MemoryLayout<UInt16>.stride) else { return nil }
-    let buffer = memory.bindMemory(to: UInt16.self, capacity: units.count + 1)
+    let buffer = UnsafeMutablePointer<UInt16>.allocate(capacity: units.count + 1)
     for (offset, unit) in units.enumerated() { buffer[offset] = unit }
     buffer[units.count] = 0
     return buffer

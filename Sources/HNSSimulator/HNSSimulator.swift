@@ -2,55 +2,106 @@ import HCN
 import JSON
 import NetAddress
 
-#if canImport(Glibc)
-    import Glibc
-#elseif canImport(Musl)
-    import Musl
-#endif
-
-/// The Linux stand-in for a Windows node's Host Networking Service: HCN networks, endpoints and namespaces kept in
-/// a state directory that every process on the machine shares, checked the way HNS checks them and failing with
-/// HNS's HRESULTs and texts (research/hns-api.md §7, §8, §11). Faults planted in the directory (`addFault`) make
-/// the next matching calls fail or kill the calling process.
+/// The stand-in for a Windows node's Host Networking Service: HCN networks, endpoints and namespaces kept in one
+/// SQLite database (`DIR/hns.db`) that every process on the machine shares, checked the way HNS checks them and
+/// failing with HNS's HRESULTs and texts (research/hns-api.md §7, §8, §11). Every HCN call is one transaction, so
+/// concurrent processes see one consistent HNS and a killed process leaves nothing half-done. Faults planted in the
+/// database (`addFault`) make the next matching calls fail or kill the calling process; while tracing is on, every
+/// call of every process is recorded (`traceEntries`).
 public final class HNSSimulator: HostNetworkService, @unchecked Sendable {
     /// Where the simulated node keeps its HNS state when nothing else is configured (CONTRACT.md).
     public static let defaultDirectory = "/var/lib/wincni/hns"
     /// 15.4 (Windows Server 2025) enables every feature hcsshim knows (research §6).
     public static let defaultVersion = (major: 15, minor: 4)
+    /// The database file in the simulator's directory.
+    public static let databaseName = "hns.db"
 
-    let store: SimulatorStore
+    public let directory: String
+    let database: SimulatorDatabase
+    /// The number of the next handle this simulator gives out (`#1`, `#2`, … in the trace), under the database lock.
+    private var nextHandle = 1
 
-    public var directory: String { store.directory }
+    /// Opens the simulator in `directory`, creating the directory (mode 0700) and an empty database if missing.
+    public convenience init(directory: String) throws(HCNError) {
+        try self.init(directory: directory, acceptingOldLayout: false)
+    }
 
-    /// Opens the state in `directory`, creating it (mode 0700) if it is missing.
-    public init(directory: String) throws(HCNError) {
-        do {
-            store = try SimulatorStore(directory: directory)
-        } catch {
-            throw SimulatorErrorCatalog.error(
+    private init(directory: String, acceptingOldLayout: Bool) throws(HCNError) {
+        var trimmed = directory
+        while trimmed.count > 1 && trimmed.hasSuffix("/") { trimmed.removeLast() }
+        self.directory = trimmed
+        let path = trimmed + "/" + Self.databaseName
+        func stateError(_ error: DatabaseFailure) -> HCNError {
+            SimulatorErrorCatalog.error(
                 "HNSSimulator", SimulatorCode.unspecified.hresult, text: "HNS simulator state: \(error).")
+        }
+        do {
+            database = try SimulatorDatabase(path: path)
+        } catch {
+            guard error.isMissingDatabase else { throw stateError(error) }
+            // No database yet: a new directory, or one of the file layout before it.
+            if !acceptingOldLayout && Self.holdsOldLayout(trimmed) { throw Self.oldLayoutError(trimmed) }
+            do {
+                _ = try SimulatorPlatform.prepare(directory: trimmed, file: path)
+                database = try SimulatorDatabase(path: path)
+            } catch {
+                throw stateError(error)
+            }
         }
         SimulatorRegistry.shared.register(self)
     }
 
-    // MARK: - Version and faults
+    /// Empties the simulator in `directory` (objects, faults, trace, version), creating it if missing. A directory
+    /// in the file layout of earlier versions gets a database; its old files are no longer read.
+    @discardableResult
+    public static func reset(directory: String) throws(HCNError) -> HNSSimulator {
+        let simulator = try HNSSimulator(directory: directory, acceptingOldLayout: true)
+        try simulator.administer("HNSSimulator") { () throws(DatabaseFailure) in
+            try simulator.database.execute(
+                """
+                BEGIN IMMEDIATE;
+                DELETE FROM endpoint; DELETE FROM namespace; DELETE FROM network; DELETE FROM fault;
+                DELETE FROM trace; UPDATE config SET trace = 0, version_major = NULL, version_minor = NULL;
+                COMMIT
+                """)
+        }
+        return simulator
+    }
 
-    /// The version `GET /globals/version` reports (and that feature checks use), stored in the directory.
+    /// Two entries every directory of the one-file-per-object layout of earlier versions has.
+    static func holdsOldLayout(_ directory: String) -> Bool {
+        SimulatorPlatform.exists(directory + "/networks") || SimulatorPlatform.exists(directory + "/faults.flag")
+    }
+
+    private static func oldLayoutError(_ directory: String) -> HCNError {
+        SimulatorErrorCatalog.error(
+            "HNSSimulator", SimulatorCode.unspecified.hresult,
+            text:
+                "HNS simulator state in \(directory) is in the old one-file-per-object layout, which this version "
+                + "does not read: run \"hnsctl --sim \(directory) reset\" to start an empty simulator there.")
+    }
+
+    // MARK: - Version, faults, trace
+
+    /// The version `GET /globals/version` reports (and that feature checks use).
     public func setVersion(major: Int, minor: Int) throws(HCNError) {
-        let document = JSON.object(["Major": .integer(Int64(major)), "Minor": .integer(Int64(minor))])
-        try ioOperation("HNSCall") { () throws(POSIXFailure) in
-            try store.locked { () throws(POSIXFailure) in
-                try POSIXFiles.writeAtomically(
-                    document.compactBytes(), to: store.versionPath, directory: store.directory)
-            }
+        try administer("HNSSimulator") { () throws(DatabaseFailure) in
+            try database.run(
+                "UPDATE config SET version_major = ?1, version_minor = ?2", .integer(Int64(major)),
+                .integer(Int64(minor)))
         }
     }
 
     public func version() -> (major: Int, minor: Int) {
-        guard let bytes = try? POSIXFiles.readFile(store.versionPath), let parsed = try? JSON.parse(bytes),
-            let major = parsed["Major"]?.int64Value, let minor = parsed["Minor"]?.int64Value
-        else { return Self.defaultVersion }
-        return (Int(major), Int(minor))
+        (try? database.locked { () throws(DatabaseFailure) in try storedVersion() }) ?? Self.defaultVersion
+    }
+
+    private func storedVersion() throws(DatabaseFailure) -> (major: Int, minor: Int) {
+        var version = Self.defaultVersion
+        try database.query("SELECT version_major, version_minor FROM config") { row in
+            if !row.isNull(0) && !row.isNull(1) { version = (Int(row.integer(0)), Int(row.integer(1))) }
+        }
+        return version
     }
 
     /// Plants `fault`; faults for the same operation are used in the order they were added.
@@ -62,82 +113,255 @@ public final class HNSSimulator: HostNetworkService, @unchecked Sendable {
                     "Unknown operation \"\(fault.op)\"; expected one of \(SimulatorFault.operations.joined(separator: ", "))."
             )
         }
-        try ioOperation("HNSSimulator") { () throws(POSIXFailure) in
-            try store.locked { () throws(POSIXFailure) in
-                let current = try POSIXFiles.readFile(store.faultsPath).map(SimulatorFault.decodeList) ?? []
-                // The flag first: a process that sees it unset finds no file either.
-                store.faultFlag.set(true)
-                try POSIXFiles.writeAtomically(
-                    SimulatorFault.encodeList(current + [fault]), to: store.faultsPath, directory: store.directory)
+        try administer("HNSSimulator") { () throws(DatabaseFailure) in
+            let hresult: SQLValue
+            let crash: SQLValue
+            switch fault.kind {
+            case .hresult(let code): (hresult, crash) = (.integer(Int64(code.rawValue)), .null)
+            case .crashBefore: (hresult, crash) = (.null, .text("before"))
+            case .crashAfter: (hresult, crash) = (.null, .text("after"))
             }
+            try database.run(
+                "INSERT INTO fault(op, hresult, crash, count) VALUES (?1, ?2, ?3, ?4)", .text(fault.op), hresult, crash,
+                .integer(Int64(fault.count)))
         }
     }
 
     public func clearFaults() throws(HCNError) {
-        try ioOperation("HNSSimulator") { () throws(POSIXFailure) in
-            try store.locked { () throws(POSIXFailure) in
-                try POSIXFiles.remove(store.faultsPath)
-                store.faultFlag.set(false)
-            }
-        }
+        try administer("HNSSimulator") { () throws(DatabaseFailure) in try database.run("DELETE FROM fault") }
     }
 
     public func faults() -> [SimulatorFault] {
-        ((try? POSIXFiles.readFile(store.faultsPath)) ?? nil).map(SimulatorFault.decodeList) ?? []
+        (try? administer("HNSSimulator") { () throws(DatabaseFailure) -> [SimulatorFault] in
+            var result: [SimulatorFault] = []
+            try database.query("SELECT op, hresult, crash, count FROM fault ORDER BY seq") { row in
+                let kind: SimulatorFault.Kind =
+                    row.isNull(1)
+                    ? (row.text(2) == "before" ? .crashBefore : .crashAfter)
+                    : .hresult(HRESULT(UInt32(truncatingIfNeeded: row.integer(1))))
+                result.append(SimulatorFault(op: row.text(0) ?? "", kind: kind, count: Int(row.integer(3))))
+            }
+            return result
+        }) ?? []
     }
 
-    /// Takes one use of the first fault planted for `operation`. While no fault is planted this reads one byte of
-    /// shared memory (`faults.flag`) and makes no system call.
-    private func takeFault(_ operation: String) throws(HCNError) -> SimulatorFault.Kind? {
-        guard store.faultFlag.isSet else { return nil }
-        return try ioOperation(operation) { () throws(POSIXFailure) -> SimulatorFault.Kind? in
-            try store.locked { () throws(POSIXFailure) -> SimulatorFault.Kind? in
-                guard let bytes = try POSIXFiles.readFile(store.faultsPath) else {
-                    // Set by a writer that died before planting, or left by a version without the flag.
-                    store.faultFlag.set(false)
-                    return nil
+    /// Turns the call trace on or off; it records the calls of every process on this simulator.
+    public func setTracing(_ on: Bool) throws(HCNError) {
+        try administer("HNSSimulator") { () throws(DatabaseFailure) in
+            try database.run("UPDATE config SET trace = ?1", .integer(on ? 1 : 0))
+        }
+    }
+
+    public func isTracing() throws(HCNError) -> Bool {
+        try administer("HNSSimulator") { () throws(DatabaseFailure) in
+            try database.integer("SELECT trace FROM config") == 1
+        }
+    }
+
+    public func clearTrace() throws(HCNError) {
+        try administer("HNSSimulator") { () throws(DatabaseFailure) in try database.run("DELETE FROM trace") }
+    }
+
+    /// The recorded calls, in the order they were made.
+    public func traceEntries() throws(HCNError) -> [SimulatorTraceEntry] {
+        try administer("HNSSimulator") { () throws(DatabaseFailure) -> [SimulatorTraceEntry] in
+            var entries: [SimulatorTraceEntry] = []
+            try database.query("SELECT process, function, object, request, hresult, result FROM trace ORDER BY seq") {
+                row in
+                entries.append(
+                    SimulatorTraceEntry(
+                        process: row.integer(0), function: row.text(1) ?? "", object: row.text(2) ?? "",
+                        request: row.text(3) ?? "", hresult: HRESULT(UInt32(truncatingIfNeeded: row.integer(4))),
+                        result: row.text(5) ?? ""))
+            }
+            return entries
+        }
+    }
+
+    /// The stored v2 documents of `kind`, oldest first, read without faults or trace (for tests and diagnostics
+    /// that must not disturb what they look at).
+    public func storedDocuments(_ kind: HCNResourceKind) throws(HCNError) -> [String] {
+        try administer("HNSSimulator") { () throws(DatabaseFailure) -> [String] in
+            try database.texts("SELECT document FROM \(SimulatorCatalog.table(kind)) ORDER BY seq")
+        }
+    }
+
+    /// What is wrong with the stored state, empty when nothing is: SQLite's own checks, rows that point at no
+    /// object, and endpoints whose address, MAC or namespace rows disagree with their documents. For tests and
+    /// `hnsctl doctor`-style diagnostics.
+    public func consistencyProblems() throws(HCNError) -> [String] {
+        try administer("HNSSimulator") { () throws(DatabaseFailure) -> [String] in
+            var problems = try database.texts("PRAGMA integrity_check").filter { $0 != "ok" }
+            try database.query("PRAGMA foreign_key_check") { row in
+                problems.append("\(row.text(0) ?? "?") row \(row.integer(1)) points at no \(row.text(2) ?? "?")")
+            }
+            try database.execute("BEGIN")
+            defer { try? database.execute("COMMIT") }
+            var rows: [(id: String, network: String?, namespace: String?, mac: Int64?, document: String?)] = []
+            try database.query("SELECT id, network, namespace, mac, document FROM endpoint") { row in
+                rows.append(
+                    (row.text(0) ?? "", row.text(1), row.text(2), row.isNull(3) ? nil : row.integer(3), row.text(4)))
+            }
+            for row in rows {
+                guard let id = GUID(row.id), let text = row.document,
+                    case .object(let document)? = try? JSON.parse(text)
+                else {
+                    problems.append("endpoint \(row.id): the document does not parse")
+                    continue
                 }
-                var faults = SimulatorFault.decodeList(bytes)
-                guard let position = faults.firstIndex(where: { $0.op == operation }) else { return nil }
-                let kind = faults[position].kind
-                faults[position].count -= 1
-                if faults[position].count <= 0 { faults.remove(at: position) }
-                // The use is recorded before a crash, so the fault does not fire again in the next process.
-                if faults.isEmpty {
-                    try POSIXFiles.remove(store.faultsPath)
-                    store.faultFlag.set(false)
-                } else {
-                    try POSIXFiles.writeAtomically(
-                        SimulatorFault.encodeList(faults), to: store.faultsPath, directory: store.directory)
+                let record = StoredEndpoint.record(id: id, document: document)
+                if document["Id"]?.stringValue.flatMap(GUID.init) != id {
+                    problems.append("endpoint \(row.id): Id differs")
                 }
-                return kind
+                if row.network.flatMap(GUID.init) != record.network {
+                    problems.append("endpoint \(row.id): network row differs from HostComputeNetwork")
+                }
+                if row.namespace.flatMap(GUID.init) != record.namespace {
+                    problems.append("endpoint \(row.id): namespace row differs from HostComputeNamespace")
+                }
+                if row.mac != StoredEndpoint.macValue(record.mac).map(Int64.init) {
+                    problems.append("endpoint \(row.id): MAC row differs from MacAddress")
+                }
+                let claimed = Set(try database.texts("SELECT ip FROM endpoint_ip WHERE endpoint = ?1", .text(row.id)))
+                let listed = Set(record.ips.compactMap { IPAddress($0)?.description })
+                if claimed != listed {
+                    problems.append(
+                        "endpoint \(row.id): address rows \(claimed.sorted()) differ from \(listed.sorted())")
+                }
+            }
+            return problems
+        }
+    }
+
+    /// Runs `body` (one statement or its own transaction) holding the connection's lock.
+    @discardableResult
+    private func administer<T>(_ operation: String, _ body: () throws(DatabaseFailure) -> T) throws(HCNError) -> T {
+        try SimulatorCatalog(database: database, operation: operation).io { () throws(DatabaseFailure) -> T in
+            try database.locked(body)
+        }
+    }
+
+    // MARK: - One HCN call
+
+    /// Runs one HCN call as one transaction: takes a use of the first fault planted for `operation`, runs `body`
+    /// (unless the fault stops it), and records the call while tracing is on. Calls that write start with
+    /// `BEGIN IMMEDIATE`; reads start a read transaction and start over as a writer only to use a fault or record a
+    /// trace line.
+    private func perform<T>(
+        _ operation: String, object: String, request: String = "", writes: Bool,
+        result: (T) -> String? = { _ in nil }, _ body: (SimulatorCatalog) throws(HCNError) -> T
+    ) throws(HCNError) -> T {
+        try database.locked { () throws(HCNError) -> T in
+            let catalog = SimulatorCatalog(database: database, operation: operation)
+            var immediate = writes
+            var state: CallState
+            while true {
+                try catalog.io { () throws(DatabaseFailure) in
+                    try database.execute(immediate ? "BEGIN IMMEDIATE" : "BEGIN")
+                }
+                do throws(HCNError) {
+                    state = try catalog.io { () throws(DatabaseFailure) in try callState(operation) }
+                } catch {
+                    try? database.execute("ROLLBACK")
+                    throw error
+                }
+                if immediate || (!state.tracing && state.fault == nil) { break }
+                try? database.execute("ROLLBACK")
+                immediate = true
+            }
+            do throws(HCNError) {
+                return try run(
+                    operation, object: object, request: request, writes: writes, state: state,
+                    catalog: catalog, result: result, body)
+            } catch {
+                try? database.execute("ROLLBACK")
+                throw error
             }
         }
     }
 
-    /// Runs one HCN operation with the faults planted for it.
-    private func perform<T>(_ operation: String, _ body: () throws(HCNError) -> T) throws(HCNError) -> T {
-        switch try takeFault(operation) {
-        case nil:
-            return try body()
-        case .hresult(let code)?:
-            throw SimulatorErrorCatalog.error(operation, code)
-        case .crashBefore?:
-            _exit(137)
-        case .crashAfter?:
-            // After the operation, whether it succeeded or failed.
-            defer { _exit(137) }
-            return try body()
-        }
+    private struct CallState {
+        var tracing: Bool
+        var fault: (seq: Int64, kind: SimulatorFault.Kind, count: Int64)?
     }
 
-    private func ioOperation<T>(_ operation: String, _ body: () throws(POSIXFailure) -> T) throws(HCNError) -> T {
-        do {
-            return try body()
-        } catch {
-            throw SimulatorErrorCatalog.error(
-                operation, SimulatorCode.unspecified.hresult, text: "HNS simulator state: \(error).")
+    private func callState(_ operation: String) throws(DatabaseFailure) -> CallState {
+        var state = CallState(tracing: try database.integer("SELECT trace FROM config") == 1, fault: nil)
+        try database.query(
+            "SELECT seq, hresult, crash, count FROM fault WHERE op = ?1 ORDER BY seq LIMIT 1", .text(operation)
+        ) { row in
+            let kind: SimulatorFault.Kind =
+                row.isNull(1)
+                ? (row.text(2) == "before" ? .crashBefore : .crashAfter)
+                : .hresult(HRESULT(UInt32(truncatingIfNeeded: row.integer(1))))
+            state.fault = (row.integer(0), kind, row.integer(3))
         }
+        return state
+    }
+
+    /// The call inside its transaction (begun by `perform`, which rolls back when this throws before committing).
+    private func run<T>(
+        _ operation: String, object: String, request: String, writes: Bool, state: CallState,
+        catalog: SimulatorCatalog, result: (T) -> String?, _ body: (SimulatorCatalog) throws(HCNError) -> T
+    ) throws(HCNError) -> T {
+        func record(_ code: HRESULT, _ outcome: String) throws(HCNError) {
+            guard state.tracing else { return }
+            try catalog.io { () throws(DatabaseFailure) in
+                try database.run(
+                    "INSERT INTO trace(process, function, object, request, hresult, result) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                    .integer(SimulatorPlatform.processID), .text(operation), .text(object), .text(request),
+                    .integer(Int64(code.rawValue)), .text(outcome))
+            }
+        }
+        func commit() throws(HCNError) {
+            try catalog.io { () throws(DatabaseFailure) in try database.execute("COMMIT") }
+        }
+        if let fault = state.fault {
+            // The use is committed before a crash, so the fault does not fire again in the next process.
+            try catalog.io { () throws(DatabaseFailure) in
+                if fault.count > 1 {
+                    try database.run("UPDATE fault SET count = count - 1 WHERE seq = ?1", .integer(fault.seq))
+                } else {
+                    try database.run("DELETE FROM fault WHERE seq = ?1", .integer(fault.seq))
+                }
+            }
+            switch fault.kind {
+            case .crashBefore:
+                try record(HRESULT(0), "killed before the call")
+                try commit()
+                SimulatorPlatform.crash()
+            case .hresult(let code):
+                let error = SimulatorErrorCatalog.error(operation, code)
+                try record(code, "error " + (error.name ?? "\(code)"))
+                try commit()
+                throw error
+            case .crashAfter:
+                break
+            }
+        }
+        // After the operation, whether it succeeded or failed, with what it did committed.
+        let crashAfter = state.fault.map { $0.kind == .crashAfter } ?? false
+        let suffix = crashAfter ? ", then killed" : ""
+        if writes { try catalog.io { () throws(DatabaseFailure) in try database.execute("SAVEPOINT call") } }
+        let value: T
+        do throws(HCNError) {
+            value = try body(catalog)
+        } catch {
+            if writes {
+                try catalog.io { () throws(DatabaseFailure) in
+                    try database.execute("ROLLBACK TO call; RELEASE call")
+                }
+            }
+            try record(error.code, "error " + (error.name ?? "\(error.code)") + suffix)
+            try commit()
+            if crashAfter { SimulatorPlatform.crash() }
+            throw error
+        }
+        if writes { try catalog.io { () throws(DatabaseFailure) in try database.execute("RELEASE call") } }
+        try record(HRESULT(0), (result(value) ?? "") + suffix)
+        try commit()
+        if crashAfter { SimulatorPlatform.crash() }
+        return value
     }
 
     private func notFound(_ kind: HCNResourceKind, _ operation: String) -> HCNError {
@@ -152,24 +376,33 @@ public final class HNSSimulator: HostNetworkService, @unchecked Sendable {
     // MARK: - Handles
 
     private func makeHandle(_ kind: HCNResourceKind, _ id: GUID) -> HCNHandle {
-        let box = SimulatorHandle(kind: kind, id: id, simulator: self)
+        let box = SimulatorHandle(kind: kind, id: id, simulator: self, label: "#\(nextHandle)")
+        nextHandle += 1
         return HCNHandle(kind: kind, raw: Unmanaged.passRetained(box).toOpaque())
     }
 
+    private func box(_ handle: HCNHandle) -> SimulatorHandle {
+        Unmanaged<SimulatorHandle>.fromOpaque(handle.raw).takeUnretainedValue()
+    }
+
     private func resolve(_ handle: HCNHandle, _ operation: String) throws(HCNError) -> GUID {
-        let box = Unmanaged<SimulatorHandle>.fromOpaque(handle.raw).takeUnretainedValue()
+        let box = box(handle)
         guard box.kind == handle.kind else { throw .simulator(operation, .invalidHandle) }
         return box.id
+    }
+
+    private static func label(_ handle: HCNHandle) -> String? {
+        Unmanaged<SimulatorHandle>.fromOpaque(handle.raw).takeUnretainedValue().label
     }
 
     // MARK: - HostNetworkService
 
     public func enumerate(_ kind: HCNResourceKind, query: String) throws(HCNError) -> String {
         let operation = "HcnEnumerate\(kind.rawValue)s"
-        return try perform(operation) { () throws(HCNError) -> String in
+        return try perform(operation, object: "", request: query, writes: false) {
+            catalog throws(HCNError) -> String in
             let reader = DocumentReader(operation: operation)
-            let filter = try queryFilter(query, reader: reader)
-            let ids = try filter.matching(kind, catalog: store.catalog, operation: operation)
+            let ids = try queryFilter(query, reader: reader).matching(kind, catalog: catalog)
             // A JSON array of GUID strings, which need no escaping.
             var text = "["
             for (index, id) in ids.enumerated() {
@@ -185,30 +418,25 @@ public final class HNSSimulator: HostNetworkService, @unchecked Sendable {
     private func queryFilter(_ text: String, reader: DocumentReader) throws(HCNError) -> QueryFilter {
         if text == QueryText.default { return QueryFilter(conditions: JSONObject()) }
         if let conditions = QueryText.singleFilter(text) { return QueryFilter(conditions: conditions) }
-        return try QueryFilter(query: parseQuery(text, reader: reader), reader: reader)
+        return try QueryFilter(query: reader.parseQuery(text), reader: reader)
     }
 
     /// Whether a query asks for v1 documents.
     private func asksForV1(_ text: String, reader: DocumentReader) throws(HCNError) -> Bool {
         if text == QueryText.default || QueryText.singleFilter(text) != nil { return false }
-        return wantsV1(try parseQuery(text, reader: reader))
-    }
-
-    /// A query document of another shape than `QueryText`'s; the one parsed last (an enumeration's, which the
-    /// queries of its results repeat) is not parsed again.
-    private func parseQuery(_ text: String, reader: DocumentReader) throws(HCNError) -> JSONObject {
-        if let known = store.documents.query(text) { return known }
-        let object = try reader.parseQuery(text)
-        store.documents.rememberQuery(text, object)
-        return object
+        return wantsV1(try reader.parseQuery(text))
     }
 
     public func create(_ kind: HCNResourceKind, id: GUID, settings: String, network: HCNHandle?) throws(HCNError)
         -> HCNHandle
     {
         let operation = "HcnCreate\(kind.rawValue)"
-        return try perform(operation) { () throws(HCNError) -> HCNHandle in
-            let reader = DocumentReader(operation: operation) { self.version() }
+        let networkLabel = network.flatMap(Self.label).map { $0 + " " } ?? ""
+        return try perform(
+            operation, object: networkLabel + id.description, request: settings, writes: true,
+            result: { Self.label($0) }
+        ) { catalog throws(HCNError) -> HCNHandle in
+            let reader = DocumentReader(operation: operation) { self.versionInTransaction() }
             var networkID = GUID.zero
             if kind == .endpoint {
                 guard let network, network.kind == .network else { throw .simulator(operation, .invalidHandle) }
@@ -216,86 +444,75 @@ public final class HNSSimulator: HostNetworkService, @unchecked Sendable {
             }
             let request = try reader.parse(settings)
             let newID = id.isZero ? SimulatorRandom.guid() : id
-            try store.write(
-                { (transaction: inout SimulatorTransaction) throws(HCNError) in
-                    // A GUID HNS picks itself (122 random bits) is new; one the caller gives may not be.
-                    if !id.isZero && transaction.catalog.contains(kind, newID) {
-                        throw .simulator(operation, .fileExists)
-                    }
-                    let document: JSONObject
-                    switch kind {
-                    case .network:
-                        document = try StoredNetwork.create(
-                            id: newID, settings: request, catalog: transaction.catalog, reader: reader)
-                    case .endpoint:
-                        guard let network = try transaction.document(.network, networkID)
-                        else { throw .simulator(operation, .networkNotFound) }
-                        document = try StoredEndpoint.create(
-                            id: newID, settings: request, networkID: networkID, network: network,
-                            catalog: transaction.catalog, reader: reader)
-                    case .namespace:
-                        document = try StoredNamespace.create(
-                            id: newID, settings: request, catalog: transaction.catalog, reader: reader)
-                    }
-                    try transaction.save(kind, newID, document, old: nil)
-                }, operation: operation)
+            // A GUID HNS picks itself (122 random bits) is new; one the caller gives may not be.
+            if !id.isZero, try catalog.contains(kind, newID) { throw .simulator(operation, .fileExists) }
+            switch kind {
+            case .network:
+                let document = try StoredNetwork.create(
+                    id: newID, settings: request, catalog: catalog, reader: reader)
+                try catalog.insert(.network, newID, document, conflict: .networkAlreadyExists)
+            case .endpoint:
+                guard let network = try catalog.document(.network, networkID)
+                else { throw .simulator(operation, .networkNotFound) }
+                let document = try StoredEndpoint.create(
+                    id: newID, settings: request, networkID: networkID, network: network, catalog: catalog,
+                    reader: reader)
+                try catalog.insert(.endpoint, newID, document, conflict: .objectAlreadyExists)
+            case .namespace:
+                let document = try StoredNamespace.create(
+                    id: newID, settings: request, catalog: catalog, reader: reader)
+                try catalog.insert(.namespace, newID, document, conflict: .objectAlreadyExists)
+            }
             return makeHandle(kind, newID)
         }
     }
 
+    /// The version inside a call's transaction (the connection's lock is held).
+    private func versionInTransaction() -> (major: Int, minor: Int) {
+        (try? storedVersion()) ?? Self.defaultVersion
+    }
+
     public func open(_ kind: HCNResourceKind, id: GUID) throws(HCNError) -> HCNHandle {
         let operation = "HcnOpen\(kind.rawValue)"
-        return try perform(operation) { () throws(HCNError) -> HCNHandle in
-            guard store.catalog.contains(kind, id) else { throw notFound(kind, operation) }
+        return try perform(operation, object: id.description, writes: false, result: { Self.label($0) }) {
+            catalog throws(HCNError) -> HCNHandle in
+            guard try catalog.contains(kind, id) else { throw notFound(kind, operation) }
             return makeHandle(kind, id)
         }
     }
 
     public func queryProperties(_ handle: HCNHandle, query: String) throws(HCNError) -> String {
         let operation = "HcnQuery\(handle.kind.rawValue)Properties"
-        return try perform(operation) { () throws(HCNError) -> String in
+        return try perform(operation, object: Self.label(handle) ?? "#?", request: query, writes: false) {
+            catalog throws(HCNError) -> String in
             let id = try resolve(handle, operation)
-            let reader = DocumentReader(operation: operation)
-            let v1 = try asksForV1(query, reader: reader)
-            guard
-                let bytes = try simulatorIO(
-                    operation, { () throws(POSIXFailure) in try store.storedBytes(handle.kind, id) })
-            else { throw notFound(handle.kind, operation) }
-            // The v2 document of a network or an endpoint is the file itself (written compact by `save`).
-            if !v1 && handle.kind != .namespace && Self.isObjectText(bytes) {
-                return String(decoding: bytes, as: UTF8.self)
+            let v1 = try asksForV1(query, reader: DocumentReader(operation: operation))
+            // The v2 document of a network or an endpoint is the stored text itself.
+            if !v1 && handle.kind != .namespace {
+                guard let text = try catalog.documentText(handle.kind, id) else {
+                    throw notFound(handle.kind, operation)
+                }
+                return text
             }
-            guard let document = store.parsed(handle.kind, id, bytes) else { throw notFound(handle.kind, operation) }
-            return try Self.view(
-                handle.kind, id: id, document: document, catalog: store.catalog, v1: v1, operation: operation
-            ).compact()
+            guard let document = try catalog.document(handle.kind, id) else { throw notFound(handle.kind, operation) }
+            return try Self.view(handle.kind, id: id, document: document, catalog: catalog, v1: v1).compact()
         }
     }
 
-    /// Starts with `{` and ends with `}`: a file the simulator wrote, not a truncated or foreign one.
-    private static func isObjectText(_ bytes: [UInt8]) -> Bool {
-        bytes.first == UInt8(ascii: "{") && bytes.last == UInt8(ascii: "}")
-    }
-
     /// The document HNS returns for a stored object: v2, or v1 when the query asks for schema 1.
-    static func view(
-        _ kind: HCNResourceKind, id: GUID, document: JSONObject, catalog: SimulatorCatalog, v1: Bool,
-        operation: String
-    ) throws(HCNError) -> JSON {
+    static func view(_ kind: HCNResourceKind, id: GUID, document: JSONObject, catalog: SimulatorCatalog, v1: Bool)
+        throws(HCNError) -> JSON
+    {
         switch kind {
         case .network:
             return .object(v1 ? StoredNetwork.v1View(document) : document)
         case .endpoint:
             guard v1 else { return .object(document) }
             let network = document["HostComputeNetwork"]?.stringValue.flatMap(GUID.init)
-            let networkName = try simulatorIO(operation) { () throws(POSIXFailure) in
-                try network.flatMap { id throws(POSIXFailure) in try catalog.network(id)?.name } ?? ""
-            }
+            let networkName = try network.flatMap { id throws(HCNError) in try catalog.networkName(id) } ?? ""
             return .object(StoredEndpoint.v1View(document, networkName: networkName))
         case .namespace:
-            let members = try simulatorIO(operation) { () throws(POSIXFailure) in
-                try catalog.members(ofNamespace: id)
-            }
+            let members = try catalog.members(ofNamespace: id)
             return .object(
                 v1
                     ? StoredNamespace.v1View(document, id: id, members: members)
@@ -305,9 +522,10 @@ public final class HNSSimulator: HostNetworkService, @unchecked Sendable {
 
     public func modify(_ handle: HCNHandle, settings: String) throws(HCNError) {
         let operation = "HcnModify\(handle.kind.rawValue)"
-        try perform(operation) { () throws(HCNError) in
+        try perform(operation, object: Self.label(handle) ?? "#?", request: settings, writes: true) {
+            catalog throws(HCNError) in
             let id = try resolve(handle, operation)
-            let reader = DocumentReader(operation: operation) { self.version() }
+            let reader = DocumentReader(operation: operation) { self.versionInTransaction() }
             let document: JSONObject
             if let recognised = ModifyRequest.namespaceEndpointText(settings) {
                 document = recognised
@@ -315,94 +533,69 @@ public final class HNSSimulator: HostNetworkService, @unchecked Sendable {
                 document = try reader.parse(settings)
             }
             let request = try ModifyRequest(document, reader: reader)
-            try store.write(
-                { (transaction: inout SimulatorTransaction) throws(HCNError) in
-                    // A namespace change edits the endpoint: the namespace's own document is not needed.
-                    if handle.kind == .namespace {
-                        guard transaction.catalog.contains(.namespace, id) else {
-                            throw notFound(.namespace, operation)
-                        }
-                        try request.applyToNamespace(id: id, transaction: &transaction, reader: reader)
-                        return
-                    }
-                    guard let document = try transaction.document(handle.kind, id)
-                    else { throw notFound(handle.kind, operation) }
-                    if handle.kind == .network {
-                        try request.applyToNetwork(
-                            id: id, document: document, transaction: &transaction, reader: reader)
-                    } else {
-                        try request.applyToEndpoint(
-                            id: id, document: document, transaction: &transaction, reader: reader)
-                    }
-                }, operation: operation)
+            if handle.kind == .namespace {
+                guard try catalog.contains(.namespace, id) else { throw notFound(.namespace, operation) }
+                try request.applyToNamespace(id: id, catalog: catalog, reader: reader)
+                return
+            }
+            guard let document = try catalog.document(handle.kind, id) else { throw notFound(handle.kind, operation) }
+            if handle.kind == .network {
+                try request.applyToNetwork(id: id, document: document, catalog: catalog, reader: reader)
+            } else {
+                try request.applyToEndpoint(id: id, document: document, catalog: catalog, reader: reader)
+            }
         }
     }
 
     public func delete(_ kind: HCNResourceKind, id: GUID) throws(HCNError) {
         let operation = "HcnDelete\(kind.rawValue)"
-        try perform(operation) { () throws(HCNError) in
-            try store.write(
-                { (transaction: inout SimulatorTransaction) throws(HCNError) in
-                    let stored = try transaction.io { () throws(POSIXFailure) in try store.storedBytes(kind, id) }
-                    guard let stored else { throw notFound(kind, operation) }
-                    let old = store.parsed(kind, id, stored)
-                    switch kind {
-                    case .network:
-                        // HNS removes a network's endpoints with it (research §8.2 item 7: cascade); they go first,
-                        // so a crash half-way never leaves endpoints of a missing network.
-                        let endpoints = try transaction.io { () throws(POSIXFailure) in
-                            try transaction.catalog.endpointIDs(onNetwork: id)
-                        }
-                        for endpoint in endpoints { try transaction.delete(.endpoint, endpoint) }
-                    case .namespace:
-                        // Deleting a namespace detaches its endpoints (research §8.4 item 13).
-                        let members = try transaction.io { () throws(POSIXFailure) in
-                            try transaction.catalog.members(ofNamespace: id)
-                        }
-                        for member in members {
-                            guard let stored = try transaction.document(.endpoint, member) else { continue }
-                            var endpoint = stored
-                            endpoint["HostComputeNamespace"] = nil
-                            try transaction.save(.endpoint, member, endpoint, old: stored)
-                        }
-                    case .endpoint:
-                        break
-                    }
-                    try transaction.delete(kind, id, old: old)
-                }, operation: operation)
+        try perform(operation, object: id.description, writes: true) { catalog throws(HCNError) in
+            guard try catalog.contains(kind, id) else { throw notFound(kind, operation) }
+            if kind == .namespace {
+                // Deleting a namespace detaches its endpoints (research §8.4 item 13).
+                for member in try catalog.members(ofNamespace: id) {
+                    guard let stored = try catalog.document(.endpoint, member) else { continue }
+                    var endpoint = stored
+                    endpoint["HostComputeNamespace"] = nil
+                    let before = StoredEndpoint.record(id: member, document: stored)
+                    var after = before
+                    after.namespace = nil
+                    try catalog.update(
+                        .endpoint, member, endpoint, conflict: .objectAlreadyExists, endpoint: (before, after))
+                }
+            }
+            // HNS removes a network's endpoints with it (research §8.2 item 7: cascade): the schema does.
+            try catalog.delete(kind, id)
         }
     }
 
     public func close(_ handle: HCNHandle) {
-        _ = try? perform("HcnClose\(handle.kind.rawValue)") { () throws(HCNError) in }
+        _ = try? perform("HcnClose\(handle.kind.rawValue)", object: Self.label(handle) ?? "#?", writes: false) {
+            _ throws(HCNError) in
+        }
         Unmanaged<SimulatorHandle>.fromOpaque(handle.raw).release()
     }
 
     public func hnsCall(method: String, path: String, request: String) throws(HCNError) -> String {
-        try perform("HNSCall") { () throws(HCNError) -> String in
-            try V1Call(simulator: self, method: method, path: path).response()
+        try perform("HNSCall", object: method + " " + path, request: request, writes: false) {
+            catalog throws(HCNError) -> String in
+            try V1Call(catalog: catalog, method: method, path: path, version: versionInTransaction()).response()
         }
     }
-
-    /// One object's document as HNS returns it, for the v1 surface.
-    func v1Document(_ kind: HCNResourceKind, _ id: GUID) -> JSON? {
-        guard let document = try? store.document(kind, id) else { return nil }
-        return try? Self.view(kind, id: id, document: document, catalog: store.catalog, v1: true, operation: "HNSCall")
-    }
-
-    var catalog: SimulatorCatalog { store.catalog }
 }
 
-/// What an `HCNHandle` from the simulator points to: the kind and ID of the object, and the simulator, so that the
-/// C thunks can find it from the handle alone.
+/// What an `HCNHandle` from the simulator points to: the kind and ID of the object, the simulator (so that the C
+/// thunks can find it from the handle alone) and the handle's label in the trace.
 final class SimulatorHandle {
     let kind: HCNResourceKind
     let id: GUID
     let simulator: HNSSimulator
+    let label: String
 
-    init(kind: HCNResourceKind, id: GUID, simulator: HNSSimulator) {
+    init(kind: HCNResourceKind, id: GUID, simulator: HNSSimulator, label: String) {
         self.kind = kind
         self.id = id
         self.simulator = simulator
+        self.label = label
     }
 }

@@ -98,7 +98,7 @@ struct ModifyRequest {
         return result
     }
 
-    func applyToNetwork(id: GUID, document: JSONObject, transaction: inout SimulatorTransaction, reader: DocumentReader)
+    func applyToNetwork(id: GUID, document: JSONObject, catalog: SimulatorCatalog, reader: DocumentReader)
         throws(HCNError)
     {
         var updated = document
@@ -117,27 +117,24 @@ struct ModifyRequest {
         default:
             throw reader.fail(.requestUnsupported)
         }
-        try transaction.save(.network, id, updated, old: document)
+        try catalog.update(.network, id, updated, conflict: .policyAlreadyExists)
     }
 
     func applyToEndpoint(
-        id: GUID, document: JSONObject, transaction: inout SimulatorTransaction, reader: DocumentReader
-    )
-        throws(HCNError)
-    {
+        id: GUID, document: JSONObject, catalog: SimulatorCatalog, reader: DocumentReader
+    ) throws(HCNError) {
         guard sameText(resourceType, "Policy") else { throw reader.fail(.requestUnsupported) }
         let record = StoredEndpoint.record(id: id, document: document)
         let current = document["Policies"]?.arrayValue ?? []
         // New port mappings are checked against the other endpoints and against the ones this endpoint keeps.
         let kept = StoredEndpoint.hostPorts(requestType == .update ? [] : current)
-        let catalog = transaction.catalog
         let changes: [JSON]
         if requestType == .remove {
             changes = try policies(known: StoredEndpoint.policyTypes, reader: reader)
         } else {
             changes = try StoredEndpoint.validatedPolicies(
                 settings[goKey: "Policies"],
-                taken: { port throws(POSIXFailure) in
+                taken: { port throws(HCNError) in
                     try catalog.hostPorts(port, on: record.network, excluding: id) + kept.filter { $0.port == port }
                 }, reader: reader)
         }
@@ -148,23 +145,18 @@ struct ModifyRequest {
         } else {
             updated = updated.inserting("Policies", .array(result), before: "IpConfigurations")
         }
-        try transaction.save(.endpoint, id, updated, old: document)
+        let after = StoredEndpoint.record(id: id, document: updated)
+        try catalog.update(.endpoint, id, updated, conflict: .portAlreadyExists, endpoint: (record, after))
     }
 
-    func applyToNamespace(id: GUID, transaction: inout SimulatorTransaction, reader: DocumentReader) throws(HCNError) {
+    func applyToNamespace(id: GUID, catalog: SimulatorCatalog, reader: DocumentReader) throws(HCNError) {
         guard sameText(resourceType, "Endpoint") else { throw reader.fail(.requestUnsupported) }
         guard let text = settings[goKey: "EndpointId"]?.stringValue else { throw reader.fail(.invalidJSON) }
         guard let endpointID = GUID(text) else { throw reader.fail(.guidConversionFailure) }
-        let file = try transaction.io { () throws(POSIXFailure) in
-            try transaction.store.storedBytes(.endpoint, endpointID)
-        }
-        guard let file, let stored = transaction.store.parsed(.endpoint, endpointID, file) else {
-            throw reader.fail(.endpointNotFound)
-        }
+        guard let stored = try catalog.document(.endpoint, endpointID) else { throw reader.fail(.endpointNotFound) }
         var endpoint = stored
         let record = StoredEndpoint.record(id: endpointID, document: endpoint)
         var changed = record
-        let bytes: [UInt8]?
         switch requestType {
         case .add:
             // A remote endpoint describes another node's pod: it cannot live in a local compartment.
@@ -172,78 +164,14 @@ struct ModifyRequest {
             if record.namespace != nil { throw reader.fail(.endpointNamespaceAlreadyExists) }
             endpoint = endpoint.inserting("HostComputeNamespace", .string(id.description), after: "HostComputeNetwork")
             changed.namespace = id
-            bytes = CompactSplice.inserting(
-                "HostComputeNamespace", id.description, after: "HostComputeNetwork", in: file, of: stored)
         case .remove:
             guard record.namespace == id else { throw reader.fail(.elementNotFound) }
             endpoint["HostComputeNamespace"] = nil
             changed.namespace = nil
-            bytes = CompactSplice.removing("HostComputeNamespace", in: file, of: stored)
         default:
             throw reader.fail(.requestUnsupported)
         }
-        // Only the namespace differs: the records are not read from the documents again.
-        try transaction.saveEndpoint(endpointID, endpoint, bytes: bytes, before: record, after: changed)
-    }
-}
-
-/// Edits of a stored compact document's bytes that give exactly what serialising the edited document would, for
-/// the one member a namespace change adds or removes: the rest of the file is copied, not serialised again. Each
-/// returns nil (serialise the whole document) unless the text is unambiguous: the member and its anchor are
-/// top-level strings of GUID characters, which appear in the text once, unescaped.
-enum CompactSplice {
-    /// `file` with `,"KEY":"VALUE"` just after the member `anchor` (as `JSONObject.inserting(_:_:after:)`).
-    static func inserting(
-        _ key: String, _ value: String, after anchor: String, in file: [UInt8], of document: JSONObject
-    )
-        -> [UInt8]?
-    {
-        guard document[key] == nil, let anchorValue = document[anchor]?.stringValue, isPlain(value),
-            let range = memberRange(anchor, anchorValue, in: file)
-        else { return nil }
-        var result = Array(file[..<range.upperBound])
-        result += member(key, value)
-        result += file[range.upperBound...]
-        return result
-    }
-
-    /// `file` without the member `key` (as setting it to nil), when it is not the first.
-    static func removing(_ key: String, in file: [UInt8], of document: JSONObject) -> [UInt8]? {
-        guard let value = document[key]?.stringValue, let range = memberRange(key, value, in: file) else { return nil }
-        return Array(file[..<range.lowerBound]) + file[range.upperBound...]
-    }
-
-    /// Where `,"KEY":"VALUE"` is in `file`, when it is there exactly once.
-    private static func memberRange(_ key: String, _ value: String, in file: [UInt8]) -> Range<Int>? {
-        guard isPlain(key), isPlain(value) else { return nil }
-        let pattern = member(key, value)
-        var found: Range<Int>?
-        var start = 0
-        while start + pattern.count <= file.count {
-            guard let comma = file[start...].firstIndex(of: UInt8(ascii: ",")) else { break }
-            if comma + pattern.count <= file.count, file[comma..<(comma + pattern.count)].elementsEqual(pattern) {
-                if found != nil { return nil }
-                found = comma..<(comma + pattern.count)
-            }
-            start = comma + 1
-        }
-        // The member ends there: the next byte closes the object or starts the next member.
-        guard let range = found, range.upperBound < file.count,
-            file[range.upperBound] == UInt8(ascii: ",") || file[range.upperBound] == UInt8(ascii: "}")
-        else { return nil }
-        return range
-    }
-
-    private static func member(_ key: String, _ value: String) -> [UInt8] {
-        Array((",\"" + key + "\":\"" + value + "\"").utf8)
-    }
-
-    /// Letters, digits and `-`: text JSON writes as it is.
-    private static func isPlain(_ text: String) -> Bool {
-        !text.isEmpty
-            && text.utf8.allSatisfy { byte in
-                (byte | 0x20 >= UInt8(ascii: "a") && byte | 0x20 <= UInt8(ascii: "z"))
-                    || (byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9")) || byte == UInt8(ascii: "-")
-            }
+        try catalog.update(
+            .endpoint, endpointID, endpoint, conflict: .endpointNamespaceAlreadyExists, endpoint: (record, changed))
     }
 }

@@ -22,62 +22,43 @@ struct QueryFilter {
         }
     }
 
-    func matching(_ kind: HCNResourceKind, catalog: SimulatorCatalog, operation: String) throws(HCNError) -> [GUID] {
-        // Keys lowered once. ID, Name and VirtualNetwork pick the candidates from the catalog; only other keys
+    func matching(_ kind: HCNResourceKind, catalog: SimulatorCatalog) throws(HCNError) -> [GUID] {
+        // Keys lowered once. ID, Name and VirtualNetwork pick the candidates through an index; only other keys
         // read the objects.
         var wanted = conditions.map { (key: $0.key.lowercased(), value: $0.value) }
-        let candidates = try simulatorIO(operation) { () throws(POSIXFailure) -> [GUID] in
-            if let position = wanted.firstIndex(where: { $0.key == "id" }) {
-                let id = wanted[position].value.stringValue.flatMap(GUID.init)
-                wanted.remove(at: position)
-                guard let id, catalog.contains(kind, id) else { return [] }
-                return [id]
-            }
-            if kind != .namespace, let position = wanted.firstIndex(where: { $0.key == "name" }),
-                case .string(let name) = wanted[position].value
-            {
-                wanted.remove(at: position)
-                return try catalog.ids(kind, named: name)
-            }
-            if kind == .endpoint, let position = wanted.firstIndex(where: { $0.key == "virtualnetwork" }) {
-                let network = wanted[position].value.stringValue.flatMap(GUID.init)
-                wanted.remove(at: position)
-                guard let network else { return [] }
-                return try catalog.endpointIDs(onNetwork: network)
-            }
-            return try catalog.listed(kind)
+        let candidates: [GUID]
+        if let position = wanted.firstIndex(where: { $0.key == "id" }) {
+            let id = wanted[position].value.stringValue.flatMap(GUID.init)
+            wanted.remove(at: position)
+            guard let id, try catalog.contains(kind, id) else { return [] }
+            candidates = [id]
+        } else if kind != .namespace, let position = wanted.firstIndex(where: { $0.key == "name" }),
+            case .string(let name) = wanted[position].value
+        {
+            wanted.remove(at: position)
+            candidates = try catalog.ids(kind, named: name)
+        } else if kind == .endpoint, let position = wanted.firstIndex(where: { $0.key == "virtualnetwork" }) {
+            let network = wanted[position].value.stringValue.flatMap(GUID.init)
+            wanted.remove(at: position)
+            guard let network else { return [] }
+            candidates = try catalog.endpointIDs(onNetwork: network)
+        } else {
+            candidates = try catalog.listed(kind)
         }
         if wanted.isEmpty { return candidates }
-        return candidates.filter { id in
-            matches(wanted) { key in
-                switch key {
-                case "id": return .string(id.description)
-                default: return nil
-                }
-            } full: {
-                v1(kind, id, catalog: catalog)
-            }
+        var result: [GUID] = []
+        for id in candidates {
+            guard let document = try catalog.document(kind, id) else { continue }
+            let view = try HNSSimulator.view(kind, id: id, document: document, catalog: catalog, v1: true).objectValue
+            if matches(wanted, view ?? JSONObject()) { result.append(id) }
         }
+        return result
     }
 
-    private func v1(_ kind: HCNResourceKind, _ id: GUID, catalog: SimulatorCatalog) -> JSONObject? {
-        guard let document = try? catalog.document(kind, id) else { return nil }
-        return (try? HNSSimulator.view(kind, id: id, document: document, catalog: catalog, v1: true, operation: ""))?
-            .objectValue
-    }
-
-    /// Checks each condition against what the index knows, reading the full v1 document only for other keys.
-    private func matches(
-        _ wanted: [(key: String, value: JSON)], summary: (String) -> JSON?, full: () -> JSONObject?
-    ) -> Bool {
-        var document: JSONObject?? = nil
+    /// Checks each condition against the object's v1 view.
+    private func matches(_ wanted: [(key: String, value: JSON)], _ view: JSONObject) -> Bool {
         for (key, value) in wanted {
-            var actual = summary(key)
-            if actual == nil {
-                if document == nil { document = .some(full()) }
-                actual = document??.value(goKey: key)
-            }
-            guard let actual, Self.equal(value, actual) else { return false }
+            guard let actual = view.value(goKey: key), Self.equal(value, actual) else { return false }
         }
         return true
     }

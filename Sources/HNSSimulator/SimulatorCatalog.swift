@@ -2,307 +2,256 @@ import HCN
 import JSON
 import NetAddress
 
-#if canImport(Glibc)
-    import Glibc
-#elseif canImport(Musl)
-    import Musl
-#endif
-
-/// What lookups, filters and the uniqueness rules need, kept as many small files next to the object files so that
-/// no operation reads or writes a file that grows with the number of objects:
-///
-/// - `names/<kind>/<key>`: the GUIDs (one per line) of the objects with that name, `key` being the lower-cased
-///   name %-escaped (names compare case-insensitively, as in HNS);
-/// - `members/<network>/<endpoint>`: the endpoints of a network (empty files);
-/// - `claims/<network>/<address>`: an address taken on a network, holding the endpoint's GUID;
-/// - `ports/<network>/<port>/<protocol>,<vip>,<endpoint>`: a host port of a `PortMapping` (empty files);
-/// - `macs/<12 hex digits>`: a MAC in use, holding the GUID of the endpoint that took it (and
-///   `claims/<network>/mac-hint`, a value below which every MAC of the network's pool is taken);
-/// - `attached/<namespace>/<endpoint>`: candidates for a namespace's members;
-/// - `compartments/<number>`: a compartment in use, holding the namespace's GUID;
-/// - `born/<kind>/<GUID>`: every object (empty files, whose age gives listings HNS's creation order).
-///
-/// Each of these folders also keeps `.spare-free`, the inode of the last entry removed from it, which the next new
-/// entry takes (`createEntry`), so pod churn makes and frees no inode here either.
-///
-/// The object files stay the truth. Writers create these entries before the object file and remove them after it,
-/// so at any point (also after a crash) they are a superset of what the objects say, and readers check each entry
-/// against its object. An endpoint's `HostComputeNamespace` decides membership; `attached` only narrows the search.
+/// The HNS objects in the database, as one HCN call sees them inside its transaction: the lookups HNS's rules need
+/// and the writes that keep an object's rows (addresses, host ports, MAC, namespace) in step with its document.
+/// Every lookup goes through an index. IDs are stored as `GUID.description` (upper case), so any spelling the
+/// caller used finds the object.
 struct SimulatorCatalog {
-    let store: SimulatorStore
+    let database: SimulatorDatabase
+    let operation: String
 
-    static let folders = ["names", "born", "members", "claims", "ports", "macs", "attached", "compartments"]
+    /// A database failure as the HCN error of the call.
+    @discardableResult
+    func io<T>(_ body: () throws(DatabaseFailure) -> T) throws(HCNError) -> T {
+        do {
+            return try body()
+        } catch {
+            throw SimulatorErrorCatalog.error(
+                operation, SimulatorCode.unspecified.hresult, text: "HNS simulator state: \(error).")
+        }
+    }
+
+    static func table(_ kind: HCNResourceKind) -> String {
+        switch kind {
+        case .network: return "network"
+        case .endpoint: return "endpoint"
+        case .namespace: return "namespace"
+        }
+    }
+
+    /// The key names are compared by: HNS compares them case-insensitively.
+    static func nameKey(_ name: String) -> String {
+        for byte in name.utf8 where byte >= 0x80 || (byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z")) {
+            return name.lowercased()
+        }
+        return name
+    }
 
     // MARK: - Objects
 
-    func contains(_ kind: HCNResourceKind, _ id: GUID) -> Bool { POSIXFiles.exists(store.path(kind, id)) }
-
-    func document(_ kind: HCNResourceKind, _ id: GUID) throws(POSIXFailure) -> JSONObject? {
-        try store.document(kind, id)
+    /// The same statement as `documentText`: a process prepares one statement per kind for both.
+    func contains(_ kind: HCNResourceKind, _ id: GUID) throws(HCNError) -> Bool {
+        try documentText(kind, id) != nil
     }
 
-    func network(_ id: GUID) throws(POSIXFailure) -> NetworkRecord? {
-        try store.document(.network, id).map { StoredNetwork.record(id: id, document: $0) }
+    /// The stored document (compact JSON, as HNS returns it), nil when there is no such object.
+    func documentText(_ kind: HCNResourceKind, _ id: GUID) throws(HCNError) -> String? {
+        try io { () throws(DatabaseFailure) in
+            try database.text("SELECT document FROM \(Self.table(kind)) WHERE id = ?1", .text(id.description))
+        }
     }
 
-    func endpoint(_ id: GUID) throws(POSIXFailure) -> EndpointRecord? {
-        try store.document(.endpoint, id).map { StoredEndpoint.record(id: id, document: $0) }
-    }
-
-    func bornPath(_ kind: HCNResourceKind, _ id: GUID) -> String {
-        store.directory + "/born/" + kind.rawValue + "/" + id.description
+    func document(_ kind: HCNResourceKind, _ id: GUID) throws(HCNError) -> JSONObject? {
+        guard let text = try documentText(kind, id) else { return nil }
+        guard let parsed = try? JSON.parse(text), case .object(let object) = parsed else {
+            throw SimulatorErrorCatalog.error(
+                operation, SimulatorCode.unspecified.hresult, text: "HNS simulator state: \(kind) \(id) does not parse."
+            )
+        }
+        return object
     }
 
     /// Every object of `kind`, oldest first.
-    func listed(_ kind: HCNResourceKind) throws(POSIXFailure) -> [GUID] {
-        try POSIXFiles.listByAge(store.directory + "/born/" + kind.rawValue).compactMap { name in
-            GUID(name).flatMap { contains(kind, $0) ? $0 : nil }
+    func listed(_ kind: HCNResourceKind) throws(HCNError) -> [GUID] {
+        try ids("SELECT id FROM \(Self.table(kind)) ORDER BY seq")
+    }
+
+    /// The networks or endpoints named `name` (case-insensitively), oldest first.
+    func ids(_ kind: HCNResourceKind, named name: String) throws(HCNError) -> [GUID] {
+        guard kind != .namespace else { return [] }
+        return try ids(
+            "SELECT id FROM \(Self.table(kind)) WHERE name_key = ?1 ORDER BY seq", .text(Self.nameKey(name)))
+    }
+
+    func endpointIDs(onNetwork network: GUID) throws(HCNError) -> [GUID] {
+        try ids("SELECT id FROM endpoint WHERE network = ?1 ORDER BY seq", .text(network.description))
+    }
+
+    /// The endpoints attached to `namespace`.
+    func members(ofNamespace namespace: GUID) throws(HCNError) -> [GUID] {
+        try ids("SELECT id FROM endpoint WHERE namespace = ?1 ORDER BY seq", .text(namespace.description))
+    }
+
+    func networkName(_ id: GUID) throws(HCNError) -> String? {
+        try io { () throws(DatabaseFailure) in
+            try database.text("SELECT name FROM network WHERE id = ?1", .text(id.description))
         }
     }
 
-    /// Every object file of `kind`, in GUID order (what a repair starts from).
-    func all(_ kind: HCNResourceKind) throws(POSIXFailure) -> [GUID] {
-        var ids: [GUID] = []
-        for name in try POSIXFiles.list(store.folder(kind)) where name.hasSuffix(".json") && !name.hasPrefix(".") {
-            if let id = GUID(String(name.dropLast(5))) { ids.append(id) }
-        }
-        return ids.sorted { $0.description < $1.description }
-    }
-
-    // MARK: - Entries
-
-    /// Creates the entry `path` holding `content` unless it exists (false then), with the inode of the last entry
-    /// removed from the same catalog folder when there is one (`POSIXFiles.createEntry`).
-    @discardableResult
-    func createEntry(_ path: String, _ content: [UInt8] = []) throws(POSIXFailure) -> Bool {
-        try POSIXFiles.createEntry(path, content, spare: spare(of: path))
-    }
-
-    @discardableResult
-    func createEntry(_ path: String, holding owner: GUID) throws(POSIXFailure) -> Bool {
-        try createEntry(path, Array(owner.description.utf8))
-    }
-
-    /// Removes the entry `path` (a missing one is fine), keeping its inode for the folder's next entry.
-    func removeEntry(_ path: String) throws(POSIXFailure) {
-        try POSIXFiles.retire(path, spare: spare(of: path))
-    }
-
-    /// Removes the entry `path` when it holds `owner`'s GUID (a claim another object took over stays); true when
-    /// removed.
-    @discardableResult
-    func removeEntry(_ path: String, ifHolding owner: GUID) throws(POSIXFailure) -> Bool {
-        try POSIXFiles.retire(path, ifHolding: owner, spare: spare(of: path))
-    }
-
-    /// The free spare of the catalog folder (`members`, `claims`, …) that holds `path`. No entry is named like it:
-    /// entries are GUIDs, addresses, numbers and %-escaped keys, none starting with a dot.
-    private func spare(of path: String) -> String {
-        let folder = path.utf8.dropFirst(store.directory.utf8.count + 1).prefix { $0 != UInt8(ascii: "/") }
-        return store.directory + "/" + String(Substring(folder)) + "/" + POSIXFiles.freeSpare
-    }
-
-    // MARK: - Names
-
-    func namePath(_ kind: HCNResourceKind, _ name: String) -> (path: String, hashed: Bool) {
-        let key = Self.key(name)
-        return (store.directory + "/names/" + kind.rawValue + "/" + key.text, key.hashed)
-    }
-
-    /// The objects of `kind` named `name` (case-insensitively), in the order they were created.
-    func ids(_ kind: HCNResourceKind, named name: String) throws(POSIXFailure) -> [GUID] {
-        let (path, hashed) = namePath(kind, name)
-        guard let bytes = try POSIXFiles.readFile(path) else { return [] }
-        var ids: [GUID] = []
-        var start = 0
-        while start < bytes.count {
-            let end = bytes[start...].firstIndex(of: UInt8(ascii: "\n")) ?? bytes.count
-            let line = bytes[start..<end]
-            start = end + 1
-            guard let id = GUID(String(decoding: line, as: UTF8.self)) else { continue }
-            if hashed {
-                let stored = kind == .network ? try network(id)?.name : try endpoint(id)?.name
-                guard let stored, sameText(stored, name) else { continue }
-            } else if !contains(kind, id) {
-                continue
-            }
-            ids.append(id)
-        }
-        return ids
-    }
-
-    // MARK: - Endpoints of a network, members of a namespace
-
-    func memberFolder(_ network: GUID) -> String { store.directory + "/members/" + network.description }
-
-    func endpointIDs(onNetwork network: GUID) throws(POSIXFailure) -> [GUID] {
-        try POSIXFiles.listByAge(memberFolder(network)).compactMap { name in
-            GUID(name).flatMap { contains(.endpoint, $0) ? $0 : nil }
+    private func ids(_ sql: String, _ values: SQLValue...) throws(HCNError) -> [GUID] {
+        try io { () throws(DatabaseFailure) in
+            var result: [GUID] = []
+            try database.query(sql, values) { row in if let id = row.text(0).flatMap(GUID.init) { result.append(id) } }
+            return result
         }
     }
 
-    func attachedFolder(_ namespace: GUID) -> String { store.directory + "/attached/" + namespace.description }
+    // MARK: - Rules
 
-    /// The endpoints whose `HostComputeNamespace` is `namespace`.
-    func members(ofNamespace namespace: GUID) throws(POSIXFailure) -> [GUID] {
-        var ids: [GUID] = []
-        for name in try POSIXFiles.listByAge(attachedFolder(namespace)) {
-            guard let id = GUID(name), try endpoint(id)?.namespace == namespace else { continue }
-            ids.append(id)
+    func isClaimed(_ address: IPAddress, on network: GUID) throws(HCNError) -> Bool {
+        try io { () throws(DatabaseFailure) in
+            try database.integer(
+                "SELECT 1 FROM endpoint_ip WHERE network = ?1 AND ip = ?2", .text(network.description),
+                .text(address.description)) != nil
         }
-        return ids
     }
 
-    // MARK: - Uniqueness
-
-    func claimPath(_ network: GUID, _ address: IPAddress) -> String {
-        store.directory + "/claims/" + network.description + "/" + address.description
-    }
-
-    func isClaimed(_ address: IPAddress, on network: GUID) -> Bool {
-        POSIXFiles.exists(claimPath(network, address))
-    }
-
-    func portFolder(_ network: GUID, _ port: UInt16) -> String {
-        store.directory + "/ports/" + network.description + "/" + String(port)
-    }
-
-    static func portEntry(_ port: HostPort, owner: GUID) -> String {
-        "\(port.protocolNumber),\(key(port.vip).text),\(owner)"
+    /// Every address taken on `network` (for HNS's own allocation).
+    func claims(on network: GUID) throws(HCNError) -> Set<String> {
+        try io { () throws(DatabaseFailure) in
+            Set(try database.texts("SELECT ip FROM endpoint_ip WHERE network = ?1", .text(network.description)))
+        }
     }
 
     /// The mappings of host port `port` on `network`, except those of `excluded`.
-    func hostPorts(_ port: UInt16, on network: GUID, excluding excluded: GUID?) throws(POSIXFailure) -> [HostPort] {
-        var result: [HostPort] = []
-        for entry in try POSIXFiles.list(portFolder(network, port)) {
-            let parts = entry.split(separator: ",", omittingEmptySubsequences: false)
-            guard parts.count == 3, let protocolNumber = UInt32(parts[0]), let owner = GUID(String(parts[2])),
-                owner != excluded, contains(.endpoint, owner)
-            else { continue }
-            result.append(HostPort(protocolNumber: protocolNumber, port: port, vip: Self.unescape(parts[1])))
+    func hostPorts(_ port: UInt16, on network: GUID, excluding excluded: GUID?) throws(HCNError) -> [HostPort] {
+        try io { () throws(DatabaseFailure) in
+            var result: [HostPort] = []
+            try database.query(
+                "SELECT protocol, vip FROM endpoint_port WHERE network = ?1 AND port = ?2 AND endpoint <> ?3",
+                [.text(network.description), .integer(Int64(port)), .text(excluded?.description ?? "")]
+            ) { row in
+                result.append(
+                    HostPort(
+                        protocolNumber: UInt32(truncatingIfNeeded: row.integer(0)), port: port, vip: row.text(1) ?? ""))
+            }
+            return result
         }
-        return result
     }
 
-    func macPath(_ value: UInt64) -> String {
-        var digits = String(value, radix: 16, uppercase: true)
-        while digits.utf8.count < 12 { digits = "0" + digits }
-        return store.directory + "/macs/" + digits
+    func isMACTaken(_ value: UInt64) throws(HCNError) -> Bool {
+        try io { () throws(DatabaseFailure) in
+            try database.integer("SELECT 1 FROM endpoint WHERE mac = ?1", .integer(Int64(value))) != nil
+        }
     }
 
-    /// Per network: pools of different networks may differ.
-    func macHintPath(_ network: GUID) -> String { store.directory + "/claims/" + network.description + "/mac-hint" }
+    /// A value below which every MAC of the network's pool is taken.
+    func macHint(_ network: GUID) throws(HCNError) -> UInt64 {
+        try io { () throws(DatabaseFailure) in
+            UInt64(try database.integer("SELECT mac_hint FROM network WHERE id = ?1", .text(network.description)) ?? 0)
+        }
+    }
 
-    func isMACTaken(_ value: UInt64) -> Bool { POSIXFiles.exists(macPath(value)) }
-
-    func compartmentPath(_ compartment: UInt32) -> String { store.directory + "/compartments/" + String(compartment) }
+    func setMACHint(_ network: GUID, _ value: UInt64) throws(HCNError) {
+        try io { () throws(DatabaseFailure) in
+            try database.run(
+                "UPDATE network SET mac_hint = ?2 WHERE id = ?1", .text(network.description), .integer(Int64(value)))
+        }
+    }
 
     /// The highest compartment a namespace uses (1, the host's, when there is none).
-    func highestCompartment() throws(POSIXFailure) -> UInt32 {
-        var highest: UInt32 = 1
-        for name in try POSIXFiles.list(store.directory + "/compartments") {
-            if let value = UInt32(name), value > highest { highest = value }
+    func highestCompartment() throws(HCNError) -> UInt32 {
+        try io { () throws(DatabaseFailure) in
+            UInt32(truncatingIfNeeded: max(1, try database.integer("SELECT max(compartment) FROM namespace") ?? 1))
         }
-        return highest
     }
 
-    // MARK: - Keys
+    // MARK: - Writes
 
-    /// A file name for free text: lower-cased, bytes other than letters, digits, `-` and `_` %-escaped; text too
-    /// long for one file name ends in a hash of the whole (then readers compare the object's own name).
-    static func key(_ text: String) -> (text: String, hashed: Bool) {
-        var out: [UInt8] = []
-        out.reserveCapacity(text.utf8.count + 16)
-        let digits = Array("0123456789ABCDEF".utf8)
-        var isASCII = true
-        for byte in text.utf8 where byte >= 0x80 {
-            isASCII = false
-            break
-        }
-        for original in (isASCII ? text : text.lowercased()).utf8 {
-            let byte = original >= UInt8(ascii: "A") && original <= UInt8(ascii: "Z") ? original | 0x20 : original
-            switch byte {
-            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"),
-                UInt8(ascii: "_"):
-                out.append(byte)
-            default:
-                out.append(UInt8(ascii: "%"))
-                out.append(digits[Int(byte >> 4)])
-                out.append(digits[Int(byte & 0x0F)])
+    /// Stores a new object, its rows and its document; a constraint the schema holds fails with `conflict`.
+    func insert(_ kind: HCNResourceKind, _ id: GUID, _ document: JSONObject, conflict: SimulatorCode) throws(HCNError) {
+        let text = JSON.object(document).compact()
+        try write(conflict) { () throws(DatabaseFailure) in
+            switch kind {
+            case .network:
+                let name = document["Name"]?.stringValue ?? ""
+                try database.run(
+                    "INSERT INTO network(id, name, name_key, document) VALUES (?1, ?2, ?3, ?4)", .text(id.description),
+                    .text(name), name.isEmpty ? .null : .text(Self.nameKey(name)), .text(text))
+            case .namespace:
+                let record = StoredNamespace.record(id: id, document: document)
+                try database.run(
+                    "INSERT INTO namespace(id, compartment, document) VALUES (?1, ?2, ?3)", .text(id.description),
+                    .integer(Int64(record.compartment)), .text(text))
+            case .endpoint:
+                let record = StoredEndpoint.record(id: id, document: document)
+                try database.run(
+                    "INSERT INTO endpoint(id, name_key, network, namespace, mac, document) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                    .text(id.description), .text(Self.nameKey(record.name)), .text(record.network.description),
+                    record.namespace.map { .text($0.description) } ?? .null,
+                    StoredEndpoint.macValue(record.mac).map { .integer(Int64($0)) } ?? .null, .text(text))
+                try addRows(record, before: nil)
             }
         }
-        // `%` alone is no escaped text: the empty name's key.
-        if out.isEmpty { return ("%", false) }
-        guard out.count > 200 else { return (String(decoding: out, as: UTF8.self), false) }
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in text.utf8 { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
-        return (String(decoding: out.prefix(180), as: UTF8.self) + "~" + String(hash, radix: 16), true)
     }
 
-    static func unescape(_ text: Substring) -> String {
-        let bytes = Array(text.utf8)
-        var output: [UInt8] = []
-        var position = 0
-        while position < bytes.count {
-            if bytes[position] == UInt8(ascii: "%"), position + 2 < bytes.count,
-                let value = UInt8(String(decoding: bytes[(position + 1)...(position + 2)], as: UTF8.self), radix: 16)
-            {
-                output.append(value)
-                position += 3
-            } else {
-                output.append(bytes[position])
-                position += 1
+    /// Replaces an object's document. `before` and `after` are the endpoint's records (nil for other kinds).
+    func update(
+        _ kind: HCNResourceKind, _ id: GUID, _ document: JSONObject, conflict: SimulatorCode,
+        endpoint: (before: EndpointRecord, after: EndpointRecord)? = nil
+    ) throws(HCNError) {
+        let text = JSON.object(document).compact()
+        try write(conflict) { () throws(DatabaseFailure) in
+            guard let (before, after) = endpoint else {
+                try database.run(
+                    "UPDATE \(Self.table(kind)) SET document = ?2 WHERE id = ?1", .text(id.description), .text(text))
+                return
+            }
+            try database.run(
+                "UPDATE endpoint SET document = ?2, namespace = ?3, mac = ?4 WHERE id = ?1", .text(id.description),
+                .text(text), after.namespace.map { .text($0.description) } ?? .null,
+                StoredEndpoint.macValue(after.mac).map { .integer(Int64($0)) } ?? .null)
+            if before.ips != after.ips || before.ports != after.ports {
+                try database.run("DELETE FROM endpoint_ip WHERE endpoint = ?1", .text(id.description))
+                try database.run("DELETE FROM endpoint_port WHERE endpoint = ?1", .text(id.description))
+                try addRows(after, before: nil)
             }
         }
-        return String(decoding: output, as: UTF8.self)
     }
-}
 
-/// A network's MAC hint (`claims/<network>/mac-hint`): every MAC of the network's pool below its value is taken.
-/// Only writers use it, holding the lock, and a repair drops it, so it is read and rewritten in place through one
-/// descriptor: always 12 hex digits (at least as long as any earlier value), in one `pwrite`.
-final class MACHintFile {
-    private var fd: Int32 = -1
-    private let path: String
-    /// 0 when the file is missing or unreadable.
-    private(set) var value: UInt64 = 0
-
-    /// Opens the hint; `create` makes a missing file (and its folder), else a missing one reads 0 and is not set.
-    init(path: String, create: Bool) throws(POSIXFailure) {
-        self.path = path
-        let flags = O_RDWR | O_CLOEXEC | (create ? O_CREAT : 0)
-        fd = open(path, flags, 0o600)
-        if fd < 0 && errno == ENOENT && create, let slash = path.lastIndex(of: "/") {
-            try POSIXFiles.makeDirectory(String(path[..<slash]), mode: 0o700)
-            fd = open(path, flags, 0o600)
+    /// The address and host port rows of an endpoint.
+    private func addRows(_ record: EndpointRecord, before: EndpointRecord?) throws(DatabaseFailure) {
+        for ip in record.ips {
+            guard let address = IPAddress(ip) else { continue }
+            try database.run(
+                "INSERT INTO endpoint_ip(network, ip, endpoint) VALUES (?1, ?2, ?3)", .text(record.network.description),
+                .text(address.description), .text(record.id.description))
         }
-        if fd < 0 {
-            if errno == ENOENT && !create { return }
-            throw POSIXFailure("open", path)
+        for port in record.ports {
+            try database.run(
+                "INSERT INTO endpoint_port(network, port, protocol, vip, endpoint) VALUES (?1, ?2, ?3, ?4, ?5)",
+                .text(record.network.description), .integer(Int64(port.port)), .integer(Int64(port.protocolNumber)),
+                .text(port.vip.lowercased()), .text(record.id.description))
         }
-        var buffer = [UInt8](repeating: 0, count: 32)
-        let count = buffer.withUnsafeMutableBytes { pread(fd, $0.baseAddress, $0.count, 0) }
-        if count > 0 { value = UInt64(String(decoding: buffer[..<count], as: UTF8.self), radix: 16) ?? 0 }
     }
 
-    func set(_ newValue: UInt64) throws(POSIXFailure) {
-        guard fd >= 0 else { return }
-        var digits = Array(String(newValue, radix: 16).utf8)
-        if digits.count < 12 { digits = [UInt8](repeating: UInt8(ascii: "0"), count: 12 - digits.count) + digits }
-        let written = digits.withUnsafeBytes { pwrite(fd, $0.baseAddress, $0.count, 0) }
-        guard written == digits.count else { throw POSIXFailure("write", path) }
-        value = newValue
+    /// Removes an object; the schema takes a network's endpoints and an endpoint's rows with it.
+    func delete(_ kind: HCNResourceKind, _ id: GUID) throws(HCNError) {
+        try write(.entityHasReferences) { () throws(DatabaseFailure) in
+            if kind == .endpoint {
+                // A freed MAC is the next one its network gives.
+                var freed: (network: String, mac: Int64)?
+                try database.query("SELECT network, mac FROM endpoint WHERE id = ?1", .text(id.description)) { row in
+                    if let network = row.text(0), !row.isNull(1) { freed = (network, row.integer(1)) }
+                }
+                if let freed {
+                    try database.run(
+                        "UPDATE network SET mac_hint = min(mac_hint, ?2) WHERE id = ?1", .text(freed.network),
+                        .integer(freed.mac))
+                }
+            }
+            try database.run("DELETE FROM \(Self.table(kind)) WHERE id = ?1", .text(id.description))
+        }
     }
 
-    deinit { if fd >= 0 { close(fd) } }
-}
-
-/// A state-directory failure as the HCN error of `operation`.
-func simulatorIO<T>(_ operation: String, _ body: () throws(POSIXFailure) -> T) throws(HCNError) -> T {
-    do {
-        return try body()
-    } catch {
-        throw SimulatorErrorCatalog.error(
-            operation, SimulatorCode.unspecified.hresult, text: "HNS simulator state: \(error).")
+    private func write(_ conflict: SimulatorCode, _ body: () throws(DatabaseFailure) -> Void) throws(HCNError) {
+        do {
+            try body()
+        } catch  where error.isConstraint {
+            throw HCNError.simulator(operation, conflict)
+        } catch {
+            throw SimulatorErrorCatalog.error(
+                operation, SimulatorCode.unspecified.hresult, text: "HNS simulator state: \(error).")
+        }
     }
 }

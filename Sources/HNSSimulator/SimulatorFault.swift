@@ -1,7 +1,6 @@
 import HCN
-import JSON
 
-/// A failure planted in a simulator's state directory, so that it hits whichever process makes the next matching
+/// A failure planted in a simulator's database, so that it hits whichever process makes the next matching
 /// call: operation `op` (the HCN function name, e.g. `HcnCreateEndpoint`) fails with an HRESULT, or the process
 /// dies (`_exit(137)`, as a SIGKILL would leave it) just before or just after doing the operation, for the next
 /// `count` calls.
@@ -50,41 +49,5 @@ public struct SimulatorFault: Sendable, Equatable, CustomStringConvertible {
         case .crashBefore: return "\(op): crash before the operation for the next \(count) call(s)"
         case .crashAfter: return "\(op): crash after the operation for the next \(count) call(s)"
         }
-    }
-
-    var json: JSON {
-        var object = JSONObject()
-        object["Op"] = .string(op)
-        switch kind {
-        case .hresult(let code): object["HResult"] = .unsigned(UInt64(code.rawValue))
-        case .crashBefore: object["Crash"] = "before"
-        case .crashAfter: object["Crash"] = "after"
-        }
-        object["Count"] = .integer(Int64(count))
-        return .object(object)
-    }
-
-    init?(json: JSON) {
-        guard let op = json["Op"]?.stringValue, let count = json["Count"]?.int64Value else { return nil }
-        let kind: Kind
-        if let code = json["HResult"]?.uint64Value, code <= UInt64(UInt32.max) {
-            kind = .hresult(HRESULT(UInt32(code)))
-        } else if json["Crash"]?.stringValue == "before" {
-            kind = .crashBefore
-        } else if json["Crash"]?.stringValue == "after" {
-            kind = .crashAfter
-        } else {
-            return nil
-        }
-        self.init(op: op, kind: kind, count: Int(count))
-    }
-
-    static func decodeList(_ bytes: [UInt8]) -> [SimulatorFault] {
-        guard let parsed = try? JSON.parse(bytes), case .array(let items) = parsed else { return [] }
-        return items.compactMap(SimulatorFault.init(json:))
-    }
-
-    static func encodeList(_ faults: [SimulatorFault]) -> [UInt8] {
-        JSON.array(faults.map(\.json)).compactBytes()
     }
 }

@@ -47,7 +47,7 @@ enum StoredEndpoint {
         let isRemote = flags & 1 != 0
         let policies = try validatedPolicies(
             fields.value("Policies"),
-            taken: { port throws(POSIXFailure) in try catalog.hostPorts(port, on: networkID, excluding: nil) },
+            taken: { port throws(HCNError) in try catalog.hostPorts(port, on: networkID, excluding: nil) },
             reader: reader)
 
         let subnets = StoredNetwork.subnets(network)
@@ -78,7 +78,7 @@ enum StoredEndpoint {
             }
             // Two endpoints with one address on a network: HNS answers "The object already exists." (0x80071392),
             // the failure flannel's host-gw nodes hit when a pod gets the .2 of <network>_ep.
-            guard !catalog.isClaimed(address, on: networkID), !usedAddresses.contains(address) else {
+            guard !usedAddresses.contains(address), !(try catalog.isClaimed(address, on: networkID)) else {
                 throw reader.fail(.objectAlreadyExists)
             }
             usedAddresses.append(address)
@@ -88,7 +88,8 @@ enum StoredEndpoint {
             // Remote endpoints describe another node's pod: the caller must say which address.
             if isRemote { throw reader.fail(.invalidEndpoint) }
             guard let subnet = subnets.first else { throw reader.fail(.subnetNotFound) }
-            guard let address = firstFree(in: subnet, isUsed: { catalog.isClaimed($0, on: networkID) }) else {
+            let claims = try catalog.claims(on: networkID)
+            guard let address = firstFree(in: subnet, isUsed: { claims.contains($0.description) }) else {
                 throw reader.fail(.subnetNotFound)
             }
             configurations.append([
@@ -125,21 +126,22 @@ enum StoredEndpoint {
         if let text = try reader.read({ () throws(JSONFieldError) in try fields.string("MacAddress") }), !text.isEmpty {
             // Overlay CNIs build MACs from the IP ("0E-2A-0a-f4-01-05"); HNS keeps them, in its own spelling.
             guard let given = MACAddress(text) else { throw reader.fail(.invalidEndpoint) }
+            // One MAC, one endpoint: HNS would put two vNICs with one address on its switch.
+            if let value = macValue(given.description), try catalog.isMACTaken(value) {
+                throw reader.fail(.objectAlreadyExists)
+            }
             mac = given
         } else {
             let ranges = StoredNetwork.macRanges(network)
             // With one range every MAC below the one taken now is taken (with several, their order is not numeric):
             // the hint moves past it.
-            let hint = try simulatorIO(reader.operation) { () throws(POSIXFailure) in
-                try MACHintFile(path: catalog.macHintPath(networkID), create: ranges.count == 1)
-            }
-            guard let free = firstFreeMAC(ranges, from: hint.value, isUsed: catalog.isMACTaken) else {
+            let hint = ranges.count == 1 ? try catalog.macHint(networkID) : 0
+            guard let free = try firstFreeMAC(ranges, from: hint, isUsed: catalog.isMACTaken) else {
                 throw reader.fail(.invalidEndpoint)
             }
             mac = free
             if ranges.count == 1 {
-                let value = free.bytes.reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
-                try simulatorIO(reader.operation) { () throws(POSIXFailure) in try hint.set(value + 1) }
+                try catalog.setMACHint(networkID, free.bytes.reduce(UInt64(0)) { $0 << 8 | UInt64($1) } + 1)
             }
         }
 
@@ -181,14 +183,14 @@ enum StoredEndpoint {
     }
 
     /// The first MAC of the pool not in use; every value below `hint` is known to be in use.
-    static func firstFreeMAC(_ ranges: [(MACAddress, MACAddress)], from hint: UInt64, isUsed: (UInt64) -> Bool)
-        -> MACAddress?
-    {
+    static func firstFreeMAC(
+        _ ranges: [(MACAddress, MACAddress)], from hint: UInt64, isUsed: (UInt64) throws(HCNError) -> Bool
+    ) throws(HCNError) -> MACAddress? {
         for (start, end) in ranges {
             let first = max(hint, start.bytes.reduce(UInt64(0)) { $0 << 8 | UInt64($1) })
             let last = end.bytes.reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
             guard first <= last else { continue }
-            for value in first...last where !isUsed(value) {
+            for value in first...last where !(try isUsed(value)) {
                 return MACAddress(bytes: (0..<6).map { UInt8(truncatingIfNeeded: value >> (8 * (5 - UInt64($0)))) })
             }
         }
@@ -216,7 +218,7 @@ enum StoredEndpoint {
 
     /// `taken` gives the mappings other endpoints of the network hold on one host port.
     static func validatedPolicies(
-        _ value: JSON?, taken: (UInt16) throws(POSIXFailure) -> [HostPort], reader: DocumentReader
+        _ value: JSON?, taken: (UInt16) throws(HCNError) -> [HostPort], reader: DocumentReader
     ) throws(HCNError) -> [JSON] {
         guard let value, !value.isNull else { return [] }
         guard case .array(let items) = value else { throw reader.fail(.invalidJSON) }
@@ -242,9 +244,7 @@ enum StoredEndpoint {
                 if let external, external > 0 {
                     let port = HostPort(
                         protocolNumber: UInt32(protocolNumber ?? 0), port: UInt16(external), vip: vip)
-                    let others = try simulatorIO(reader.operation) { () throws(POSIXFailure) in
-                        try taken(port.port)
-                    }
+                    let others = try taken(port.port)
                     if (others + added).contains(where: { $0.conflicts(with: port) }) {
                         throw reader.fail(.portAlreadyExists)
                     }

@@ -2,8 +2,7 @@ import HCN
 import JSON
 
 /// HCN namespaces (network compartments). Which endpoints a namespace holds is kept once, in each endpoint's
-/// `HostComputeNamespace`, and the namespace's `Resources` are derived from it, so one file write changes
-/// membership and no crash can leave the two sides disagreeing.
+/// `HostComputeNamespace` (and its row's `namespace` column), and the namespace's `Resources` are derived from it.
 enum StoredNamespace {
     static let types = ["Host", "HostDefault", "Guest", "GuestDefault"]
 
@@ -26,7 +25,7 @@ enum StoredNamespace {
             try fields.integer("NamespaceId", in: 0...Int64(UInt32.max))
         }
         // Compartment 1 is the host's default compartment; HNS numbers new ones after the highest in use.
-        let highest = try simulatorIO(reader.operation) { () throws(POSIXFailure) in try catalog.highestCompartment() }
+        let highest = try catalog.highestCompartment()
         let compartment = given.flatMap { $0 == 0 ? nil : $0 } ?? Int64(highest) + 1
         var document = JSONObject()
         document["Id"] = .string(id.description)

@@ -59,10 +59,7 @@ enum StoredNetwork {
         let name = try reader.read { () throws(JSONFieldError) in try fields.string("Name") } ?? ""
         let typeText = try reader.read { () throws(JSONFieldError) in try fields.string("Type") } ?? "NAT"
         guard let type = canonical(typeText, in: types) else { throw reader.fail(.invalidNetworkType) }
-        let sameName = try simulatorIO(reader.operation) { () throws(POSIXFailure) in
-            try catalog.ids(.network, named: name)
-        }
-        if !name.isEmpty && !sameName.isEmpty {
+        if !name.isEmpty, !(try catalog.ids(.network, named: name)).isEmpty {
             throw reader.fail(.networkAlreadyExists)
         }
 

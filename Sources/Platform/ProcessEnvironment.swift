@@ -61,6 +61,12 @@ public enum ProcessEnvironment {
 
     /// This process's ID.
     public static var processIdentifier: Int64 { wincni_current_process_identifier() }
+
+    /// Ends the process at once with `status`: no exit handlers, nothing flushed (what a kill leaves behind).
+    public static func exitImmediately(status: Int32) -> Never {
+        wincni_exit_immediately(status)
+        fatalError("the process did not end")
+    }
 }
 
 /// The HCN entry points of the Windows system DLLs, loaded by the platform layer (`wincni_hcn_load`).

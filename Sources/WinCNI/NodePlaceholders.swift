@@ -30,24 +30,31 @@ enum NodePlaceholders {
     /// document has a placeholder). Without that network, ADD, CHECK, GC and STATUS fail as they do for any config
     /// (flanneld has not created it yet); DEL goes on.
     /// The network looked up is returned too, so that the command does not look it up again.
+    /// For ADD the network's handle stays open (`held`), for the endpoint's creation.
     static func filled(_ request: CNIRequest, client: HCNClient) throws(WinCNIError)
-        -> (config: NetworkConfig, network: HostComputeNetwork?)
+        -> (config: NetworkConfig, network: HostComputeNetwork?, held: HeldNetwork?)
     {
         let config = request.config
-        guard present(in: config.bytes) else { return (config, nil) }
+        guard present(in: config.bytes) else { return (config, nil, nil) }
         // DEL reads no policy, and host-local releases by owner whatever the ranges: no lookup (DEL makes no
         // network call either). An exec'd IPAM plugin gets the real values.
         if request.command == .del && (config.ipamType == nil || config.ipamType == "host-local") {
-            return (try fill(config, network: nil), nil)
+            return (try fill(config, network: nil), nil, nil)
         }
         let network: HostComputeNetwork?
+        var held: HeldNetwork? = nil
         do {
-            network = try client.network(named: config.name)
+            if request.command == .add {
+                held = try client.openNetwork(named: config.name).map { HeldNetwork($0, client: client) }
+                network = held?.network
+            } else {
+                network = try client.network(named: config.name)
+            }
         } catch {
             throw .hns(error, action: "look up network \(quoted(config.name))")
         }
         if network == nil && request.command != .del { throw .networkNotFound(name: config.name) }
-        return (try fill(config, network: network), network)
+        return (try fill(config, network: network), network, held)
     }
 
     /// `config` with every placeholder filled from `network`. With `network` nil (a DEL),

@@ -119,8 +119,8 @@ public struct WinCNIPlugin: CNIPlugin {
             }
             let client = HCNClient(service: service)
             if case .endpoint = try kind(of: request.config) {
-                (invocation.request.config, invocation.network) = try NodePlaceholders.filled(
-                    invocation.request, client: client)
+                (invocation.request.config, invocation.network, invocation.heldNetwork) =
+                    try NodePlaceholders.filled(invocation.request, client: client)
             }
             let result = try body(invocation, client)
             InvocationLog.write(request, environment: environment, started: started, error: nil)
@@ -186,9 +186,35 @@ struct Invocation {
     var configPath: String
     /// The config's HNS network when it was already looked up (to fill node placeholders).
     var network: HostComputeNetwork? = nil
+    /// For ADD, that network with its handle still open, for the endpoint's creation.
+    var heldNetwork: HeldNetwork? = nil
 
     /// Finds plugins in CNI_PATH with the platform's `.exe` suffix, and forwards their stderr to the log.
     var delegator: PluginDelegator { PluginDelegator(environment: environment) }
 
     func log(_ line: String) { environment.log(line) }
+}
+
+/// A network whose HNS handle a command keeps open from its lookup to the endpoint's creation (`HcnCreateEndpoint`
+/// takes the network's handle), so the network is not opened twice. Closed once: by `close()` or when the last
+/// reference goes.
+final class HeldNetwork {
+    let opened: OpenNetwork
+    private let client: HCNClient
+    private var isOpen = true
+
+    init(_ opened: OpenNetwork, client: HCNClient) {
+        self.opened = opened
+        self.client = client
+    }
+
+    var network: HostComputeNetwork { opened.network }
+
+    func close() {
+        guard isOpen else { return }
+        isOpen = false
+        client.close(opened)
+    }
+
+    deinit { close() }
 }

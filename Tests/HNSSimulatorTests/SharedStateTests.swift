@@ -4,39 +4,30 @@ import HNSSimulator
 import JSON
 import Testing
 
-/// What one process remembers of the shared state directory (the fault flag, the last documents and queries) never
-/// hides a change another process or another simulator on the same directory makes.
+/// Every simulator on a directory, in this process or another, works on the one database: what one plants or
+/// changes, the next call of any other sees.
 @Suite("HNS simulator: shared state between simulators and processes")
 struct SharedStateTests {
-    private func flag(_ node: SimulatedNode) throws -> String {
-        try String(contentsOfFile: node.directory + "/faults.flag", encoding: .utf8)
-    }
-
-    @Test("a fault planted through another simulator on the directory hits the next call; using it clears the flag")
+    @Test("a fault planted through another simulator on the directory hits the next call, once")
     func faultFromAnotherSimulator() throws {
         let node = try SimulatedNode()
         let network = try node.createNetwork()
-        #expect(try flag(node) == "0")
         // Planted between two calls of the service's simulator, through a second one (as a test or hnsctl does).
         try node.simulator().addFault(SimulatorFault(op: "OpenNetwork", kind: .hresult(HRESULT(0x803B_0020))))
-        #expect(try flag(node) == "1")
         expectHCNError(0x803B_0020) { () throws(HCNError) in try node.createEndpoint(network: network) }
-        #expect(try flag(node) == "0")
-        #expect(!FileManager.default.fileExists(atPath: node.directory + "/faults.json"))
+        #expect(try node.simulator().faults().isEmpty)
         try node.createEndpoint(network: network)
     }
 
-    @Test("clearing faults clears the flag; a flag left set without faults (a writer that died) is harmless")
-    func clearedAndStaleFlag() throws {
+    @Test("clearing faults through one simulator clears them for every other")
+    func clearedFaults() throws {
         let node = try SimulatedNode()
         let network = try node.createNetwork()
         try node.simulator().addFault(SimulatorFault(op: "CreateEndpoint", kind: .hresult(HRESULT(0x803B_0020))))
+        #expect(try node.simulator().faults().count == 1)
         try node.simulator().clearFaults()
-        #expect(try flag(node) == "0")
+        #expect(try node.simulator().faults().isEmpty)
         try node.createEndpoint(network: network, name: "a")
-        try "1".write(toFile: node.directory + "/faults.flag", atomically: false, encoding: .utf8)
-        try node.createEndpoint(network: network, name: "b")
-        #expect(try flag(node) == "0")
     }
 
     @Test("a fault planted by hnsctl in another process hits a simulator that was already open")
@@ -49,57 +40,30 @@ struct SharedStateTests {
         try node.createEndpoint(network: network)
     }
 
-    @Test("a directory whose faults were planted by a version without the flag still fires them")
-    func directoryWithoutFlag() throws {
-        let node = try SimulatedNode()
-        let network = try node.createNetwork()
-        try node.simulator().addFault(SimulatorFault(op: "OpenNetwork", kind: .hresult(HRESULT(0x803B_0020))))
-        try FileManager.default.removeItem(atPath: node.directory + "/faults.flag")
-        let service = try HNSSimulator.functionTableService(directory: node.directory)
-        do {
-            _ = try service.open(.network, id: guid(network))
-            Issue.record("the fault did not fire")
-        } catch {
-            #expect(error.code == HRESULT(0x803B_0020))
-        }
-        #expect(try flag(node) == "0")
-    }
-
-    @Test("a flag file cut to nothing is made again, and faults still fire")
-    func emptyFlagFile() throws {
-        let node = try SimulatedNode()
-        let network = try node.createNetwork()
-        _ = FileManager.default.createFile(atPath: node.directory + "/faults.flag", contents: Data())
-        let service = try HNSSimulator.functionTableService(directory: node.directory)
-        #expect(try flag(node) == "0")
-        try node.simulator().addFault(SimulatorFault(op: "OpenNetwork", kind: .hresult(HRESULT(0x803B_0020))))
-        do {
-            _ = try service.open(.network, id: guid(network))
-            Issue.record("the fault did not fire")
-        } catch {
-            #expect(error.code == HRESULT(0x803B_0020))
-        }
-    }
-
-    @Test("a freed MAC is the next one given, also from a hint file an earlier version wrote")
-    func macHint() throws {
+    @Test("a freed MAC is the next one given")
+    func freedMAC() throws {
         let node = try SimulatedNode()
         let network = try node.createNetwork()
         let first = try node.createEndpoint(network: network, name: "a")
         let second = try node.createEndpoint(network: network, name: "b")
-        let hintPath = node.directory + "/claims/\(guid(network))/mac-hint"
         let third = try node.createEndpoint(network: network, name: "c")
         try node.service.delete(.endpoint, id: guid(second))
         #expect(try node.createEndpoint(network: network, name: "d")["MacAddress"] == second["MacAddress"])
-        // An earlier version wrote the hint without leading zeros; it reads the same and is overwritten whole.
-        let value = try #require(
-            third["MacAddress"]?.stringValue.map { $0.replacingOccurrences(of: "-", with: "") }
-                .flatMap { UInt64($0, radix: 16) })
-        try String(value + 1, radix: 16).write(toFile: hintPath, atomically: true, encoding: .utf8)
         let fifth = try node.createEndpoint(network: network, name: "e")
-        #expect(fifth["MacAddress"] != first["MacAddress"] && fifth["MacAddress"] != third["MacAddress"])
-        let hint = try String(contentsOfFile: hintPath, encoding: .utf8)
-        #expect(hint.count == 12 && UInt64(hint, radix: 16) == value + 2)
+        #expect(Set([first, second, third, fifth].compactMap { $0["MacAddress"]?.stringValue }).count == 4)
+    }
+
+    @Test("a MAC given twice is refused: one MAC, one endpoint")
+    func duplicateMAC() throws {
+        let node = try SimulatedNode()
+        let network = try node.createNetwork()
+        let mac = #""MacAddress":"0E-2A-0A-F4-01-05""#
+        try node.createEndpoint(
+            network: network, #"{"Name":"x","IpConfigurations":[{"IpAddress":"10.244.1.5"}],\#(mac)}"#)
+        expectHCNError(0x8007_1392) { () throws(HCNError) in
+            try node.createEndpoint(
+                network: network, #"{"Name":"y","IpConfigurations":[{"IpAddress":"10.244.1.6"}],\#(mac)}"#)
+        }
     }
 
     @Test("a change through another simulator is seen: the remembered document is the file's, by content")
@@ -124,35 +88,22 @@ struct SharedStateTests {
                 .description)
     }
 
-    @Test("attaching and detaching edit the file into exactly the compact document, member order kept")
-    func namespaceEditsAreCompact() throws {
+    @Test("attaching puts HostComputeNamespace just after HostComputeNetwork; detaching removes only it")
+    func namespaceMemberOrder() throws {
         let node = try SimulatedNode()
         let network = try node.createNetwork()
-        // A policy whose settings repeat the network's member: the edit cannot tell the two apart and serialises.
-        let tricky = try node.createEndpoint(
-            network: network, name: "tricky",
-            policies: #"[{"Type":"L2Driver","Settings":{"Kind":1,"HostComputeNetwork":"\#(guid(network))"}}]"#)
-        let plain = try node.createEndpoint(network: network, name: "plain")
+        let endpoint = try node.createEndpoint(network: network, name: "plain")
         let namespace = try node.createNamespace()
-        for endpoint in [plain, tricky] {
-            let path = node.directory + "/endpoints/\(guid(endpoint)).json"
-            try node.modifyNamespace(namespace, "Add", endpoint: endpoint)
-            let attached = try #require(FileManager.default.contents(atPath: path))
-            let document = try #require(try JSON.parse(Array(attached)).objectValue)
-            #expect(JSON.object(document).compactBytes() == Array(attached))
-            let keys = document.keys
-            let anchor = try #require(keys.firstIndex(of: "HostComputeNetwork"))
-            #expect(keys[anchor + 1] == "HostComputeNamespace")
-            #expect(document["HostComputeNamespace"]?.stringValue == guid(namespace).description)
-            #expect(try node.document(.endpoint, guid(endpoint)) == document)
-
-            try node.modifyNamespace(namespace, "Remove", endpoint: endpoint)
-            let detached = try #require(FileManager.default.contents(atPath: path))
-            let after = try #require(try JSON.parse(Array(detached)).objectValue)
-            #expect(JSON.object(after).compactBytes() == Array(detached))
-            #expect(after["HostComputeNamespace"] == nil)
-            #expect(after.keys == keys.filter { $0 != "HostComputeNamespace" })
-        }
+        try node.modifyNamespace(namespace, "Add", endpoint: endpoint)
+        let attached = try node.document(.endpoint, guid(endpoint))
+        let keys = attached.keys
+        let anchor = try #require(keys.firstIndex(of: "HostComputeNetwork"))
+        #expect(keys[anchor + 1] == "HostComputeNamespace")
+        #expect(attached["HostComputeNamespace"]?.stringValue == guid(namespace).description)
+        try node.modifyNamespace(namespace, "Remove", endpoint: endpoint)
+        let detached = try node.document(.endpoint, guid(endpoint))
+        #expect(detached.keys == keys.filter { $0 != "HostComputeNamespace" })
+        #expect(detached == endpoint)
     }
 
     @Test(
@@ -209,13 +160,10 @@ struct SharedStateTests {
         let node = try SimulatedNode()
         let network = try node.createNetwork()
         let endpoint = try node.createEndpoint(network: network)
-        let stored = try #require(
-            FileManager.default.contents(atPath: node.directory + "/endpoints/\(guid(endpoint)).json"))
+        let stored = try node.simulator().storedDocuments(.endpoint)
         let handle = try node.service.open(.endpoint, id: guid(endpoint))
         defer { node.service.close(handle) }
-        #expect(
-            try node.service.queryProperties(handle, query: SimulatedNode.query)
-                == String(decoding: stored, as: UTF8.self))
+        #expect([try node.service.queryProperties(handle, query: SimulatedNode.query)] == stored)
         let v1 = try JSON.parse(
             try node.service.queryProperties(handle, query: #"{"SchemaVersion":{"Major":1,"Minor":0}}"#))
         #expect(v1["VirtualNetworkName"] == "cbr0")

@@ -4,169 +4,102 @@ import HNSSimulator
 import JSON
 import Testing
 
-@Suite("HNS simulator: state directory and C ABI")
+@Suite("HNS simulator: state database and C ABI")
 struct StateAndABITests {
-    @Test("after a crash, the next writer rebuilds the name and claim files from the object files")
-    func lostCatalog() throws {
-        let node = try SimulatedNode()
-        let network = try node.createNetwork()
-        try node.createEndpoint(network: network, name: "a")
-        try FileManager.default.removeItem(atPath: node.directory + "/names")
-        try FileManager.default.removeItem(atPath: node.directory + "/claims")
-        // The mark a writer that died leaves: the lock file's first byte is 1.
-        try "1".write(toFile: node.directory + "/lock", atomically: false, encoding: .utf8)
-        // The next writer rebuilds them, with the new object.
-        try node.createEndpoint(network: network, name: "b")
-        #expect(FileManager.default.fileExists(atPath: node.directory + "/names/Endpoint/a"))
-        #expect(try node.enumerate(.endpoint, filter: #"{"Name":"a"}"#).count == 1)
-        #expect(try node.enumerate(.endpoint, filter: nil).count == 2)
-        #expect(try String(contentsOfFile: node.directory + "/lock", encoding: .utf8) == "0")
-    }
-
-    @Test("after a writer died between its catalog entries and its object file, the next writer cleans up")
-    func interruptedWriter() throws {
-        let node = try SimulatedNode()
-        let network = try node.createNetwork()
-        let endpoint = try node.createEndpoint(network: network, name: "a")
-        // An object file without its catalog entries (writers create them first, so only a hand edit leaves this):
-        // listings miss it until the next writer rebuilds the catalog.
-        let orphan = try #require(GUID("0F0F0F0F-1111-4222-8333-444455556666"))
-        let path = node.directory + "/endpoints/\(guid(endpoint)).json"
-        let text = try String(contentsOfFile: path, encoding: .utf8)
-            .replacingOccurrences(of: guid(endpoint).description, with: orphan.description)
-            .replacingOccurrences(of: "10.244.1.2", with: "10.244.1.50")
-        try text.write(toFile: node.directory + "/endpoints/\(orphan).json", atomically: true, encoding: .utf8)
-        // And one killed before its object write: a claim and a name entry with no object.
-        let ghost = "0E0E0E0E-1111-4222-8333-444455556666"
-        try ghost.write(
-            toFile: node.directory + "/claims/\(guid(network))/10.244.1.60", atomically: true, encoding: .utf8)
-        try (ghost + "\n").write(toFile: node.directory + "/names/Endpoint/ghost", atomically: true, encoding: .utf8)
-        // The mark a writer that died leaves: the lock file's first byte is 1.
-        try "1".write(toFile: node.directory + "/lock", atomically: false, encoding: .utf8)
-        #expect(try node.enumerate(.endpoint, filter: nil).count == 1)
-        #expect(try node.enumerate(.endpoint, filter: #"{"Name":"ghost"}"#).isEmpty)
-        try node.createEndpoint(network: network, name: "b")
-        #expect(try node.enumerate(.endpoint, filter: nil).count == 3)
-        #expect(try node.enumerate(.endpoint, filter: #"{"Name":"a"}"#).count == 2)
-        #expect(try String(contentsOfFile: node.directory + "/lock", encoding: .utf8) == "0")
-        #expect(!FileManager.default.fileExists(atPath: node.directory + "/claims/\(guid(network))/10.244.1.60"))
-        #expect(FileManager.default.fileExists(atPath: node.directory + "/claims/\(guid(network))/10.244.1.50"))
-    }
-
-    @Test("object files reuse the folder's two spare files: churn makes and frees no inode, and no call sees them")
-    func spareFiles() throws {
-        let node = try SimulatedNode()
-        let network = try node.createNetwork()
-        let namespace = try node.createNamespace()
-        let folder = node.directory + "/endpoints"
-        let inode = inodeNumber
-        func cycle(_ name: String) throws -> (created: UInt64?, attached: UInt64?) {
-            let endpoint = try node.createEndpoint(network: network, name: name)
-            let path = folder + "/\(guid(endpoint)).json"
-            let created = inode(path)
-            try node.modifyNamespace(namespace, "Add", endpoint: endpoint)
-            let attached = inode(path)
-            #expect(
-                try node.document(.endpoint, guid(endpoint))["HostComputeNamespace"]?.stringValue
-                    == guid(namespace).description)
-            try node.modifyNamespace(namespace, "Remove", endpoint: endpoint)
-            try node.service.delete(.endpoint, id: guid(endpoint))
-            #expect(!FileManager.default.fileExists(atPath: path))
-            return (created, attached)
+    @Test("a directory in the old one-file-per-object layout is refused with a message naming reset; reset opens it")
+    func oldLayout() throws {
+        let directory = "/tmp/hnssim-test-" + UUID().uuidString
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        try FileManager.default.createDirectory(atPath: directory + "/networks", withIntermediateDirectories: true)
+        do {
+            _ = try HNSSimulator(directory: directory)
+            Issue.record("the old layout was opened")
+        } catch {
+            #expect(error.message.contains("hnsctl --sim \(directory) reset"), "\(error)")
         }
-        _ = try cycle("first")
-        let free = inode(folder + "/.spare-free")
-        let swap = inode(folder + "/.spare-swap")
-        #expect(free != nil && swap != nil)
-        // The next pod's file is the last one removed, and its attach trades places with the swap spare.
-        let second = try cycle("second")
-        #expect(second.created == free)
-        #expect(second.attached == swap)
-        #expect(Set([inode(folder + "/.spare-free"), inode(folder + "/.spare-swap")]) == Set([free, swap]))
-        // Only the spares are left, and no call lists or opens them.
-        #expect(try FileManager.default.contentsOfDirectory(atPath: folder).sorted() == [".spare-free", ".spare-swap"])
+        let simulator = try HNSSimulator.reset(directory: directory)
+        #expect(try simulator.storedDocuments(.network).isEmpty)
+        _ = try HNSSimulator(directory: directory)
+    }
+
+    @Test("reset empties networks, endpoints, namespaces, faults and the trace")
+    func reset() throws {
+        let node = try SimulatedNode()
+        let network = try node.createNetwork()
+        try node.createEndpoint(network: network)
+        try node.createNamespace()
+        try node.simulator().setTracing(true)
+        try node.simulator().addFault(SimulatorFault(op: "CreateEndpoint", kind: .crashBefore))
+        try HNSSimulator.reset(directory: node.directory)
+        let simulator = try node.simulator()
+        for kind in HCNResourceKind.allCases { #expect(try simulator.storedDocuments(kind).isEmpty) }
+        #expect(simulator.faults().isEmpty)
+        #expect(try simulator.traceEntries().isEmpty)
+        #expect(try !simulator.isTracing())
+        // Names and addresses are free again.
+        try node.createEndpoint(network: node.createNetwork(), ip: "10.244.1.2")
+    }
+
+    @Test("deleting a network takes its endpoints and their addresses with it")
+    func networkCascade() throws {
+        let node = try SimulatedNode()
+        let network = try node.createNetwork()
+        let endpoint = try node.createEndpoint(network: network, ip: "10.244.1.7")
+        let namespace = try node.createNamespace()
+        try node.modifyNamespace(namespace, "Add", endpoint: endpoint)
+        try node.service.delete(.network, id: guid(network))
         #expect(try node.enumerate(.endpoint, filter: nil).isEmpty)
-        #expect(try node.enumerate(.endpoint, filter: #"{"Name":"second"}"#).isEmpty)
-
-        // A spare longer than the next document (or left half-written by a killed writer) is cut to length.
-        try String(repeating: "x", count: 6000).write(
-            toFile: folder + "/.spare-free", atomically: false, encoding: .utf8)
-        let endpoint = try node.createEndpoint(network: network, name: "third")
-        let stored = try #require(FileManager.default.contents(atPath: folder + "/\(guid(endpoint)).json"))
-        let parsed = try #require(try JSON.parse(Array(stored)).objectValue)
-        #expect(parsed["Name"]?.stringValue == "third")
-        #expect(stored.count == JSON.object(parsed).compactBytes().count)
-        #expect(try node.enumerate(.endpoint, filter: nil) == [guid(endpoint).description])
+        #expect(try node.document(.namespace, guid(namespace))["Resources"] == [])
+        let again = try node.createNetwork()
+        try node.createEndpoint(network: again, ip: "10.244.1.7")
     }
 
-    @Test("catalog entries reuse their folder's free spare: churn makes and frees no inode, and no call sees them")
-    func catalogSpares() throws {
+    @Test("deleting a namespace detaches its endpoints")
+    func namespaceDelete() throws {
         let node = try SimulatedNode()
         let network = try node.createNetwork()
+        let endpoint = try node.createEndpoint(network: network)
         let namespace = try node.createNamespace()
-        let root = node.directory
-        let inode = inodeNumber
-        func text(_ path: String) -> String? {
-            FileManager.default.contents(atPath: path).map { String(decoding: $0, as: UTF8.self) }
-        }
-        // An attached pod's entries, by catalog folder, with what each holds.
-        typealias Entry = (path: String, holds: String)
-        func entries(_ endpoint: JSONObject, name: String, ip: String) throws -> [String: Entry] {
-            let id = guid(endpoint).description
-            let mac = try #require(endpoint["MacAddress"]?.stringValue).uppercased().filter { $0 != "-" && $0 != ":" }
-            return [
-                "born": ("\(root)/born/Endpoint/\(id)", ""),
-                "names": ("\(root)/names/Endpoint/\(name)", id + "\n"),
-                "members": ("\(root)/members/\(guid(network))/\(id)", ""),
-                "claims": ("\(root)/claims/\(guid(network))/\(ip)", id),
-                "macs": ("\(root)/macs/\(mac)", id),
-                "attached": ("\(root)/attached/\(guid(namespace))/\(id)", ""),
-            ]
-        }
-        func pod(_ name: String, _ ip: String) throws -> (JSONObject, [String: Entry]) {
-            let endpoint = try node.createEndpoint(network: network, name: name, ip: ip)
-            try node.modifyNamespace(namespace, "Add", endpoint: endpoint)
-            let made = try entries(endpoint, name: name, ip: ip)
-            for (folder, entry) in made { #expect(text(entry.path) == entry.holds, "\(folder)") }
-            return (endpoint, made)
-        }
-        func remove(_ endpoint: JSONObject) throws {
-            try node.modifyNamespace(namespace, "Remove", endpoint: endpoint)
-            try node.service.delete(.endpoint, id: guid(endpoint))
-        }
+        try node.modifyNamespace(namespace, "Add", endpoint: endpoint)
+        try node.service.delete(.namespace, id: guid(namespace))
+        #expect(try node.document(.endpoint, guid(endpoint))["HostComputeNamespace"] == nil)
+        try node.modifyNamespace(node.createNamespace(), "Add", endpoint: endpoint)
+    }
 
-        let (first, firstEntries) = try pod("first", "10.244.1.10")
-        try remove(first)
-        var spares: [String: UInt64] = [:]
-        for (folder, entry) in firstEntries {
-            #expect(inode(entry.path) == nil, "\(folder)")
-            let spare = inode("\(root)/\(folder)/.spare-free")
-            #expect(spare != nil, "\(folder)")
-            spares[folder] = spare
+    @Test("while tracing, every call is recorded in order with its object, request and result")
+    func trace() throws {
+        let node = try SimulatedNode()
+        let network = try node.createNetwork()
+        try node.simulator().setTracing(true)
+        try node.createEndpoint(network: network, name: "a", ip: "10.244.1.5")
+        let error = expectHCNError(0x8007_1392) { () throws(HCNError) in
+            try node.createEndpoint(network: network, name: "b", ip: "10.244.1.5")
         }
-        // A longer spare (a claim written by hand, or by a writer killed half-way) is cut to the new entry.
-        try String(repeating: "x", count: 600).write(
-            toFile: "\(root)/claims/.spare-free", atomically: false, encoding: .utf8)
-
-        // The next pod's entries are the inodes the first one left, each moved into its folder.
-        let (second, secondEntries) = try pod("second", "10.244.1.11")
-        for (folder, entry) in secondEntries {
-            #expect(inode(entry.path) == spares[folder], "\(folder)")
-            #expect(inode("\(root)/\(folder)/.spare-free") == nil, "\(folder)")
+        try node.simulator().setTracing(false)
+        try node.createEndpoint(network: network, name: "c")
+        let id = guid(network).description
+        func settings(_ name: String) -> String {
+            #"{"Name":"\#(name)","HostComputeNetwork":"\#(id)","IpConfigurations":[{"IpAddress":"10.244.1.5"}],"SchemaVersion":{"Major":2,"Minor":0}}"#
         }
-        // No call lists or opens a spare: listings by age, by name, by network and a namespace's members.
-        try remove(second)
-        let (third, _) = try pod("third", "10.244.1.12")
-        #expect(try node.enumerate(.endpoint, filter: nil) == [guid(third).description])
-        #expect(try node.enumerate(.endpoint, filter: #"{"Name":"second"}"#).isEmpty)
+        let entries = try node.simulator().traceEntries()
         #expect(
-            try node.enumerate(.endpoint, filter: #"{"VirtualNetwork":"\#(guid(network))"}"#)
-                == [guid(third).description])
-        let resources = try node.document(.namespace, guid(namespace))["Resources"]?.arrayValue ?? []
-        #expect(resources.count == 1)
-        #expect(try node.enumerate(.network, filter: nil) == [guid(network).description])
-        try remove(third)
-        #expect(try node.enumerate(.endpoint, filter: nil).isEmpty)
+            entries.map(\.line) == [
+                // #1 was the handle of the network's creation.
+                "HcnOpenNetwork \(id) -> #2",
+                "HcnCreateEndpoint #2 \(GUID.zero) \(settings("a")) -> #3",
+                "HcnQueryEndpointProperties #3 \(SimulatedNode.query)",
+                "HcnCloseEndpoint #3",
+                "HcnCloseNetwork #2",
+                "HcnOpenNetwork \(id) -> #4",
+                "HcnCreateEndpoint #4 \(GUID.zero) \(settings("b")) -> error \(error?.name ?? "")",
+                "HcnCloseNetwork #4",
+            ])
+        #expect(entries.map(\.hresult.rawValue) == [0, 0, 0, 0, 0, 0, 0x8007_1392, 0])
+        #expect(Set(entries.map(\.process)).count == 1)
+        let transcript = SimulatorTraceEntry.transcript(entries)
+        #expect(transcript == "# process \(entries[0].process)\n" + entries.map { $0.line + "\n" }.joined())
+        try node.simulator().clearTrace()
+        #expect(try node.simulator().traceEntries().isEmpty)
     }
 
     @Test("the C thunks return failures as an HRESULT plus a UTF-16 error record freed with coTaskMemFree")
@@ -207,10 +140,4 @@ struct StateAndABITests {
         let network = try node.createNetwork(#"{"Name":"n","Type":"NAT"}"#, id: id)
         #expect(network["Id"] == "01020304-0506-4708-890A-0B0C0D0E0F10")
     }
-}
-
-/// The inode number of `path` (not following a symbolic link), or nil when there is none: which file a name holds.
-private func inodeNumber(_ path: String) -> UInt64? {
-    var info = stat()
-    return lstat(path, &info) == 0 ? UInt64(info.st_ino) : nil
 }

@@ -54,8 +54,6 @@ struct FaultCase: CustomTestStringConvertible, Sendable {
     }
 }
 
-/// The simulator's fault bookkeeping: rewritten when a fault is used, so left out of before/after comparisons.
-private func isFaultFile(_ path: String) -> Bool { path.hasSuffix("/faults.json") }
 private func isCursorFile(_ path: String) -> Bool {
     path.split(separator: "/").last?.hasPrefix("last_reserved_ip.") == true
 }
@@ -72,7 +70,7 @@ struct FaultMatrixTests {
         let resident = try node.pod("resident")
         #expect(try node.run(fault.flavor, "ADD", resident).status == 0)
         let pod = try node.pod("faulted")
-        let before = node.snapshot { isFaultFile($0) || isCursorFile($0) }
+        let before = node.snapshot(ignoring: isCursorFile)
         try node.fault(fault.operation, fault.hresult)
 
         let output = try node.run(fault.flavor, "ADD", pod)
@@ -87,7 +85,7 @@ struct FaultMatrixTests {
         #expect(node.plantedFaults().isEmpty, "ADD never called \(fault.operation)")
         // host-local's round-robin cursor (`last_reserved_ip.N`) moves on every allocation, also one rolled back,
         // exactly as Go host-local's does; it is a hint where to look next, not a reservation.
-        let changes = before.differences(to: node.snapshot { isFaultFile($0) || isCursorFile($0) })
+        let changes = before.differences(to: node.snapshot(ignoring: isCursorFile))
         #expect(changes.isEmpty, "ADD left: \(changes.joined(separator: "; "))")
 
         // The runtime retries: now it works, and DEL cleans up.
@@ -126,14 +124,14 @@ struct FaultMatrixTests {
         let pod = try node.pod("checked")
         let added = try node.run(fault.flavor, "ADD", pod)
         #expect(added.status == 0)
-        let before = node.snapshot(ignoring: isFaultFile)
+        let before = node.snapshot()
         try node.fault(fault.operation, fault.hresult)
 
         let output = try node.check(fault.flavor, pod, prevResult: added.stdout)
         #expect(output.status == 1, "CHECK hid the failure of \(fault.operation): \(output.stdout)")
         #expect(CNIErrorOutput(output)?.text.contains(fault.operation) == true, "\(output.stdout)")
         #expect(node.plantedFaults().isEmpty, "CHECK never called \(fault.operation)")
-        #expect(before.differences(to: node.snapshot(ignoring: isFaultFile)).isEmpty)
+        #expect(before.differences(to: node.snapshot()).isEmpty)
         #expect(try node.check(fault.flavor, pod, prevResult: added.stdout).status == 0)
     }
 

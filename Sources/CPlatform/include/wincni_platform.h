@@ -339,6 +339,10 @@ void wincni_process_close(wincni_process *process);
 /// This process's ID.
 int64_t wincni_current_process_identifier(void);
 
+/// Ends this process at once with `status`, running no exit handlers and flushing nothing (_exit;
+/// TerminateProcess of the current process): what a crash or a kill leaves, for the simulator's crash faults.
+void wincni_exit_immediately(int32_t status);
+
 // MARK: - Environment, standard streams, clocks
 
 /// This process's whole environment as "NAME=value" NUL-terminated strings one after the other (environ;

@@ -175,29 +175,30 @@ final class TestNode: @unchecked Sendable {
 
     // MARK: State
 
-    /// Every file of the node's state. The simulator's spare files (`.spare-swap`, `.spare-free` in its folders) are
-    /// left out: they are its free list, which no HNS call can see (HNSSimulatorTests check that), and an ADD that is
-    /// rolled back leaves the removed endpoint's file there for the next one.
+    /// Every file of the node's state, with the simulator's database read as its objects (`hns/<kind>/<n>`: each
+    /// stored document, oldest first) rather than as the bytes of `hns.db` and its log, which change with every
+    /// fault used and every checkpoint.
     func snapshot(ignoring: (String) -> Bool = { _ in false }) -> Snapshot {
-        Snapshot(stateRoots) { path in ignoring(path) || Self.isSpareFile(path) }
+        var snapshot = Snapshot(stateRoots) { path in
+            ignoring(path) || path.hasPrefix(hns + "/")
+        }
+        for kind in HCNResourceKind.allCases {
+            let documents = (try? simulator.storedDocuments(kind)) ?? ["unreadable"]
+            for (index, document) in documents.enumerated() {
+                snapshot.entries[hns + "/" + kind.rawValue + "/" + String(index)] = Snapshot.Entry(
+                    mode: 0o100600, bytes: Array(document.utf8))
+            }
+        }
+        return snapshot
     }
 
-    static func isSpareFile(_ path: String) -> Bool {
-        path.hasSuffix("/.spare-swap") || path.hasSuffix("/.spare-free")
-    }
-
-    /// The snapshot without the simulator's fault bookkeeping (`faults.json`, which a fault's use rewrites).
-    func snapshotIgnoringFaults() -> Snapshot {
-        snapshot { $0.hasSuffix("/faults.json") }
-    }
 
     /// The pod endpoints of this node (flanneld's host endpoint `<network>_ep` left out).
     func endpoints() -> [StoredEndpoint] {
         var result: [StoredEndpoint] = []
-        for name in FileTree.list(hns + "/endpoints") where name.hasSuffix(".json") {
-            guard let bytes = (try? FileTree.read(hns + "/endpoints/" + name)) ?? nil,
-                let document = try? JSON.parse(bytes),
-                let endpointName = document["Name"]?.stringValue, endpointName != network + "_ep"
+        for text in (try? simulator.storedDocuments(.endpoint)) ?? [] {
+            guard let document = try? JSON.parse(text), let endpointName = document["Name"]?.stringValue,
+                endpointName != network + "_ep"
             else { continue }
             let ip = document["IpConfigurations"]?.arrayValue?.first?["IpAddress"]?.stringValue ?? ""
             result.append(
