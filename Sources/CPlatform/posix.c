@@ -932,6 +932,12 @@ void wincni_process_close(wincni_process *process) {
 
 int64_t wincni_current_process_identifier(void) { return (int64_t)getpid(); }
 
+static _Thread_local void *thread_slot;
+
+void *wincni_thread_slot(void) { return thread_slot; }
+
+void wincni_set_thread_slot(void *value) { thread_slot = value; }
+
 void wincni_exit_immediately(int32_t status) { _exit(status); }
 
 // MARK: - Environment, standard streams, clocks

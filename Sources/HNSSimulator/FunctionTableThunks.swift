@@ -1,4 +1,6 @@
+import CSQLite
 import HCN
+import Platform
 
 extension HNSSimulator {
     /// A `HostNetworkService` that goes through the C function table (UTF-16 strings, GUID structs, out-parameters
@@ -56,35 +58,31 @@ extension HNSSimulator {
 final class SimulatorRegistry: @unchecked Sendable {
     static let shared = SimulatorRegistry()
 
-    private var key = pthread_key_t()
-    private var mutex = pthread_mutex_t()
+    private let mutex = sqlite3_mutex_alloc(SQLITE_MUTEX_FAST)
     private weak var latest: HNSSimulator?
 
-    private init() {
-        pthread_key_create(&key, nil)
-        pthread_mutex_init(&mutex, nil)
-    }
+    private init() {}
 
     func register(_ simulator: HNSSimulator) {
-        pthread_mutex_lock(&mutex)
+        sqlite3_mutex_enter(mutex)
         latest = simulator
-        pthread_mutex_unlock(&mutex)
+        sqlite3_mutex_leave(mutex)
     }
 
     /// Binds `simulator` to the calling thread for the duration of `body` (the caller keeps it alive).
     func with<T, E: Error>(_ simulator: HNSSimulator, _ body: () throws(E) -> T) throws(E) -> T {
-        let previous = pthread_getspecific(key)
-        pthread_setspecific(key, Unmanaged.passUnretained(simulator).toOpaque())
-        defer { pthread_setspecific(key, previous) }
+        let previous = ThreadSlot.value
+        ThreadSlot.value = Unmanaged.passUnretained(simulator).toOpaque()
+        defer { ThreadSlot.value = previous }
         return try body()
     }
 
     var current: HNSSimulator? {
-        if let bound = pthread_getspecific(key) {
+        if let bound = ThreadSlot.value {
             return Unmanaged<HNSSimulator>.fromOpaque(bound).takeUnretainedValue()
         }
-        pthread_mutex_lock(&mutex)
-        defer { pthread_mutex_unlock(&mutex) }
+        sqlite3_mutex_enter(mutex)
+        defer { sqlite3_mutex_leave(mutex) }
         return latest
     }
 }

@@ -100,3 +100,11 @@ public enum HCNLibrary {
         return loaded
     }
 }
+
+/// The calling thread's own pointer slot (thread-local storage in the platform layer), nil until set.
+public enum ThreadSlot {
+    public static var value: UnsafeMutableRawPointer? {
+        get { wincni_thread_slot() }
+        set { wincni_set_thread_slot(newValue) }
+    }
+}

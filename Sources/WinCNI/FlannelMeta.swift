@@ -215,10 +215,11 @@ struct FlannelMeta {
         }
         var request = invocation.request
         request.config = delegateConfig
-        let (filled, network) = try NodePlaceholders.filled(request, client: client)
+        let (filled, network, held) = try NodePlaceholders.filled(request, client: client)
         request.config = filled
         let inner = Invocation(
-            request: request, environment: invocation.environment, configPath: "delegate", network: network)
+            request: request, environment: invocation.environment, configPath: "delegate", network: network,
+            heldNetwork: held)
         let config = try BridgeOverlayConfig(request.config.raw, path: "delegate", policies: command == .add)
         let commands = EndpointCommands(client: client)
         switch command {

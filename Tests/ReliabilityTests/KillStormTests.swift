@@ -1,13 +1,8 @@
 import HCN
 import HNSSimulator
 import JSON
+import Platform
 import Testing
-
-#if canImport(Glibc)
-    import Glibc
-#elseif canImport(Darwin)
-    import Darwin
-#endif
 
 /// kill -9 at random points: plugin and hnsctl processes are killed after random delays while they run, some in
 /// parallel, and HNS must stay one consistent state that every later command reads and that DEL cleans up.
@@ -50,8 +45,8 @@ struct KillStormTests {
             }
             // Each process of the batch is killed after a random delay (0 to 15 ms), or left to finish.
             for process in batch where Bool.random(using: &generator) {
-                usleep(UInt32.random(in: 0..<15_000, using: &generator))
-                if kill(process.pid, SIGKILL) == 0 { killed += 1 }
+                ProcessEnvironment.sleep(milliseconds: Int.random(in: 0..<15, using: &generator))
+                if process.kill() { killed += 1 }
             }
             for process in batch {
                 let output = try process.wait()

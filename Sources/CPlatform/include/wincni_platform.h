@@ -339,6 +339,11 @@ void wincni_process_close(wincni_process *process);
 /// This process's ID.
 int64_t wincni_current_process_identifier(void);
 
+/// The calling thread's own pointer slot (C11 thread-local storage), NULL until set: the HNS simulator binds itself
+/// to the thread that calls the HCN function table through it, since a C function pointer carries no context.
+void *wincni_thread_slot(void);
+void wincni_set_thread_slot(void *value);
+
 /// Ends this process at once with `status`, running no exit handlers and flushing nothing (_exit;
 /// TerminateProcess of the current process): what a crash or a kill leaves, for the simulator's crash faults.
 void wincni_exit_immediately(int32_t status);

@@ -63,6 +63,12 @@ final class RunningProcess: @unchecked Sendable {
     /// The process ID.
     var pid: Int64 { child.identifier }
 
+    /// Kills the process (SIGKILL to its group; its job object on Windows); false when it had already ended.
+    func kill() -> Bool {
+        guard (try? child.wait(timeoutMilliseconds: 0)) == nil else { return false }
+        return (try? child.kill()) != nil
+    }
+
     /// Waits for the process and collects what it wrote.
     func wait() throws -> ProcessOutput {
         if let finished { return finished }

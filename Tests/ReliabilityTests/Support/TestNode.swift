@@ -186,7 +186,7 @@ final class TestNode: @unchecked Sendable {
             let documents = (try? simulator.storedDocuments(kind)) ?? ["unreadable"]
             for (index, document) in documents.enumerated() {
                 snapshot.entries[hns + "/" + kind.rawValue + "/" + String(index)] = Snapshot.Entry(
-                    mode: 0o100600, bytes: Array(document.utf8))
+                    kind: .regular, mode: 0o600, bytes: Array(document.utf8))
             }
         }
         return snapshot
