@@ -15,6 +15,13 @@ RELEASE_FLAGS := -c release --static-swift-stdlib -Xswiftc -static-executable \
 	-Xswiftc -Xfrontend -Xswiftc -disable-concrete-type-metadata-mangled-name-accessors \
 	-Xswiftc -Xfrontend -Xswiftc -function-sections -Xswiftc -use-ld=lld \
 	-Xlinker --symbol-ordering-file=$(CURDIR)/bench/link-order.txt -Xlinker --no-warn-symbol-ordering
+# The commit compiled into wincni and hnsctl (Package.swift reads it; `wincni` about text, logFile lines, `hnsctl
+# --version`): 12 hex digits, `-dirty` when the tree has changes, empty (the binaries say "unknown") outside git.
+ifndef WINCNI_COMMIT
+WINCNI_COMMIT := $(shell commit=$$(git rev-parse --short=12 HEAD 2>/dev/null) && \
+	{ git diff --quiet HEAD -- 2>/dev/null || commit=$$commit-dirty; } && echo $$commit)
+endif
+export WINCNI_COMMIT
 DROPINS := win-bridge win-overlay sdnbridge sdnoverlay flannel
 APT_PACKAGES := libjson-c-dev pkg-config
 

@@ -7,6 +7,15 @@ import PackageDescription
 let strict: [SwiftSetting] =
     Context.environment["WINCNI_WARNINGS_AS_ERRORS"] == "1" ? [.unsafeFlags(["-warnings-as-errors"])] : []
 
+// The commit compiled into wincni and hnsctl (WinCNIVersion): the Makefile exports WINCNI_COMMIT from git. Without
+// it (a plain `swift build`, a tree without git) the binaries say "unknown"; SwiftPM's own git information is not
+// used because its manifest cache keeps it from the first build (swift-package-manager issue 8202).
+let buildCommit: String = {
+    let given = Context.environment["WINCNI_COMMIT"] ?? ""
+    let allowed = given.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == ".") }
+    return given.isEmpty || !allowed ? "unknown" : given
+}()
+
 let package = Package(
     name: "wincni",
     platforms: [.macOS(.v13)],
@@ -31,13 +40,14 @@ let package = Package(
         .systemLibrary(name: "CLinux"),
         // The command line for Swift's CommandLine without the standard library's /proc/self/maps scan at start-up.
         .target(name: "CArguments"),
+        .target(name: "CBuildInfo", cSettings: [.define("WINCNI_COMMIT", to: "\"\(buildCommit)\"")]),
         .target(
             name: "HNSSimulator", dependencies: ["CLinux", "HCN", "JSON", "NetAddress"], swiftSettings: strict),
         .target(name: "HostLocal", dependencies: ["CLinux", "CNI", "JSON", "NetAddress"], swiftSettings: strict),
         .target(
             name: "WinCNI",
             dependencies: [
-                "CNI", "HCN", "HostLocal", "JSON", "NetAddress",
+                "CBuildInfo", "CNI", "HCN", "HostLocal", "JSON", "NetAddress",
                 .target(name: "CLinux", condition: .when(platforms: [.linux])),
             ],
             swiftSettings: strict),

@@ -3,6 +3,7 @@ import HCN
 import HNSSimulator
 import JSON
 import NetAddress
+import WinCNI
 
 /// `hnsctl`: inspect and change HNS (on Linux, the simulated node's HNS).
 struct HNSControlCommand: ParsableCommand {
@@ -13,6 +14,7 @@ struct HNSControlCommand: ParsableCommand {
             Global option: --sim DIR uses the simulator state in DIR (the same as WINCNI_HNS=sim:DIR); \
             without it the simulator in \(HNSSimulator.defaultDirectory) is used.
             """,
+        version: "hnsctl \(WinCNIVersion.description)",
         subcommands: [
             NetworkCommand.self, EndpointCommand.self, NamespaceCommand.self, FlannelCommand.self,
             FaultCommand.self,
