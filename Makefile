@@ -1,4 +1,17 @@
 # wincni — build, test and run. `make test` and `make demo` set up what is missing themselves (see README.md).
+# `make help` prints the lines below that start with "##".
+## build          static release binaries in bin/: wincni, hnsctl and the drop-in names (win-bridge, flannel, ...)
+## test           every test against the release binaries; one summary line at the end (V=1: every test's line)
+## demo           a simulated flannel node: one pod's ADD, CHECK and DEL in host-gw and in vxlan mode
+## install        copies bin/ to $DESTDIR$PREFIX (PREFIX=/opt/cni/bin unless given)
+## interop        a real libcni runtime and the Go host-local drive wincni (root; installs Debian packages)
+## bench          per-pod latency against a C no-op and the Go host-local; writes bench/latest.md
+## fuzz           libFuzzer over config decoding and subnet.env (FUZZ_SECONDS=600 make fuzz)
+## goldens        regenerates the golden fixtures from what the code does now; read the diff before committing
+## lint           swift format lint --strict over Package.swift, Sources and Tests
+## fmt            swift format in place
+## clean          removes .build and bin
+## help           this list
 SHELL := /bin/bash
 SWIFT ?= swift
 PREFIX ?= /opt/cni/bin
@@ -25,7 +38,7 @@ export WINCNI_COMMIT
 DROPINS := win-bridge win-overlay sdnbridge sdnoverlay flannel
 APT_PACKAGES := libjson-c-dev pkg-config
 
-.PHONY: all deps build test install lint fmt demo goldens bench fuzz interop clean
+.PHONY: all deps build test install lint fmt demo goldens bench fuzz interop clean help
 
 all: build
 
@@ -50,9 +63,13 @@ build: deps
 	@echo "built: $$(cd $(BIN) && echo *)"
 
 # Unit tests, golden tests and end-to-end tests against the release binaries in bin/. Warnings are errors here.
+# The output is the failures and swift test's closing line ("Test run with N tests in M suites passed after X
+# seconds."); V=1 shows every test's line.
+V ?= 0
 test: build
 	WINCNI_WARNINGS_AS_ERRORS=1 $(SWIFT) build --build-tests
-	WINCNI_WARNINGS_AS_ERRORS=1 WINCNI_BIN=$(BIN) $(SWIFT) test --skip-build
+	@set -o pipefail; WINCNI_WARNINGS_AS_ERRORS=1 WINCNI_BIN=$(BIN) $(SWIFT) test --skip-build 2>&1 \
+		| scripts/test-summary.sh $(V)
 
 # A simulated flannel node (host-gw and vxlan): one pod's ADD, CHECK and DEL with the binaries in bin/.
 demo: build
@@ -91,3 +108,6 @@ fmt:
 
 clean:
 	rm -rf .build bin
+
+help:
+	@sed -n 's/^## /make /p' $(firstword $(MAKEFILE_LIST))

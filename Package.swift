@@ -97,6 +97,8 @@ let package = Package(
             swiftSettings: strict
         ),
         .testTarget(name: "EndToEndTests", dependencies: ["JSON"], swiftSettings: strict),
+        // What users run around the code: the Makefile and its scripts, deploy/'s manifests and CNI config.
+        .testTarget(name: "ProjectTests", dependencies: ["JSON"], swiftSettings: strict),
         // Bad input, HNS faults, crashes, concurrency and security, through the built binaries (issue 5).
         .testTarget(
             name: "ReliabilityTests",
