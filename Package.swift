@@ -92,7 +92,8 @@ let package = Package(
             name: "HostLocalTests", dependencies: ["HostLocal", "CNI", "JSON", "NetAddress"], swiftSettings: strict),
         .testTarget(
             name: "WinCNITests",
-            dependencies: ["WinCNI", "CNI", "HCN", "HNSSimulator", "HostLocal", "JSON", "NetAddress"],
+            // HNSControl: `hnsctl doctor` and hnsctl's messages run against the same simulated nodes.
+            dependencies: ["WinCNI", "CNI", "HCN", "HNSControl", "HNSSimulator", "HostLocal", "JSON", "NetAddress"],
             resources: [.copy("Fixtures")],
             swiftSettings: strict
         ),
