@@ -54,7 +54,7 @@ let package = Package(
         .target(
             name: "HNSControl",
             dependencies: [
-                "HCN", "HNSSimulator", "JSON", "NetAddress", "WinCNI",
+                "HCN", "HNSSimulator", "HostLocal", "JSON", "NetAddress", "WinCNI",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict

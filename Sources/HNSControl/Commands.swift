@@ -18,6 +18,7 @@ struct HNSControlCommand: ParsableCommand {
         subcommands: [
             NetworkCommand.self, EndpointCommand.self, NamespaceCommand.self, FlannelCommand.self,
             FaultCommand.self,
+            DoctorCommand.self,
         ])
 }
 

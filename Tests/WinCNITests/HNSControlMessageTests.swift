@@ -18,6 +18,7 @@ struct HNSControlMessageTests {
             (["endpoint", "shwo", "x"], #"did you mean "hnsctl endpoint show"?"#),
             (["namespace", "crate"], #"did you mean "hnsctl namespace create"?"#),
             (["fault", "ad", "--op", "CreateEndpoint"], #"did you mean "hnsctl fault add"?"#),
+            (["doctr"], #"did you mean "hnsctl doctor"?"#),
         ])
     func suggestion(_ arguments: [String], _ expected: String) throws {
         let node = try TestNode()
@@ -37,7 +38,7 @@ struct HNSControlMessageTests {
         #expect(
             output.stderr
                 == "hnsctl: unknown command \"hnsctl zzzzzz\" (hnsctl commands: network, endpoint, namespace, flannel, "
-                + "fault)\n")
+                + "fault, doctor)\n")
     }
 
     @Test("the typo distance: swaps, drops and additions count one each")
