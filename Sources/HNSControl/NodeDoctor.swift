@@ -93,7 +93,7 @@ struct NodeDoctor {
         report.passed.append(("config", config.summary))
         if let flannel = config.flannel {
             if let subnet = config.subnetEnv?.subnet {
-                report.passed.append(("subnet.env", "\(flannel.subnetFile): FLANNEL_SUBNET=\(subnet)"))
+                report.passed.append(("subnet.env", "\(flannel.subnetFile): lease \(subnet)"))
             } else {
                 report.findings.append(
                     DoctorFinding(
