@@ -4,6 +4,7 @@
 ## test           every test against the release binaries; one summary line at the end (V=1: every test's line)
 ## demo           a simulated flannel node: one pod's ADD, CHECK and DEL in host-gw and in vxlan mode
 ## install        copies bin/ to $DESTDIR$PREFIX (PREFIX=/opt/cni/bin unless given)
+## deploy-check   checks deploy/'s Kubernetes manifests against the Kubernetes API schema (also run by test)
 ## interop        a real libcni runtime and the Go host-local drive wincni (root; installs Debian packages)
 ## bench          per-pod latency against a C no-op and the Go host-local; writes bench/latest.md
 ## fuzz           libFuzzer over config decoding and subnet.env (FUZZ_SECONDS=600 make fuzz)
@@ -38,7 +39,7 @@ export WINCNI_COMMIT
 DROPINS := win-bridge win-overlay sdnbridge sdnoverlay flannel
 APT_PACKAGES := libjson-c-dev pkg-config
 
-.PHONY: all deps build test install lint fmt demo goldens bench fuzz interop clean help
+.PHONY: all deps deploy-deps build test deploy-check install lint fmt demo goldens bench fuzz interop clean help
 
 all: build
 
@@ -50,6 +51,21 @@ deps:
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(APT_PACKAGES) >/dev/null; \
 	else \
 		echo "wincni needs json-c and pkg-config: run 'sudo apt-get install $(APT_PACKAGES)' (or your system's json-c development package) and try again" >&2; \
+		exit 1; \
+	fi
+
+# The Kubernetes API schema for deploy-check: Debian's python3-kubernetes (its OpenAPI models) and python3-yaml,
+# used offline by scripts/check-manifests.py.
+DEPLOY_APT_PACKAGES := python3-kubernetes python3-yaml
+deploy-deps:
+	@if /usr/bin/python3 -c 'import kubernetes.client, yaml' 2>/dev/null; then \
+		exit 0; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		echo "installing $(DEPLOY_APT_PACKAGES) with apt-get"; \
+		apt-get -o DPkg::Lock::Timeout=300 update -qq && DEBIAN_FRONTEND=noninteractive \
+			apt-get -o DPkg::Lock::Timeout=300 install -y -qq $(DEPLOY_APT_PACKAGES) >/dev/null; \
+	else \
+		echo "deploy-check needs Debian's python3-kubernetes and python3-yaml: run 'sudo apt-get install $(DEPLOY_APT_PACKAGES)'" >&2; \
 		exit 1; \
 	fi
 
@@ -66,10 +82,14 @@ build: deps
 # The output is the failures and swift test's closing line ("Test run with N tests in M suites passed after X
 # seconds."); V=1 shows every test's line.
 V ?= 0
-test: build
+test: build deploy-deps
 	WINCNI_WARNINGS_AS_ERRORS=1 $(SWIFT) build --build-tests
 	@set -o pipefail; WINCNI_WARNINGS_AS_ERRORS=1 WINCNI_BIN=$(BIN) $(SWIFT) test --skip-build 2>&1 \
 		| scripts/test-summary.sh $(V)
+
+# deploy/'s manifests parse as Kubernetes objects of the API schema (ProjectTests check them further).
+deploy-check: deploy-deps
+	scripts/check-manifests.py deploy/*.yml
 
 # A simulated flannel node (host-gw and vxlan): one pod's ADD, CHECK and DEL with the binaries in bin/.
 demo: build
