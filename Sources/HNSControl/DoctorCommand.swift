@@ -11,13 +11,15 @@ struct DoctorCommand: HNSControlRunnable {
         abstract: "Check this node's CNI setup: config, subnet.env, HNS network, endpoints, IPAM, log.",
         discussion: """
             Reads the CNI config containerd uses (the first *.conf, *.conflist or *.json in --conf-dir, or \
-            --config), flannel's subnet.env, HNS, host-local's store, flannel's dataDir and the config's logFile. \
+            --config), the plugins in --bin-dir, flannel's subnet.env, HNS, host-local's store, flannel's dataDir and the config's logFile. \
             Each finding comes with its cause and a fix. Exit 0: healthy; 1: something to fix.
             """)
 
     /// containerd's CNI config directory as the sig-windows-tools flannel setup configures it; on Windows the path
     /// resolves on the system drive (C:\etc\cni\net.d).
     static let defaultConfDirectory = "/etc/cni/net.d"
+    /// The CNI binary directory of the same setup (C:\opt\cni\bin on Windows).
+    static let defaultBinDirectory = "/opt/cni/bin"
 
     @Option(help: "The CNI config to check (default: the first config in --conf-dir, as containerd picks it).")
     var config: String?
@@ -25,12 +27,14 @@ struct DoctorCommand: HNSControlRunnable {
     var confDirectory: String = defaultConfDirectory
     @Option(name: .customLong("subnet-env"), help: "flannel's subnet.env (default: the config's subnetFile).")
     var subnetEnv: String?
+    @Option(name: .customLong("bin-dir"), help: "containerd's CNI binary directory.")
+    var binDirectory: String = defaultBinDirectory
     @Flag(name: .long, help: "Print the report as JSON.") var json = false
 
     func execute(_ context: HNSControlContext) throws {
         let doctor = NodeDoctor(
             service: { () throws(HCNError) -> any HostNetworkService in try context.service() }, configPath: config,
-            confDirectory: confDirectory, subnetEnvPath: subnetEnv)
+            confDirectory: confDirectory, subnetEnvPath: subnetEnv, binDirectory: binDirectory)
         let report = doctor.run()
         context.print(json ? report.json.pretty() : report.text)
         guard report.healthy else {

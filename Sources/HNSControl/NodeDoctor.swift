@@ -65,6 +65,8 @@ struct NodeDoctor {
     var confDirectory: String
     /// `--subnet-env`: overrides the flannel config's `subnetFile`.
     var subnetEnvPath: String?
+    /// `--bin-dir`: the CNI binary directory containerd execs the plugins from.
+    var binDirectory: String = DoctorCommand.defaultBinDirectory
 
     /// containerd's and libcni's config extensions.
     static let configExtensions = [".conf", ".conflist", ".json"]
@@ -91,6 +93,7 @@ struct NodeDoctor {
         guard let config = loadConfig(&report) else { return report }
         report.config = config.path
         report.passed.append(("config", config.summary))
+        checkBinaries(config, &report)
         if let flannel = config.flannel {
             if let subnet = config.subnetEnv?.subnet {
                 report.passed.append(("subnet.env", "\(flannel.subnetFile): lease \(subnet)"))
@@ -305,6 +308,68 @@ struct NodeDoctor {
     private func hostLocal(_ endpoint: BridgeOverlayConfig) throws -> HostLocalConfig? {
         guard endpoint.ipamType == "host-local", let ipam = endpoint.ipam else { return nil }
         return try HostLocalConfig.decode(ipam, path: "ipam")
+    }
+
+    // MARK: - The binaries
+
+    /// The plugin file containerd runs for `name`: `name.exe` on Windows, `name` elsewhere.
+    private func binary(_ name: String) -> String? {
+        for candidate in [join(binDirectory, name + ".exe"), join(binDirectory, name)] where NodeFiles.exists(candidate)
+        {
+            return candidate
+        }
+        return nil
+    }
+
+    /// Every plugin the config names must be in the binary directory, and the ones wincni implements must be
+    /// wincni: sig-windows-tools' flannel start script copies the Go plugins over them whenever its pod starts.
+    private func checkBinaries(_ config: NodeConfig, _ report: inout DoctorReport) {
+        var names: [String] = []
+        if let flannel = config.flannel {
+            names += ["flannel", flannel.delegateType]
+        } else if let endpoint = config.endpoint {
+            names.append(endpoint.type)
+        }
+        if let ipamType = config.endpoint?.ipamType, ipamType != "host-local" { names.append(ipamType) }
+        let before = report.findings.count
+        let wincni = binary("wincni").flatMap { try? NodeFiles.read($0) }
+        for name in names {
+            guard let path = binary(name) else {
+                report.findings.append(
+                    DoctorFinding(
+                        id: "plugin-missing", severity: .error,
+                        summary: "the config's plugin \"\(name)\" is not in \(binDirectory)",
+                        cause: "containerd execs each plugin the config names from its bin_dir; every ADD fails with: "
+                            + "failed to find plugin \"\(name)\"",
+                        fix: Self.isWinCNIType(name)
+                            ? "copy wincni.exe to \(join(binDirectory, name + ".exe")) (deploy/install.ps1 does it)"
+                            : "install the \(name) plugin in \(binDirectory)"))
+                continue
+            }
+            guard Self.isWinCNIType(name) else { continue }
+            guard let wincni else {
+                report.findings.append(
+                    DoctorFinding(
+                        id: "plugin-not-wincni", severity: .warning,
+                        summary: "\(binDirectory) has no wincni binary, so \(path) cannot be compared with it",
+                        cause: "wincni is installed under the plugin names only, or not at all",
+                        fix: "copy wincni.exe to \(binDirectory) too (deploy/install.ps1 does it)"))
+                break
+            }
+            if (try? NodeFiles.read(path)) != wincni {
+                report.findings.append(
+                    DoctorFinding(
+                        id: "plugin-not-wincni", severity: .error,
+                        summary: "\(path) is not wincni (it differs from \(binary("wincni") ?? "wincni"))",
+                        cause: "another plugin was copied over it: sig-windows-tools' flannel start script puts the Go "
+                            + "plugins back whenever its pod starts, as does an install of the Go plugins",
+                        fix: "run wincni's install step (deploy/install.ps1, or the DaemonSet in deploy/ in place of "
+                            + "sig-windows-tools'), which copies wincni.exe under every name the config uses"))
+            }
+        }
+        if report.findings.count == before {
+            report.passed.append(("binaries", "\(names.joined(separator: ", ")) in \(binDirectory)"))
+        }
     }
 
     // MARK: - HNS

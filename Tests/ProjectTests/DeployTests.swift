@@ -156,8 +156,15 @@ struct DeployTests {
         let address = result["ips"]?.arrayValue?.first?["address"]?.stringValue ?? ""
         #expect(address.hasPrefix("10.244.1."), "\(add.stdout)")
 
+        // The binary directory install.ps1 makes: wincni under the names the config uses.
+        try FileManager.default.createDirectory(atPath: node + "/bin", withIntermediateDirectories: true)
+        for name in ["wincni", "flannel", backend == "host-gw" ? "sdnbridge" : "sdnoverlay"] {
+            try FileManager.default.createSymbolicLink(
+                atPath: node + "/bin/" + name, withDestinationPath: bin + "/wincni")
+        }
         let healthy = try runProcess(
-            bin + "/hnsctl", ["doctor", "--conf-dir", node + "/net.d", "--json"], environment: hns)
+            bin + "/hnsctl", ["doctor", "--conf-dir", node + "/net.d", "--bin-dir", node + "/bin", "--json"],
+            environment: hns)
         #expect(healthy.status == 0, "\(healthy.stdout)")
 
         var check = config

@@ -14,6 +14,9 @@ struct DoctorNode {
     var confDirectory: String { node.root + "/net.d" }
     var configPath: String { confDirectory + "/10-flannel.conf" }
     var logPath: String { node.root + "/wincni.log" }
+    var binDirectory: String { node.root + "/bin" }
+    /// What stands for the wincni binary in the CNI binary directory.
+    static let wincniBytes = Array("wincni 0.1.0".utf8)
 
     /// flanneld's network and host endpoint (`up`), and the flannel config with a logFile in the config directory.
     init(_ backend: Backend, up: Bool = true, extra: String = "") throws {
@@ -22,6 +25,11 @@ struct DoctorNode {
         if up { try node.flannelUp(backend) } else { try node.writeSubnetEnv() }
         _ = try FileSystem.makeDirectories(confDirectory, mode: 0o755)
         try writeConfig(node.flannelConfig(backend, cniVersion: "1.0.0", extra: #", "logFile": "\#(logPath)""# + extra))
+        // wincni under the names the config uses (flannel, and the delegate's type), as install.ps1 puts it.
+        _ = try FileSystem.makeDirectories(binDirectory, mode: 0o755)
+        for name in ["wincni", "flannel", backend == .hostGW ? "win-bridge" : "sdnoverlay"] {
+            try FileSystem.writeAtomically(binDirectory + "/" + name + ".exe", Self.wincniBytes, mode: 0o755)
+        }
     }
 
     func writeConfig(_ text: String, name: String = "10-flannel.conf") throws {
@@ -39,7 +47,8 @@ struct DoctorNode {
 
     func doctor(_ options: String...) -> (code: Int32, report: JSONObject, stdout: String, stderr: String) {
         let output = HNSControl.run(
-            arguments: ["--sim", node.hnsDirectory, "doctor", "--conf-dir", confDirectory] + options + ["--json"],
+            arguments: ["--sim", node.hnsDirectory, "doctor", "--conf-dir", confDirectory, "--bin-dir", binDirectory]
+                + options + ["--json"],
             hnsSelector: nil)
         let report = (try? JSON.parse(output.stdout))?.objectValue ?? JSONObject()
         return (output.exitCode, report, output.stdout, output.stderr)
@@ -48,7 +57,8 @@ struct DoctorNode {
     /// The ids of the findings, in order.
     func findings(_ options: String...) -> [String] {
         let output = HNSControl.run(
-            arguments: ["--sim", node.hnsDirectory, "doctor", "--conf-dir", confDirectory] + options + ["--json"],
+            arguments: ["--sim", node.hnsDirectory, "doctor", "--conf-dir", confDirectory, "--bin-dir", binDirectory]
+                + options + ["--json"],
             hnsSelector: nil)
         let report = (try? JSON.parse(output.stdout))?.objectValue ?? JSONObject()
         let ids = (report["findings"]?.arrayValue ?? []).compactMap { $0["id"]?.stringValue }
@@ -76,11 +86,14 @@ struct DoctorTests {
         let checks = (result.report["passed"]?.arrayValue ?? []).compactMap { $0["check"]?.stringValue }
         let expected =
             backend == .hostGW
-            ? ["config", "subnet.env", "network", "host endpoint", "pods", "logFile"]
-            : ["config", "subnet.env", "network", "provider address", "pods", "logFile"]
+            ? ["config", "binaries", "subnet.env", "network", "host endpoint", "pods", "logFile"]
+            : ["config", "binaries", "subnet.env", "network", "provider address", "pods", "logFile"]
         #expect(checks == expected)
         let text = HNSControl.run(
-            arguments: ["--sim", node.node.hnsDirectory, "doctor", "--conf-dir", node.confDirectory], hnsSelector: nil)
+            arguments: [
+                "--sim", node.node.hnsDirectory, "doctor", "--conf-dir", node.confDirectory, "--bin-dir",
+                node.binDirectory,
+            ], hnsSelector: nil)
         #expect(text.exitCode == 0)
         #expect(text.stdout.hasSuffix("healthy: nothing to fix\n"))
         #expect(text.stdout.contains("ok    pods: 1 pod endpoint, 1 host-local reservation"))
@@ -100,7 +113,10 @@ struct DoctorTests {
             #expect(!text.isEmpty, "\(key)")
         }
         let text = HNSControl.run(
-            arguments: ["--sim", node.node.hnsDirectory, "doctor", "--conf-dir", node.confDirectory], hnsSelector: nil)
+            arguments: [
+                "--sim", node.node.hnsDirectory, "doctor", "--conf-dir", node.confDirectory, "--bin-dir",
+                node.binDirectory,
+            ], hnsSelector: nil)
         #expect(
             text.stdout.contains("ERROR network-missing: HNS network \"cbr0\" not found (HNS has no network at all)"))
         #expect(text.stdout.contains("\n      cause: flanneld has not created it"))
@@ -159,6 +175,31 @@ struct DoctorTests {
         try node.writeConfig(
             #"{"cniVersion":"1.0.0","name":"cbr0","plugins":[\#(plugin)]}"#, name: "10-flannel.conflist")
         #expect(node.findings() == [])
+    }
+
+    @Test("the Go plugin copied back over wincni's flannel.exe: plugin-not-wincni")
+    func goPluginBack() throws {
+        let node = try DoctorNode(.hostGW)
+        try FileSystem.writeAtomically(node.binDirectory + "/flannel.exe", Array("flannel v1.6.0".utf8), mode: 0o755)
+        #expect(node.findings() == ["plugin-not-wincni"])
+        #expect(
+            node.finding("plugin-not-wincni")?["summary"]
+                == .string(
+                    "\(node.binDirectory)/flannel.exe is not wincni (it differs from \(node.binDirectory)/wincni.exe)"))
+    }
+
+    @Test("a plugin the config names is not installed: plugin-missing; no wincni to compare with: a warning")
+    func pluginMissing() throws {
+        let node = try DoctorNode(.vxlan)
+        try FileSystem.remove(node.binDirectory + "/sdnoverlay.exe")
+        #expect(node.findings() == ["plugin-missing"])
+        #expect(
+            node.finding("plugin-missing")?["summary"]
+                == .string("the config's plugin \"sdnoverlay\" is not in \(node.binDirectory)"))
+        try FileSystem.remove(node.binDirectory + "/wincni.exe")
+        try FileSystem.writeAtomically(node.binDirectory + "/sdnoverlay", DoctorNode.wincniBytes, mode: 0o755)
+        #expect(node.findings() == ["plugin-not-wincni"])
+        #expect(node.finding("plugin-not-wincni")?["severity"] == "warning")
     }
 
     // MARK: - flannel and the HNS network
@@ -249,7 +290,7 @@ struct DoctorTests {
             service: { () throws(HCNError) -> any HostNetworkService in
                 NoProviderAddressService(node.node.simulator)
             },
-            configPath: nil, confDirectory: node.confDirectory, subnetEnvPath: nil)
+            configPath: nil, confDirectory: node.confDirectory, subnetEnvPath: nil, binDirectory: node.binDirectory)
         let report = doctor.run()
         #expect(report.findings.map(\.id) == ["provider-address-missing"])
         #expect(report.findings.first?.summary == #"Overlay network "flannel.4096" has no ProviderAddress policy"#)
