@@ -8,7 +8,7 @@ import WinCNI
 struct DoctorCommand: HNSControlRunnable {
     static let configuration = CommandConfiguration(
         commandName: "doctor",
-        abstract: "Check this node's CNI setup: config, subnet.env, HNS network, endpoints, IPAM, log.",
+        abstract: "Check this node's CNI setup: config, plugins, subnet.env, HNS network, endpoints, IPAM, log.",
         discussion: """
             Reads the CNI config containerd uses (the first *.conf, *.conflist or *.json in --conf-dir, or \
             --config), the plugins in --bin-dir, flannel's subnet.env, HNS, host-local's store, flannel's dataDir and the config's logFile. \
