@@ -7,6 +7,15 @@ import PackageDescription
 let strict: [SwiftSetting] =
     Context.environment["WINCNI_WARNINGS_AS_ERRORS"] == "1" ? [.unsafeFlags(["-warnings-as-errors"])] : []
 
+// The commit compiled into wincni and hnsctl (WinCNIVersion): the Makefile exports WINCNI_COMMIT from git. Without
+// it (a plain `swift build`, a tree without git) the binaries say "unknown"; SwiftPM's own git information is not
+// used because its manifest cache keeps it from the first build (swift-package-manager issue 8202).
+let buildCommit: String = {
+    let given = Context.environment["WINCNI_COMMIT"] ?? ""
+    let allowed = given.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == ".") }
+    return given.isEmpty || !allowed ? "unknown" : given
+}()
+
 let package = Package(
     name: "wincni",
     platforms: [.macOS(.v13)],
@@ -34,6 +43,7 @@ let package = Package(
         .target(name: "NetAddress", swiftSettings: strict),
         .target(name: "CNI", dependencies: ["JSON", "NetAddress", "Platform"], swiftSettings: strict),
         .target(name: "HCN", dependencies: ["JSON", "NetAddress"], swiftSettings: strict),
+        .target(name: "CBuildInfo", cSettings: [.define("WINCNI_COMMIT", to: "\"\(buildCommit)\"")]),
         .target(
             name: "HNSSimulator", dependencies: ["CSQLite", "HCN", "JSON", "NetAddress", "Platform"],
             swiftSettings: strict),
@@ -41,13 +51,13 @@ let package = Package(
         .target(
             name: "WinCNI",
             dependencies: [
-                "CNI", "HCN", "HostLocal", "JSON", "NetAddress", "Platform",
+                "CBuildInfo", "CNI", "HCN", "HostLocal", "JSON", "NetAddress", "Platform",
             ],
             swiftSettings: strict),
         .target(
             name: "HNSControl",
             dependencies: [
-                "HCN", "HNSSimulator", "JSON", "NetAddress", "Platform", "WinCNI",
+                "HCN", "HNSSimulator", "HostLocal", "JSON", "NetAddress", "Platform", "WinCNI",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict
@@ -84,6 +94,7 @@ let package = Package(
             swiftSettings: strict),
         .testTarget(
             name: "WinCNITests",
+            // HNSControl: `hnsctl doctor` and hnsctl's messages run against the same simulated nodes.
             dependencies: [
                 "WinCNI", "CNI", "HCN", "HNSControl", "HNSSimulator", "HostLocal", "JSON", "NetAddress", "Platform",
             ],
@@ -91,6 +102,8 @@ let package = Package(
             swiftSettings: strict
         ),
         .testTarget(name: "EndToEndTests", dependencies: ["JSON", "Platform"], swiftSettings: strict),
+        // What users run around the code: the Makefile and its scripts, deploy/'s manifests and CNI config.
+        .testTarget(name: "ProjectTests", dependencies: ["JSON"], swiftSettings: strict),
         // Bad input, HNS faults, crashes, concurrency and security, through the built binaries (issue 5).
         .testTarget(
             name: "ReliabilityTests",

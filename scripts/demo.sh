@@ -9,7 +9,12 @@ bin=$root/bin
 work=$(mktemp -d "${TMPDIR:-/tmp}/wincni-demo.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 
-bold() { printf '\n\033[1m%s\033[0m\n' "$*"; }
+# Headings in bold on a terminal only: a log file or a pipe gets plain text.
+if [ -t 1 ]; then
+    bold() { printf '\n\033[1m%s\033[0m\n' "$*"; }
+else
+    bold() { printf '\n%s\n' "$*"; }
+fi
 show() { printf '$ %s\n' "$*"; "$@"; }
 
 # What flanneld writes on a node that leased 10.244.1.0/24 from the cluster network 10.244.0.0/16.

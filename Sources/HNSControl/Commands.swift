@@ -3,6 +3,7 @@ import HCN
 import HNSSimulator
 import JSON
 import NetAddress
+import WinCNI
 
 /// `hnsctl`: inspect and change HNS (on Linux, the simulated node's HNS).
 struct HNSControlCommand: ParsableCommand {
@@ -13,9 +14,10 @@ struct HNSControlCommand: ParsableCommand {
             Global option: --sim DIR uses the simulator state in DIR (the same as WINCNI_HNS=sim:DIR); \
             without it, the node's HNS on Windows, and elsewhere the simulator in \(HNSSimulator.defaultDirectory).
             """,
+        version: "hnsctl \(WinCNIVersion.description)",
         subcommands: [
             NetworkCommand.self, EndpointCommand.self, NamespaceCommand.self, FlannelCommand.self,
-            FaultCommand.self, TraceCommand.self, ResetCommand.self,
+            FaultCommand.self, TraceCommand.self, ResetCommand.self, DoctorCommand.self,
         ])
 }
 
@@ -40,7 +42,7 @@ struct NetworkCommand: ParsableCommand {
 
     struct Create: HNSControlRunnable {
         static let configuration = CommandConfiguration(abstract: "Create a network.")
-        @Option(help: "l2bridge or overlay (any HNS network type).") var type: String
+        @Option(help: "l2bridge (flannel host-gw) or overlay (flannel vxlan); any HNS network type.") var type: String
         @Option(help: "The network's name.") var name: String
         @Option(help: "The subnet, a CIDR such as 10.244.1.0/24.") var subnet: String
         @Option(help: "The subnet's gateway (default: its first address).") var gateway: String?
@@ -48,20 +50,12 @@ struct NetworkCommand: ParsableCommand {
         @OptionGroup var output: JSONFlag
 
         func execute(_ context: HNSControlContext) throws {
-            guard let prefix = IPPrefix(subnet) else { throw HNSControlError("--subnet \(subnet): not a CIDR") }
-            let gatewayAddress: IPAddress
-            if let gateway {
-                guard let parsed = IPAddress(gateway) else { throw HNSControlError("--gateway \(gateway): not an IP") }
-                gatewayAddress = parsed
-            } else {
-                guard let first = prefix.network.adding(1) else {
-                    throw HNSControlError("--subnet \(subnet): too small")
-                }
-                gatewayAddress = first
-            }
-            let isOverlay = type.lowercased() == "overlay"
+            let networkType = try NetworkCreateChecks.type(type)
+            let prefix = try NetworkCreateChecks.subnet(subnet)
+            let gatewayAddress = try NetworkCreateChecks.gateway(gateway, subnet: prefix)
+            let isOverlay = networkType == .overlay
             let document = NetworkDocument.make(
-                name: name, type: type, subnet: prefix.description, gateway: gatewayAddress,
+                name: name, type: networkType.rawValue, subnet: prefix.description, gateway: gatewayAddress,
                 vsid: isOverlay ? (vsid ?? 4096) : vsid)
             let created = try context.client().create(.network, document)
             if output.json {

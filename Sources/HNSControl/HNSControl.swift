@@ -64,6 +64,9 @@ public enum HNSControl {
         do {
             command = try HNSControlCommand.parseAsRoot(rest)
         } catch {
+            if let unknown = CommandSuggestion.unknownCommand(in: rest, root: HNSControlCommand.self) {
+                return failure(unknown)
+            }
             let message = HNSControlCommand.fullMessage(for: error)
             let code = HNSControlCommand.exitCode(for: error).rawValue
             if code == 0 { return Output(stdout: message + "\n", stderr: "", exitCode: 0) }

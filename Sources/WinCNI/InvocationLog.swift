@@ -3,7 +3,7 @@ import JSON
 import Platform
 
 /// The config's `"logFile"` (top level, or in a flannel `delegate`): one JSON line per invocation saying what ran
-/// and how it ended. Failing to write it is reported on stderr and never fails the command.
+/// and how it ended, and which wincni build ran it. Failing to write it is reported on stderr and never fails the command.
 enum InvocationLog {
     static func write(_ request: CNIRequest, environment: CNIEnvironment, started: Double, error: CNIError?) {
         let raw = request.config.raw
@@ -17,6 +17,7 @@ enum InvocationLog {
             "network": .string(request.config.name),
             "type": .string(request.config.type),
             "cniVersion": .string(request.config.cniVersion),
+            "version": .string(WinCNIVersion.semantic),
         ]
         if let containerID = request.containerID { line["containerID"] = .string(containerID) }
         if let netns = request.netns { line["netns"] = .string(netns) }

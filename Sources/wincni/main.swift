@@ -22,8 +22,8 @@ let plugin = WinCNIPlugin.selectingBackend(
     simulator: { directory in try HNSSimulator.functionTableService(directory: directory) })
 let output = CNIDispatcher.run(
     plugin, environment: environment,
-    about:
-        "wincni: a CNI plugin for Kubernetes Windows nodes (win-bridge, win-overlay, sdnbridge, sdnoverlay, flannel) on HNS"
+    about: "wincni \(WinCNIVersion.description): a CNI plugin for Kubernetes Windows nodes "
+        + "(win-bridge, win-overlay, sdnbridge, sdnoverlay, flannel) on HNS"
 )
 output.writeToStandardOutput()
 exit(output.exitCode)

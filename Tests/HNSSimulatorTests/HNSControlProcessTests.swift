@@ -182,3 +182,21 @@ struct HNSControlProcessTests {
         #expect(try hnsctl(node.directory, "endpoint", "create", "--network", "cbr0").status == 0)
     }
 }
+
+@Suite("hnsctl --version")
+struct HNSControlVersionTests {
+    @Test("--version prints hnsctl, the release of CHANGELOG.md and the commit, and exits 0")
+    func version() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
+        let changelog = try String(contentsOf: root.appendingPathComponent("CHANGELOG.md"), encoding: .utf8)
+        let heading = try #require(changelog.split(separator: "\n").first { $0.hasPrefix("## ") })
+        let release = try #require(heading.dropFirst(3).split(separator: " ").first)
+        let output = try run(hnsctlPath(), ["--version"])
+        #expect(output.status == 0)
+        #expect(output.stdout.hasPrefix("hnsctl \(release) (commit "), "\(output.stdout)")
+        if let given = ProcessInfo.processInfo.environment["WINCNI_COMMIT"], !given.isEmpty {
+            #expect(output.stdout == "hnsctl \(release) (commit \(given))\n")
+        }
+    }
+}

@@ -350,7 +350,7 @@ struct PluginLifecycleTests {
         #expect(node.savedDelegateConfigs().isEmpty)
     }
 
-    @Test("logFile gets one JSON line per invocation")
+    @Test("logFile gets one JSON line per invocation, with the wincni version")
     func logFile() throws {
         let node = try TestNode()
         try node.flannelUp(.hostGW)
@@ -363,6 +363,7 @@ struct PluginLifecycleTests {
         let lines = try readText(path).split(separator: "\n").map { try JSON.parse(String($0)) }
         #expect(lines.map { $0["command"]?.stringValue } == ["ADD", "DEL"])
         #expect(lines.allSatisfy { $0["code"] == 0 })
+        #expect(lines.allSatisfy { $0["version"]?.stringValue == WinCNIVersion.semantic })
         // The test environment's wall clock stands at the epoch.
         #expect(lines.allSatisfy { $0["time"]?.stringValue == "1970-01-01T00:00:00.000Z" })
     }
