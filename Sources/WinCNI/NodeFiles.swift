@@ -1,5 +1,7 @@
+import Platform
+
 /// Read-only access to a node's files for `hnsctl doctor` (subnet.env, the CNI config directory, flannel's dataDir,
-/// the logFile), through the same file layer the plugin uses.
+/// the logFile), through the platform layer.
 public enum NodeFiles {
     /// A file that could not be read: its path, and what went wrong.
     public struct ReadError: Error, Sendable, CustomStringConvertible {
@@ -8,31 +10,34 @@ public enum NodeFiles {
         /// The file or directory does not exist.
         public var isNotFound: Bool
         public var description: String { "\(path): \(message)" }
+
+        init(_ error: PlatformError) {
+            path = error.path
+            message = error.text
+            isNotFound = error.kind == .notFound
+        }
     }
 
     /// The whole file.
     public static func read(_ path: String) throws(ReadError) -> [UInt8] {
-        do {
-            return try FileSystem.readFile(path)
-        } catch {
-            throw ReadError(path: error.path, message: error.message, isNotFound: error.isNotFound)
-        }
+        do throws(PlatformError) { return try Files.read(path) } catch { throw ReadError(error) }
     }
 
     /// The names in `directory`, sorted; a missing directory has none.
     public static func list(_ directory: String) throws(ReadError) -> [String] {
-        do {
-            return try FileSystem.list(directory).sorted()
+        do throws(PlatformError) {
+            return try Files.list(directory).sorted()
         } catch {
-            throw ReadError(path: error.path, message: error.message, isNotFound: error.isNotFound)
+            if error.kind == .notFound { return [] }
+            throw ReadError(error)
         }
     }
 
-    public static func exists(_ path: String) -> Bool { FileSystem.exists(path) }
+    public static func exists(_ path: String) -> Bool { Files.exists(path) }
 
-    /// Whether `name` in flannel's dataDir is a saved delegate config (not the spare file a DEL keeps for the next
-    /// ADD, nor a file being written).
+    /// Whether `name` in flannel's dataDir is a saved delegate config: not a hidden file (such as the spare file
+    /// earlier wincni versions kept there), nor an atomic write's temporary file (`<sandboxID>.tmp<pid>.<n>`).
     public static func isSavedDelegateConfig(_ name: String) -> Bool {
-        name != FlannelMeta.spareName && !name.contains(".tmp") && !name.hasPrefix(".")
+        !name.hasPrefix(".") && FlannelMeta.temporaryFileSandbox(name) == nil
     }
 }

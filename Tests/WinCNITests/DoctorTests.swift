@@ -2,6 +2,7 @@ import CNI
 import HCN
 import HNSSimulator
 import JSON
+import Platform
 import Testing
 
 @testable import HNSControl
@@ -23,17 +24,17 @@ struct DoctorNode {
         node = try TestNode()
         self.backend = backend
         if up { try node.flannelUp(backend) } else { try node.writeSubnetEnv() }
-        _ = try FileSystem.makeDirectories(confDirectory, mode: 0o755)
+        _ = try Files.makeDirectories(confDirectory, permissions: 0o755)
         try writeConfig(node.flannelConfig(backend, cniVersion: "1.0.0", extra: #", "logFile": "\#(logPath)""# + extra))
         // wincni under the names the config uses (flannel, and the delegate's type), as install.ps1 puts it.
-        _ = try FileSystem.makeDirectories(binDirectory, mode: 0o755)
+        _ = try Files.makeDirectories(binDirectory, permissions: 0o755)
         for name in ["wincni", "flannel", backend == .hostGW ? "win-bridge" : "sdnoverlay"] {
-            try FileSystem.writeAtomically(binDirectory + "/" + name + ".exe", Self.wincniBytes, mode: 0o755)
+            try Files.write(binDirectory + "/" + name + ".exe", Self.wincniBytes, mode: .atomic, permissions: 0o755)
         }
     }
 
     func writeConfig(_ text: String, name: String = "10-flannel.conf") throws {
-        try FileSystem.writeAtomically(confDirectory + "/" + name, Array(text.utf8), mode: 0o644)
+        try Files.write(confDirectory + "/" + name, Array(text.utf8), mode: .atomic, permissions: 0o644)
     }
 
     /// One pod's ADD through the flannel config, as containerd runs it.
@@ -129,7 +130,7 @@ struct DoctorTests {
     @Test("no config in the directory: config-missing")
     func configMissing() throws {
         let node = try DoctorNode(.hostGW)
-        try FileSystem.remove(node.configPath)
+        try Files.remove(node.configPath)
         #expect(node.findings() == ["config-missing"])
         #expect(
             node.finding("config-missing")?["summary"]?.stringValue?.hasSuffix(
@@ -171,7 +172,7 @@ struct DoctorTests {
     func conflist() throws {
         let node = try DoctorNode(.hostGW)
         let plugin = node.node.flannelConfig(.hostGW, cniVersion: "1.0.0")
-        try FileSystem.remove(node.configPath)
+        try Files.remove(node.configPath)
         try node.writeConfig(
             #"{"cniVersion":"1.0.0","name":"cbr0","plugins":[\#(plugin)]}"#, name: "10-flannel.conflist")
         #expect(node.findings() == [])
@@ -180,7 +181,7 @@ struct DoctorTests {
     @Test("the Go plugin copied back over wincni's flannel.exe: plugin-not-wincni")
     func goPluginBack() throws {
         let node = try DoctorNode(.hostGW)
-        try FileSystem.writeAtomically(node.binDirectory + "/flannel.exe", Array("flannel v1.6.0".utf8), mode: 0o755)
+        try Files.write(node.binDirectory + "/flannel.exe", Array("flannel v1.6.0".utf8), mode: .atomic, permissions: 0o755)
         #expect(node.findings() == ["plugin-not-wincni"])
         #expect(
             node.finding("plugin-not-wincni")?["summary"]
@@ -191,13 +192,13 @@ struct DoctorTests {
     @Test("a plugin the config names is not installed: plugin-missing; no wincni to compare with: a warning")
     func pluginMissing() throws {
         let node = try DoctorNode(.vxlan)
-        try FileSystem.remove(node.binDirectory + "/sdnoverlay.exe")
+        try Files.remove(node.binDirectory + "/sdnoverlay.exe")
         #expect(node.findings() == ["plugin-missing"])
         #expect(
             node.finding("plugin-missing")?["summary"]
                 == .string("the config's plugin \"sdnoverlay\" is not in \(node.binDirectory)"))
-        try FileSystem.remove(node.binDirectory + "/wincni.exe")
-        try FileSystem.writeAtomically(node.binDirectory + "/sdnoverlay", DoctorNode.wincniBytes, mode: 0o755)
+        try Files.remove(node.binDirectory + "/wincni.exe")
+        try Files.write(node.binDirectory + "/sdnoverlay", DoctorNode.wincniBytes, mode: .atomic, permissions: 0o755)
         #expect(node.findings() == ["plugin-not-wincni"])
         #expect(node.finding("plugin-not-wincni")?["severity"] == "warning")
     }
@@ -207,7 +208,7 @@ struct DoctorTests {
     @Test("subnet.env missing: subnet-env-missing (and the network is checked all the same)")
     func subnetEnvMissing() throws {
         let node = try DoctorNode(.hostGW)
-        try FileSystem.remove(node.node.subnetEnvPath)
+        try Files.remove(node.node.subnetEnvPath)
         #expect(node.findings() == ["subnet-env-missing"])
         #expect(node.finding("subnet-env-missing")?["summary"]?.stringValue?.contains("is missing") == true)
     }
@@ -237,7 +238,7 @@ struct DoctorTests {
     func subnetMismatch() throws {
         let node = try DoctorNode(.hostGW)
         let env = "FLANNEL_NETWORK=10.244.0.0/16\nFLANNEL_SUBNET=10.244.7.1/24\nFLANNEL_MTU=1450\nFLANNEL_IPMASQ=true\n"
-        try FileSystem.writeAtomically(node.node.subnetEnvPath, Array(env.utf8), mode: 0o644)
+        try Files.write(node.node.subnetEnvPath, Array(env.utf8), mode: .atomic, permissions: 0o644)
         #expect(node.findings() == ["network-subnet-mismatch"])
         #expect(
             node.finding("network-subnet-mismatch")?["summary"]
@@ -250,7 +251,7 @@ struct DoctorTests {
         let node = try DoctorNode(.hostGW)
         let other = node.node.root + "/other.env"
         let env = "FLANNEL_NETWORK=10.244.0.0/16\nFLANNEL_SUBNET=10.244.9.1/24\nFLANNEL_MTU=1450\nFLANNEL_IPMASQ=true\n"
-        try FileSystem.writeAtomically(other, Array(env.utf8), mode: 0o644)
+        try Files.write(other, Array(env.utf8), mode: .atomic, permissions: 0o644)
         #expect(node.findings("--subnet-env", other) == ["network-subnet-mismatch"])
     }
 
@@ -356,7 +357,7 @@ struct DoctorTests {
         try node.addPod("pod1")
         let reservations = node.node.reservations("cbr0")
         #expect(reservations.count == 1)
-        for name in reservations { try FileSystem.remove(node.node.ipamDirectory + "/cbr0/" + name) }
+        for name in reservations { try Files.remove(node.node.ipamDirectory + "/cbr0/" + name) }
         #expect(node.findings() == ["endpoint-without-reservation"])
         let summary = node.finding("endpoint-without-reservation")?["summary"]?.stringValue ?? ""
         #expect(summary.hasPrefix("endpoint pod1_cbr0 has 10.244.1."), "\(summary)")

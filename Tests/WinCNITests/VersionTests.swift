@@ -1,10 +1,7 @@
+import Platform
 import Testing
 
 @testable import WinCNI
-
-#if canImport(Glibc)
-    import Glibc
-#endif
 
 /// The release named by CHANGELOG.md's first `## <version>` heading.
 func changelogRelease(filePath: String = #filePath) throws -> String {
@@ -34,7 +31,7 @@ struct VersionTests {
     func commit() {
         #expect(isCommitStamp(WinCNIVersion.commit), "\(WinCNIVersion.commit)")
         // `make test` exports WINCNI_COMMIT to the build and to the tests alike.
-        if let given = getenv("WINCNI_COMMIT").map({ String(cString: $0) }), !given.isEmpty {
+        if let given = ProcessEnvironment.value("WINCNI_COMMIT"), !given.isEmpty {
             #expect(WinCNIVersion.commit == given)
         }
         #expect(WinCNIVersion.description == "\(WinCNIVersion.release) (commit \(WinCNIVersion.commit))")
