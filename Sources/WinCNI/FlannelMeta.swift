@@ -148,7 +148,9 @@ struct FlannelMeta {
             let digits = rest.reversed().prefix { $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }.count
             let marker = Array(suffix.utf8)
             let stem = rest.dropLast(digits)
-            guard digits > 0, stem.count > marker.count, Array(stem.suffix(marker.count)) == marker else { return false }
+            guard digits > 0, stem.count > marker.count, Array(stem.suffix(marker.count)) == marker else {
+                return false
+            }
             rest = stem.dropLast(marker.count)
             return true
         }
