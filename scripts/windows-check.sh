@@ -53,7 +53,11 @@ while IFS= read -r file; do
         echo "windows-check: not built for Windows: $file (${EXCLUDED[$file]})"
         continue
     fi
-    "$MINGW" "${CFLAGS[@]}" -I"$INCLUDE" -c -o "$out/$(echo "$file" | tr / _).o" "$file"
+    # A file of a C target sees that target's own public headers, as SwiftPM compiles it.
+    target_include=$(echo "$file" | sed -n 's|^\(Sources/[^/]*\)/.*|\1/include|p')
+    extra=()
+    if [ -n "$target_include" ] && [ -d "$target_include" ]; then extra=(-I"$target_include"); fi
+    "$MINGW" "${CFLAGS[@]}" -I"$INCLUDE" "${extra[@]}" -c -o "$out/$(echo "$file" | tr / _).o" "$file"
     compiled=$((compiled + 1))
 done < <(find Sources Tests bench Fuzz interop -name '*.c' 2>/dev/null | sort)
 echo "windows-check: $compiled C files compiled for x86_64-w64-mingw32 with ${CFLAGS[*]}"
