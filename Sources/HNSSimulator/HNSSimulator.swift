@@ -285,24 +285,26 @@ public final class HNSSimulator: HostNetworkService, @unchecked Sendable {
         var fault: (seq: Int64, kind: SimulatorFault.Kind, count: Int64)?
     }
 
-    /// The trace switch and the first fault planted for `operation`, in one statement (config has one row; the
-    /// fault's columns are NULL when there is none): a process prepares it once for all its calls. An ORDER BY
-    /// here would make every call set up a sorter (a 0.5 M-instruction memset per pod ADD).
+    /// The trace switch, and the first fault planted for `operation` when any fault is planted. Every call of a
+    /// process runs the first statement and only calls under faults the second: preparing it costs 33 K
+    /// instructions, against 17 K + 50 K for the switch and the fault query, and 81 K for both in one statement
+    /// (a LEFT JOIN; with an ORDER BY it also set up a sorter in every call).
     private func callState(_ operation: String) throws(DatabaseFailure) -> CallState {
         var state = CallState(tracing: false, fault: nil)
-        try database.query(
-            """
-            SELECT trace, seq, hresult, crash, count FROM config
-            LEFT JOIN fault ON seq = (SELECT min(seq) FROM fault WHERE op = ?1)
-            """, .text(operation)
-        ) { row in
+        var planted = false
+        try database.query("SELECT trace, (SELECT count(*) FROM fault) FROM config") { row in
             state.tracing = row.integer(0) == 1
-            guard !row.isNull(1) else { return }
+            planted = row.integer(1) > 0
+        }
+        guard planted else { return state }
+        try database.query(
+            "SELECT seq, hresult, crash, count FROM fault WHERE op = ?1 ORDER BY seq LIMIT 1", .text(operation)
+        ) { row in
             let kind: SimulatorFault.Kind =
-                row.isNull(2)
-                ? (row.text(3) == "before" ? .crashBefore : .crashAfter)
-                : .hresult(HRESULT(UInt32(truncatingIfNeeded: row.integer(2))))
-            state.fault = (row.integer(1), kind, row.integer(4))
+                row.isNull(1)
+                ? (row.text(2) == "before" ? .crashBefore : .crashAfter)
+                : .hresult(HRESULT(UInt32(truncatingIfNeeded: row.integer(1))))
+            state.fault = (row.integer(0), kind, row.integer(3))
         }
         return state
     }
