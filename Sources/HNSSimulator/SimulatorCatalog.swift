@@ -185,6 +185,29 @@ struct SimulatorCatalog {
         }
     }
 
+    /// An endpoint's stored document and namespace column, nil when there is no such endpoint.
+    func endpointNamespaceRow(_ id: GUID) throws(HCNError) -> (document: String, namespace: String?)? {
+        try io { () throws(DatabaseFailure) in
+            var result: (document: String, namespace: String?)?
+            try database.query("SELECT document, namespace FROM endpoint WHERE id = ?1", .text(id.description)) {
+                row in
+                if result == nil, let document = row.text(0) { result = (document, row.text(1)) }
+            }
+            return result
+        }
+    }
+
+    /// Replaces an endpoint's document whose only change is its namespace.
+    func setEndpointNamespace(_ id: GUID, document: String, namespace: GUID?, conflict: SimulatorCode)
+        throws(HCNError)
+    {
+        try write(conflict) { () throws(DatabaseFailure) in
+            try database.run(
+                "UPDATE endpoint SET document = ?2, namespace = ?3 WHERE id = ?1", .text(id.description),
+                .text(document), namespace.map { .text($0.description) } ?? .null)
+        }
+    }
+
     /// Replaces an object's document. `before` and `after` are the endpoint's records (nil for other kinds).
     func update(
         _ kind: HCNResourceKind, _ id: GUID, _ document: JSONObject, conflict: SimulatorCode,

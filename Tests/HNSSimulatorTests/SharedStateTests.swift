@@ -106,6 +106,30 @@ struct SharedStateTests {
         #expect(detached == endpoint)
     }
 
+    @Test("attaching and detaching edit the stored text to what printing the edited document gives")
+    func namespaceMemberText() throws {
+        let node = try SimulatedNode()
+        let network = try node.createNetwork()
+        let endpoint = try node.createEndpoint(
+            network: network, name: "ported",
+            policies: #"[{"Type":"PortMapping","Settings":{"InternalPort":80,"ExternalPort":8080,"Protocol":6}}]"#)
+        let namespace = try node.createNamespace()
+        let before = try #require(try node.simulator().storedDocuments(.endpoint).first)
+        try node.modifyNamespace(namespace, "Add", endpoint: endpoint)
+        let attached = try #require(try node.simulator().storedDocuments(.endpoint).first)
+        guard case .object(let document) = try JSON.parse(attached) else {
+            Issue.record("the stored document is not an object: \(attached)")
+            return
+        }
+        #expect(JSON.object(document).compact() == attached)
+        let anchor = #""HostComputeNetwork":"\#(guid(network).description)""#
+        let member = #","HostComputeNamespace":"\#(guid(namespace).description)""#
+        #expect(attached == before.replacingOccurrences(of: anchor, with: anchor + member))
+        try node.modifyNamespace(namespace, "Remove", endpoint: endpoint)
+        #expect(try node.simulator().storedDocuments(.endpoint).first == before)
+        #expect(try node.simulator().consistencyProblems().isEmpty)
+    }
+
     @Test(
         "filters the fast path does not take (escapes, several keys) find the same objects",
         arguments: [
