@@ -256,8 +256,19 @@ struct NodeDoctor {
             fix: "correct the value the message names (docs/config-reference.md); the files in conf/ are known good")
     }
 
+    /// The config as the plugin reads it on this node: `${NODE_IP}` and `${NODE_SUBNET}` filled from the HNS
+    /// network it names. When HNS or the network cannot be reached they stay, and the network checks say why.
+    private func filledPlaceholders(_ document: JSONObject) -> JSONObject {
+        guard NodePlaceholders.present(in: JSON.object(document).compactBytes()),
+            let name = document.value(goKey: "name")?.stringValue,
+            let hns = try? service(),
+            let network = try? HCNClient(service: hns).network(named: name)
+        else { return document }
+        return NodePlaceholders.filling(document, from: network)
+    }
+
     private func decodeConfig(_ path: String) throws(DoctorFinding) -> NodeConfig {
-        let document = try readObject(path)
+        let document = filledPlaceholders(try readObject(path))
         let type = document.value(goKey: "type")?.stringValue ?? ""
         let kind: PluginKind
         do {

@@ -12,12 +12,12 @@ import NetAddress
 ///
 /// They may stand anywhere in a string value (`"${NODE_IP}/32"`). A config without them is used as written, so a
 /// literal value always wins.
-enum NodePlaceholders {
+public enum NodePlaceholders {
     static let nodeIP = "${NODE_IP}"
     static let nodeSubnet = "${NODE_SUBNET}"
 
     /// Whether the document's bytes name a placeholder (a cheap test before any HNS call).
-    static func present(in bytes: [UInt8]) -> Bool {
+    public static func present(in bytes: [UInt8]) -> Bool {
         let marker = Array("${NODE_".utf8)
         guard bytes.count >= marker.count else { return false }
         for start in 0...(bytes.count - marker.count) where bytes[start] == marker[0] {
@@ -61,19 +61,7 @@ enum NodePlaceholders {
     /// `${NODE_SUBNET}` becomes `0.0.0.0/0`: host-local then releases the container's reservations by owner, which
     /// needs no range, and `${NODE_IP}` stays (only ADD reads the policies that hold it).
     static func fill(_ config: NetworkConfig, network: HostComputeNetwork?) throws(WinCNIError) -> NetworkConfig {
-        var values: [(String, String)] = []
-        if let network {
-            if let address = EndpointCommands.providerAddress(of: network) {
-                values.append((nodeIP, address.description))
-            }
-            if let subnet = network.subnets.compactMap({ IPPrefix($0.ipAddressPrefix) }).first(where: \.isIPv4)
-                ?? network.subnets.compactMap({ IPPrefix($0.ipAddressPrefix) }).first
-            {
-                values.append((nodeSubnet, subnet.masked.description))
-            }
-        } else {
-            values.append((nodeSubnet, "0.0.0.0/0"))
-        }
+        let values = network.map(Self.values(from:)) ?? [(nodeSubnet, "0.0.0.0/0")]
         let filled = replacing(.object(config.raw), values)
         guard let object = filled.objectValue else { return config }
         if let name = missing(in: .object(object), network: network) {
@@ -92,6 +80,25 @@ enum NodePlaceholders {
         } catch {
             throw .cni(error)
         }
+    }
+
+    /// `document` with the placeholders `network` can fill filled, as the plugin reads it on this node (for
+    /// `hnsctl doctor`); the others stay.
+    public static func filling(_ document: JSONObject, from network: HostComputeNetwork) -> JSONObject {
+        replacing(.object(document), values(from: network)).objectValue ?? document
+    }
+
+    /// What each placeholder stands for on the node that has `network`.
+    private static func values(from network: HostComputeNetwork) -> [(String, String)] {
+        var values: [(String, String)] = []
+        if let address = EndpointCommands.providerAddress(of: network) {
+            values.append((nodeIP, address.description))
+        }
+        let subnets = network.subnets.compactMap { IPPrefix($0.ipAddressPrefix) }
+        if let subnet = subnets.first(where: \.isIPv4) ?? subnets.first {
+            values.append((nodeSubnet, subnet.masked.description))
+        }
+        return values
     }
 
     private static func replacing(_ value: JSON, _ values: [(String, String)]) -> JSON {

@@ -100,6 +100,28 @@ struct DoctorTests {
         #expect(text.stdout.contains("ok    pods: 1 pod endpoint, 1 host-local reservation"))
     }
 
+    @Test(
+        "a shipped conf/ file with ${NODE_IP} and ${NODE_SUBNET} is read as the plugin fills it: healthy",
+        arguments: ["flannel-host-gw.conf", "flannel-vxlan.conf"])
+    func shippedConfig(_ file: String) throws {
+        let backend: Backend = file.contains("vxlan") ? .vxlan : .hostGW
+        let node = try DoctorNode(backend)
+        var document = try #require(try JSON.parse(try readText(repositoryRoot + "/conf/" + file)).objectValue)
+        #expect(JSON.object(document).compact().contains("${NODE_"), "\(file) has no placeholder to fill")
+        // Only where files go changes, as an installer would place them.
+        document["subnetFile"] = .string(node.node.subnetEnvPath)
+        document["dataDir"] = .string(node.node.flannelDirectory)
+        document["ipam"] = ["dataDir": .string(node.node.ipamDirectory)]
+        document["logFile"] = .string(node.logPath)
+        try node.writeConfig(JSON.object(document).compact())
+        for name in ["win-bridge", "win-overlay", "sdnbridge", "sdnoverlay"] {
+            try Files.write(
+                node.binDirectory + "/" + name + ".exe", DoctorNode.wincniBytes, mode: .atomic, permissions: 0o755)
+        }
+        try node.addPod("pod1")
+        #expect(node.findings() == [])
+    }
+
     @Test("every finding has a summary, a cause and a fix, in text and JSON")
     func findingShape() throws {
         let node = try DoctorNode(.hostGW, up: false)
