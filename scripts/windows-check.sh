@@ -53,7 +53,7 @@ while IFS= read -r file; do
         echo "windows-check: not built for Windows: $file (${EXCLUDED[$file]})"
         continue
     fi
-    "$MINGW" "${CFLAGS[@]}" -I"$INCLUDE" -c -o "$out/$(echo "$file" | tr / _).o" "$file"
+    "$MINGW" "${CFLAGS[@]}" -I"$INCLUDE" -I"$(dirname "$file")/include" -c -o "$out/$(echo "$file" | tr / _).o" "$file"
     compiled=$((compiled + 1))
 done < <(find Sources Tests bench Fuzz interop -name '*.c' 2>/dev/null | sort)
 echo "windows-check: $compiled C files compiled for x86_64-w64-mingw32 with ${CFLAGS[*]}"

@@ -13,7 +13,8 @@ enum SimulatorPlatform {
             return true
         } catch {
             if error.kind == .exists && error.path == file { return false }
-            throw DatabaseFailure(action: "\(error.operation) \(error.path)", code: error.nativeCode, message: error.text)
+            throw DatabaseFailure(
+                action: "\(error.operation) \(error.path)", code: error.nativeCode, message: error.text)
         }
     }
 

@@ -7,7 +7,8 @@ extension HostLocalStore {
     public func owners(of addresses: [IPAddress]) throws(HostLocalError)
         -> [(address: IPAddress, containerID: String, ifname: String)]
     {
-        guard !addresses.isEmpty, let store = try StoreDirectory(path: directory, create: false, platform: platform) else { return [] }
+        guard !addresses.isEmpty, let store = try StoreDirectory(path: directory, create: false, platform: platform)
+        else { return [] }
         var result: [(address: IPAddress, containerID: String, ifname: String)] = []
         for address in addresses {
             let plain = goText(address)

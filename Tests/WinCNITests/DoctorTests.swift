@@ -181,7 +181,8 @@ struct DoctorTests {
     @Test("the Go plugin copied back over wincni's flannel.exe: plugin-not-wincni")
     func goPluginBack() throws {
         let node = try DoctorNode(.hostGW)
-        try Files.write(node.binDirectory + "/flannel.exe", Array("flannel v1.6.0".utf8), mode: .atomic, permissions: 0o755)
+        try Files.write(
+            node.binDirectory + "/flannel.exe", Array("flannel v1.6.0".utf8), mode: .atomic, permissions: 0o755)
         #expect(node.findings() == ["plugin-not-wincni"])
         #expect(
             node.finding("plugin-not-wincni")?["summary"]

@@ -192,7 +192,6 @@ final class TestNode: @unchecked Sendable {
         return snapshot
     }
 
-
     /// The pod endpoints of this node (flanneld's host endpoint `<network>_ep` left out).
     func endpoints() -> [StoredEndpoint] {
         var result: [StoredEndpoint] = []
