@@ -38,7 +38,7 @@ struct HNSControlMessageTests {
         #expect(
             output.stderr
                 == "hnsctl: unknown command \"hnsctl zzzzzz\" (hnsctl commands: network, endpoint, namespace, flannel, "
-                + "fault, doctor)\n")
+                + "fault, trace, reset, doctor)\n")
     }
 
     @Test("the typo distance: swaps, drops and additions count one each")
