@@ -322,12 +322,15 @@ static HANDLE check_handle(HANDLE file, int32_t checks, wincni_status *status) {
         return file;
     }
     BY_HANDLE_FILE_INFORMATION data;
-    if (!GetFileInformationByHandle(file, &data)) {
+    // A pipe, console or other device first: GetFileInformationByHandle does not describe those.
+    if (GetFileType(file) != FILE_TYPE_DISK) {
+        *status = own_status(WINCNI_E_NOT_REGULAR);
+    } else if (!GetFileInformationByHandle(file, &data)) {
         *status = last_status();
     } else if ((data.dwFileAttributes & FILE_ATTRIBUTE_DIRECTORY) != 0 &&
                (data.dwFileAttributes & FILE_ATTRIBUTE_REPARSE_POINT) == 0) {
         *status = own_status(WINCNI_E_IS_DIRECTORY);
-    } else if ((data.dwFileAttributes & FILE_ATTRIBUTE_REPARSE_POINT) != 0 || GetFileType(file) != FILE_TYPE_DISK) {
+    } else if ((data.dwFileAttributes & FILE_ATTRIBUTE_REPARSE_POINT) != 0) {
         *status = own_status(WINCNI_E_NOT_REGULAR);
     } else if ((checks & WINCNI_OPEN_SINGLE_LINK) != 0 && data.nNumberOfLinks > 1) {
         *status = own_status(WINCNI_E_LINKED);

@@ -844,6 +844,12 @@ static void test_open_checks(void) {
     wincni_free(bytes);
     status = wincni_write_file(plain, (const uint8_t *)"x", 1, WINCNI_WRITE_ATOMIC | WINCNI_OPEN_REGULAR_ONLY, 0600);
     CHECK(status.kind == WINCNI_E_INVALID, "an atomic write with checks: %s", kind_name(status.kind));
+    // A device (a character device on POSIX; GetFileType FILE_TYPE_CHAR on Windows) is no regular file either.
+    const char *device = wincni_platform().is_windows ? "NUL" : "/dev/null";
+    status = wincni_write_file(device, (const uint8_t *)"x", 1, WINCNI_WRITE_APPEND | WINCNI_OPEN_REGULAR_ONLY, 0600);
+    CHECK(status.kind == WINCNI_E_NOT_REGULAR, "a checked append to %s: %s", device, kind_name(status.kind));
+    status = wincni_read_file_checked(device, 64, WINCNI_OPEN_REGULAR_ONLY, &bytes, &count);
+    CHECK(status.kind == WINCNI_E_NOT_REGULAR, "a checked read of %s: %s", device, kind_name(status.kind));
 #if !defined(_WIN32)
     // FIFOs and symbolic links are POSIX-only here: Windows has no FIFO in the file system, and wine 8's
     // CreateSymbolicLinkW creates nothing. Each must be refused at once, never waited on.
