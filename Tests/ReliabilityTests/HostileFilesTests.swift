@@ -185,18 +185,34 @@ struct HostileFilesTests {
         let config = node.directConfig()
         let binary = node.backend.delegateType
         var generator = SystemRandomNumberGenerator()
+        // How long one ADD takes here (debug or release binary, loaded machine): the kills land within it.
+        let probe = try node.pod("probe")
+        let started = ProcessEnvironment.monotonicSeconds()
+        #expect(try node.run(binary, "ADD", probe, config: config).status == 0)
+        let duration = max(2, Int((ProcessEnvironment.monotonicSeconds() - started) * 1000))
+        #expect(try node.run(binary, "DEL", probe, config: config).status == 0)
+
         var pending = Set(pods.indices)
         var killed = 0
         var rounds = 0
-        while !pending.isEmpty && rounds < 40 {
+        while !pending.isEmpty && rounds < 60 {
             rounds += 1
+            // Until 20 ADDs died (at most 20 rounds), each is killed at a random moment of its run (reservation,
+            // endpoint, attach) unless it is done by then; afterwards every ADD is left to finish.
+            let killing = killed < 20 && rounds <= 20
             for batch in Array(pending).chunked(4) {
-                let processes = try batch.map { try node.spawn(binary, "ADD", pods[$0], config: config) }
-                // Most are killed after 0 to 5 ms (an ADD takes a few: reservation, endpoint, attach), the rest
-                // finish; after ten rounds every ADD is left to finish.
-                for process in processes where rounds <= 10 && Int.random(in: 0..<4, using: &generator) != 0 {
-                    ProcessEnvironment.sleep(milliseconds: Int.random(in: 0..<6, using: &generator))
-                    if process.kill() { killed += 1 }
+                var kills: [(at: Double, process: RunningProcess)] = []
+                var processes: [RunningProcess] = []
+                for index in batch {
+                    let process = try node.spawn(binary, "ADD", pods[index], config: config)
+                    let delay = Double(Int.random(in: 0..<duration, using: &generator)) / 1000
+                    if killing { kills.append((ProcessEnvironment.monotonicSeconds() + delay, process)) }
+                    processes.append(process)
+                }
+                for kill in kills.sorted(by: { $0.at < $1.at }) {
+                    let wait = Int((kill.at - ProcessEnvironment.monotonicSeconds()) * 1000)
+                    if wait > 0 { ProcessEnvironment.sleep(milliseconds: wait) }
+                    if kill.process.kill() { killed += 1 }
                 }
                 for (index, process) in zip(batch, processes) where try process.wait().status == 0 {
                     pending.remove(index)
@@ -204,7 +220,7 @@ struct HostileFilesTests {
             }
         }
         #expect(pending.isEmpty, "pods never added: \(pending.sorted())")
-        #expect(killed >= 10, "only \(killed) ADDs were killed")
+        #expect(killed >= 20, "only \(killed) ADDs were killed")
 
         let reservations = node.reservations(in: node.directStore)
         let names = FileTree.list(node.directStore).filter { $0 != "lock" && !$0.hasPrefix("last_reserved_ip") }
