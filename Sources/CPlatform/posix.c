@@ -184,6 +184,7 @@ wincni_status wincni_file_information(const char *path, wincni_file_info *info) 
     info->permissions = (uint32_t)(status.st_mode & 07777);
     info->size = S_ISDIR(status.st_mode) ? 0 : (int64_t)status.st_size;
     info->identity = (uint64_t)status.st_ino;
+    info->links = (uint32_t)status.st_nlink;
 #if defined(__APPLE__)
     info->modified_nanoseconds =
         (int64_t)status.st_mtimespec.tv_sec * 1000000000 + (int64_t)status.st_mtimespec.tv_nsec;
@@ -199,32 +200,86 @@ int32_t wincni_is_executable_file(const char *path) {
     return access(path, X_OK) == 0 ? 1 : 0;
 }
 
-wincni_status wincni_read_file(const char *path, int64_t limit, uint8_t **bytes, int64_t *count) {
+/// Opens `path` with `os_flags`, applying the WINCNI_OPEN_* checks in `checks` (0: a plain open). With checks, a
+/// name that lstat shows is not a regular file is refused before any open (no FIFO or device is opened at all), the
+/// open adds O_NOFOLLOW | O_NONBLOCK, and fstat on the descriptor decides (a name swapped in between is caught).
+/// O_TRUNC is applied after the checks. Returns the descriptor or -1 with `*status` set.
+static int open_checked(const char *path, int os_flags, mode_t permissions, int32_t checks, wincni_status *status) {
+    *status = status_ok();
+    if ((checks & (WINCNI_OPEN_REGULAR_ONLY | WINCNI_OPEN_SINGLE_LINK)) == 0) {
+        int fd = open(path, os_flags, permissions);
+        if (fd < 0) *status = status_errno(errno);
+        return fd;
+    }
+    struct stat before;
+    if (lstat(path, &before) == 0 && !S_ISREG(before.st_mode)) {
+        *status = S_ISDIR(before.st_mode) ? status_errno(EISDIR) : status_kind(WINCNI_E_NOT_REGULAR, 0);
+        return -1;
+    }
+    int truncate = (os_flags & O_TRUNC) != 0;
+    int fd = open(path, (os_flags & ~O_TRUNC) | O_NOFOLLOW | O_NONBLOCK, permissions);
+    if (fd < 0) {
+        int code = errno;
+        // ELOOP: the final name is a symbolic link; ENXIO: a FIFO with no reader opened for writing.
+        *status = code == ELOOP || code == ENXIO ? status_kind(WINCNI_E_NOT_REGULAR, 0) : status_errno(code);
+        return -1;
+    }
+    struct stat after;
+    if (fstat(fd, &after) != 0) {
+        *status = status_errno(errno);
+    } else if (S_ISDIR(after.st_mode)) {
+        *status = status_errno(EISDIR);
+    } else if (!S_ISREG(after.st_mode)) {
+        *status = status_kind(WINCNI_E_NOT_REGULAR, 0);
+    } else if ((checks & WINCNI_OPEN_SINGLE_LINK) && after.st_nlink > 1) {
+        *status = status_kind(WINCNI_E_LINKED, 0);
+    } else if (truncate && ftruncate(fd, 0) != 0) {
+        *status = status_errno(errno);
+    }
+    if (status->kind != WINCNI_OK) {
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+wincni_status wincni_read_file_checked(const char *path, int64_t limit, int32_t flags, uint8_t **bytes,
+                                       int64_t *count) {
     *bytes = NULL;
     *count = 0;
-    if (limit < 0) return status_kind(WINCNI_E_INVALID, EINVAL);
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return status_errno(errno);
-    struct stat status;
-    if (fstat(fd, &status) != 0) {
+    if (limit < 0 || (flags & ~(WINCNI_OPEN_REGULAR_ONLY | WINCNI_OPEN_SINGLE_LINK)) != 0) {
+        return status_kind(WINCNI_E_INVALID, EINVAL);
+    }
+    wincni_status status;
+    int fd = open_checked(path, O_RDONLY | O_CLOEXEC, 0, flags, &status);
+    if (fd < 0) return status;
+    struct stat information;
+    if (fstat(fd, &information) != 0) {
         int code = errno;
         close(fd);
         return status_errno(code);
     }
-    if (S_ISDIR(status.st_mode)) {
+    if (S_ISDIR(information.st_mode)) {
         close(fd);
         return status_errno(EISDIR);
     }
-    wincni_status result = read_all(fd, S_ISREG(status.st_mode) ? (int64_t)status.st_size : 0, limit, bytes, count);
+    wincni_status result =
+        read_all(fd, S_ISREG(information.st_mode) ? (int64_t)information.st_size : 0, limit, bytes, count);
     close(fd);
     return result;
 }
 
-wincni_status wincni_read_prefix(const char *path, uint8_t *buffer, int64_t capacity, int64_t *count) {
+wincni_status wincni_read_file(const char *path, int64_t limit, uint8_t **bytes, int64_t *count) {
+    return wincni_read_file_checked(path, limit, 0, bytes, count);
+}
+
+wincni_status wincni_read_prefix(const char *path, int32_t flags, uint8_t *buffer, int64_t capacity,
+                                 int64_t *count) {
     *count = 0;
-    if (capacity < 0) return status_kind(WINCNI_E_INVALID, EINVAL);
-    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
-    if (fd < 0) return status_errno(errno);
+    if (capacity < 0 || (flags & ~WINCNI_OPEN_SINGLE_LINK) != 0) return status_kind(WINCNI_E_INVALID, EINVAL);
+    wincni_status status;
+    int fd = open_checked(path, O_RDONLY | O_CLOEXEC, 0, flags | WINCNI_OPEN_REGULAR_ONLY, &status);
+    if (fd < 0) return status;
     int64_t length = 0;
     while (length < capacity) {
         ssize_t result = read(fd, buffer + length, (size_t)(capacity - length));
@@ -232,7 +287,7 @@ wincni_status wincni_read_prefix(const char *path, uint8_t *buffer, int64_t capa
             if (errno == EINTR) continue;
             int code = errno;
             close(fd);
-            return code == EAGAIN ? status_kind(WINCNI_E_INVALID, code) : status_errno(code);
+            return status_errno(code);
         }
         if (result == 0) break;
         length += result;
@@ -268,63 +323,110 @@ static void sync_directory(const char *path) {
 
 static unsigned int temporary_counter;
 
+/// A new temporary name beside `path`: `<path>.tmp<process ID>.<counter>`.
+static char *temporary_name(const char *path) {
+    size_t length = strlen(path) + 64;
+    char *temporary = malloc(length);
+    if (temporary == NULL) return NULL;
+    unsigned int serial = __atomic_fetch_add(&temporary_counter, 1, __ATOMIC_RELAXED);
+    snprintf(temporary, length, "%s.tmp%lld.%u", path, (long long)getpid(), serial);
+    return temporary;
+}
+
+/// Creates `temporary` exclusively and writes `bytes` into it (synced when `durable`); removes it on failure.
+static int write_temporary(const char *temporary, const uint8_t *bytes, int64_t count, int durable,
+                           uint32_t permissions) {
+    int fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, (mode_t)permissions);
+    if (fd < 0) return errno;
+    int code = write_all(fd, bytes, count);
+    if (code == 0 && durable && fsync(fd) != 0) code = errno;
+    if (close(fd) != 0 && code == 0 && errno != EINTR) code = errno;
+    if (code != 0) (void)unlink(temporary);
+    return code;
+}
+
 static wincni_status write_atomically(const char *path, const uint8_t *bytes, int64_t count, int durable,
                                       uint32_t permissions) {
     struct stat status;
     // A directory in the file's place would only fail at the rename: say so before anything is written.
     if (lstat(path, &status) == 0 && S_ISDIR(status.st_mode)) return status_errno(EISDIR);
-    size_t length = strlen(path) + 64;
-    char *temporary = malloc(length);
+    char *temporary = temporary_name(path);
     if (temporary == NULL) return status_errno(ENOMEM);
-    unsigned int serial = __atomic_fetch_add(&temporary_counter, 1, __ATOMIC_RELAXED);
-    snprintf(temporary, length, "%s.tmp%lld.%u", path, (long long)getpid(), serial);
-    int fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, (mode_t)permissions);
-    if (fd < 0) {
-        int code = errno;
-        free(temporary);
-        return status_errno(code);
+    int code = write_temporary(temporary, bytes, count, durable, permissions);
+    if (code == 0 && rename(temporary, path) != 0) {
+        code = errno;
+        (void)unlink(temporary);
     }
+    free(temporary);
+    if (code != 0) return status_errno(code);
+    if (durable) sync_directory(path);
+    return status_ok();
+}
+
+/// The old exclusive create, for file systems without hard links: O_EXCL, then the bytes; removed again when they
+/// cannot all be written.
+static wincni_status create_and_write(const char *path, const uint8_t *bytes, int64_t count, int durable,
+                                      uint32_t permissions) {
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, (mode_t)permissions);
+    if (fd < 0) return status_errno(errno);
     int code = write_all(fd, bytes, count);
     if (code == 0 && durable && fsync(fd) != 0) code = errno;
     if (close(fd) != 0 && code == 0 && errno != EINTR) code = errno;
-    if (code == 0 && rename(temporary, path) != 0) code = errno;
     if (code != 0) {
-        (void)unlink(temporary);
+        (void)unlink(path);
+        return status_errno(code);
+    }
+    return status_ok();
+}
+
+/// The exclusive create: the complete content in a temporary file, which link(2) gives the name only when the name
+/// is free (link never replaces), then the temporary name goes. The name never shows an empty or partial file.
+static wincni_status write_exclusively(const char *path, const uint8_t *bytes, int64_t count, int durable,
+                                       uint32_t permissions) {
+    struct stat status;
+    if (lstat(path, &status) == 0) return S_ISDIR(status.st_mode) ? status_errno(EISDIR) : status_errno(EEXIST);
+    char *temporary = temporary_name(path);
+    if (temporary == NULL) return status_errno(ENOMEM);
+    int code = write_temporary(temporary, bytes, count, durable, permissions);
+    if (code != 0) {
         free(temporary);
         return status_errno(code);
     }
+    int linked = link(temporary, path) == 0;
+    code = linked ? 0 : errno;
+    (void)unlink(temporary);
     free(temporary);
+    if (!linked && (code == EPERM || code == ENOTSUP || code == EOPNOTSUPP || code == ENOSYS || code == EMLINK)) {
+        return create_and_write(path, bytes, count, durable, permissions);
+    }
+    if (code != 0) return status_errno(code);
     if (durable) sync_directory(path);
     return status_ok();
 }
 
 wincni_status wincni_write_file(const char *path, const uint8_t *bytes, int64_t count, int32_t mode,
                                 uint32_t permissions) {
-    if (count < 0) return status_kind(WINCNI_E_INVALID, EINVAL);
+    const int32_t checks = WINCNI_OPEN_REGULAR_ONLY | WINCNI_OPEN_SINGLE_LINK;
+    if (count < 0 || (mode & ~(15 | checks)) != 0) return status_kind(WINCNI_E_INVALID, EINVAL);
     int durable = (mode & WINCNI_WRITE_DURABLE) != 0;
     if (mode & WINCNI_WRITE_ATOMIC) {
-        if (mode & (WINCNI_WRITE_EXCLUSIVE | WINCNI_WRITE_APPEND)) return status_kind(WINCNI_E_INVALID, EINVAL);
+        if (mode & (WINCNI_WRITE_EXCLUSIVE | WINCNI_WRITE_APPEND | checks)) {
+            return status_kind(WINCNI_E_INVALID, EINVAL);
+        }
         return write_atomically(path, bytes, count, durable, permissions);
     }
-    int flags = O_WRONLY | O_CREAT | O_CLOEXEC;
     if (mode & WINCNI_WRITE_EXCLUSIVE) {
-        if (mode & WINCNI_WRITE_APPEND) return status_kind(WINCNI_E_INVALID, EINVAL);
-        flags |= O_EXCL | O_NOFOLLOW;
-    } else if (mode & WINCNI_WRITE_APPEND) {
-        flags |= O_APPEND;
-    } else {
-        flags |= O_TRUNC;
+        if (mode & (WINCNI_WRITE_APPEND | checks)) return status_kind(WINCNI_E_INVALID, EINVAL);
+        return write_exclusively(path, bytes, count, durable, permissions);
     }
-    int fd = open(path, flags, (mode_t)permissions);
-    if (fd < 0) return status_errno(errno);
+    int flags = O_WRONLY | O_CREAT | O_CLOEXEC | ((mode & WINCNI_WRITE_APPEND) ? O_APPEND : O_TRUNC);
+    wincni_status status;
+    int fd = open_checked(path, flags, (mode_t)permissions, mode & checks, &status);
+    if (fd < 0) return status;
     int code = write_all(fd, bytes, count);
     if (code == 0 && durable && fsync(fd) != 0) code = errno;
     if (close(fd) != 0 && code == 0 && errno != EINTR) code = errno;
-    if (code != 0) {
-        // An exclusive create that could not be written completely must not stay half there.
-        if (mode & WINCNI_WRITE_EXCLUSIVE) (void)unlink(path);
-        return status_errno(code);
-    }
+    if (code != 0) return status_errno(code);
     return status_ok();
 }
 

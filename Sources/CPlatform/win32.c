@@ -293,6 +293,7 @@ wincni_status wincni_file_information(const char *path, wincni_file_info *info) 
     info->size = info->kind == WINCNI_KIND_DIRECTORY ? 0
                                                      : (int64_t)(((uint64_t)data.nFileSizeHigh << 32) | data.nFileSizeLow);
     info->identity = ((uint64_t)data.nFileIndexHigh << 32) | data.nFileIndexLow;
+    info->links = (uint32_t)data.nNumberOfLinks;
     info->modified_nanoseconds = unix_nanoseconds(data.ftLastWriteTime);
     return success;
 }
@@ -313,6 +314,33 @@ int32_t wincni_is_executable_file(const char *path) {
 
 // Opens an existing file for reading with every sharing mode, FILE_SHARE_DELETE included, so that a writer can
 // replace it meanwhile. A directory gives ERROR_DIRECTORY_NOT_SUPPORTED's portable cousin: WINCNI_E_IS_DIRECTORY.
+// The WINCNI_OPEN_* checks on an open handle (opened with FILE_FLAG_OPEN_REPARSE_POINT): a reparse point or anything
+// GetFileType does not call a disk file is not a regular file; with WINCNI_OPEN_SINGLE_LINK, more than one hard link
+// is refused. Closes the handle and returns INVALID_HANDLE_VALUE when a check fails.
+static HANDLE check_handle(HANDLE file, int32_t checks, wincni_status *status) {
+    if (file == INVALID_HANDLE_VALUE || (checks & (WINCNI_OPEN_REGULAR_ONLY | WINCNI_OPEN_SINGLE_LINK)) == 0) {
+        return file;
+    }
+    BY_HANDLE_FILE_INFORMATION data;
+    // A pipe, console or other device first: GetFileInformationByHandle does not describe those.
+    if (GetFileType(file) != FILE_TYPE_DISK) {
+        *status = own_status(WINCNI_E_NOT_REGULAR);
+    } else if (!GetFileInformationByHandle(file, &data)) {
+        *status = last_status();
+    } else if ((data.dwFileAttributes & FILE_ATTRIBUTE_DIRECTORY) != 0 &&
+               (data.dwFileAttributes & FILE_ATTRIBUTE_REPARSE_POINT) == 0) {
+        *status = own_status(WINCNI_E_IS_DIRECTORY);
+    } else if ((data.dwFileAttributes & FILE_ATTRIBUTE_REPARSE_POINT) != 0) {
+        *status = own_status(WINCNI_E_NOT_REGULAR);
+    } else if ((checks & WINCNI_OPEN_SINGLE_LINK) != 0 && data.nNumberOfLinks > 1) {
+        *status = own_status(WINCNI_E_LINKED);
+    } else {
+        return file;
+    }
+    CloseHandle(file);
+    return INVALID_HANDLE_VALUE;
+}
+
 static HANDLE open_for_reading(const char *path, DWORD extra_flags, wincni_status *status) {
     wchar_t *wide = win_path(path);
     if (wide == NULL) {
@@ -381,12 +409,16 @@ static wincni_status read_to_end(HANDLE file, int64_t limit, int64_t size_hint, 
     return success;
 }
 
-wincni_status wincni_read_file(const char *path, int64_t limit, uint8_t **bytes, int64_t *count) {
+wincni_status wincni_read_file_checked(const char *path, int64_t limit, int32_t flags, uint8_t **bytes,
+                                       int64_t *count) {
     *bytes = NULL;
     *count = 0;
-    if (limit < 0) return own_status(WINCNI_E_INVALID);
+    if (limit < 0 || (flags & ~(WINCNI_OPEN_REGULAR_ONLY | WINCNI_OPEN_SINGLE_LINK)) != 0) {
+        return own_status(WINCNI_E_INVALID);
+    }
     wincni_status status;
-    HANDLE file = open_for_reading(path, 0, &status);
+    HANDLE file = open_for_reading(path, flags != 0 ? FILE_FLAG_OPEN_REPARSE_POINT : 0, &status);
+    file = check_handle(file, flags, &status);
     if (file == INVALID_HANDLE_VALUE) return status;
     LARGE_INTEGER size;
     if (!GetFileSizeEx(file, &size)) size.QuadPart = 0;
@@ -399,18 +431,18 @@ wincni_status wincni_read_file(const char *path, int64_t limit, uint8_t **bytes,
     return status;
 }
 
-wincni_status wincni_read_prefix(const char *path, uint8_t *buffer, int64_t capacity, int64_t *count) {
+wincni_status wincni_read_file(const char *path, int64_t limit, uint8_t **bytes, int64_t *count) {
+    return wincni_read_file_checked(path, limit, 0, bytes, count);
+}
+
+wincni_status wincni_read_prefix(const char *path, int32_t flags, uint8_t *buffer, int64_t capacity,
+                                 int64_t *count) {
     *count = 0;
-    if (capacity < 0) return own_status(WINCNI_E_INVALID);
+    if (capacity < 0 || (flags & ~WINCNI_OPEN_SINGLE_LINK) != 0) return own_status(WINCNI_E_INVALID);
     wincni_status status;
     HANDLE file = open_for_reading(path, FILE_FLAG_OPEN_REPARSE_POINT, &status);
+    file = check_handle(file, flags | WINCNI_OPEN_REGULAR_ONLY, &status);
     if (file == INVALID_HANDLE_VALUE) return status;
-    BY_HANDLE_FILE_INFORMATION data;
-    if (GetFileType(file) != FILE_TYPE_DISK ||
-        (GetFileInformationByHandle(file, &data) && (data.dwFileAttributes & FILE_ATTRIBUTE_REPARSE_POINT) != 0)) {
-        CloseHandle(file);
-        return own_status(WINCNI_E_INVALID);
-    }
     int64_t used = 0;
     while (used < capacity) {
         DWORD got = 0, code = read_some(file, buffer + used, capacity - used, &got);
@@ -437,17 +469,24 @@ static DWORD write_all(HANDLE file, const uint8_t *bytes, int64_t count) {
 }
 
 // Writes `bytes` into a file opened with `disposition` and `access`; `flush` flushes it before closing. The file is
-// removed again when it was created here (`remove_on_failure`) and could not be written completely.
-static DWORD write_with(const wchar_t *path, DWORD access, DWORD disposition, const uint8_t *bytes, int64_t count,
-                        int flush, int remove_on_failure) {
-    HANDLE file = CreateFileW(path, access, FILE_SHARE_READ | FILE_SHARE_DELETE, NULL, disposition,
-                              FILE_ATTRIBUTE_NORMAL, NULL);
-    if (file == INVALID_HANDLE_VALUE) return GetLastError();
-    DWORD code = write_all(file, bytes, count);
+// removed again when it was created here (`remove_on_failure`) and could not be written completely. `checks`
+// (WINCNI_OPEN_*) open the name without following a reparse point and check the handle before writing; a truncating
+// write (`truncate`) then truncates only after the checks passed.
+static wincni_status write_with(const wchar_t *path, DWORD access, DWORD disposition, const uint8_t *bytes,
+                                int64_t count, int flush, int remove_on_failure, int32_t checks, int truncate) {
+    DWORD flags = FILE_ATTRIBUTE_NORMAL | (checks != 0 ? FILE_FLAG_OPEN_REPARSE_POINT : 0);
+    HANDLE file = CreateFileW(path, access, FILE_SHARE_READ | FILE_SHARE_DELETE, NULL, disposition, flags, NULL);
+    if (file == INVALID_HANDLE_VALUE) return last_status();
+    wincni_status status = success;
+    file = check_handle(file, checks, &status);
+    if (file == INVALID_HANDLE_VALUE) return status;
+    DWORD code = 0;
+    if (truncate && !SetEndOfFile(file)) code = GetLastError();
+    if (code == 0) code = write_all(file, bytes, count);
     if (code == 0 && flush && !FlushFileBuffers(file)) code = GetLastError();
     CloseHandle(file);
     if (code != 0 && remove_on_failure) DeleteFileW(path);
-    return code;
+    return status_of(code);
 }
 
 // MoveFileExW with replace and write-through. Windows refuses to replace a file that another handle has open (even
@@ -465,52 +504,83 @@ static DWORD replace_file(const wchar_t *from, const wchar_t *to) {
     }
 }
 
-// The atomic write: a new file beside `path` (named after it, this process and a counter, so concurrent writers never
-// share one), written and flushed, then moved over `path`; removed again on any failure.
-static DWORD write_atomically(const wchar_t *path, const uint8_t *bytes, int64_t count, int durable) {
+// A new temporary name beside `path`: `<path>.tmp<process ID>.<counter>` (so concurrent writers never share one).
+static wchar_t *temporary_name(const wchar_t *path) {
     static volatile LONG counter;
     size_t length = wcslen(path);
     wchar_t *temporary = malloc((length + 48) * sizeof(wchar_t));
-    if (temporary == NULL) return ERROR_NOT_ENOUGH_MEMORY;
+    if (temporary == NULL) return NULL;
     swprintf(temporary, length + 48, L"%ls.tmp%lu.%ld", path, (unsigned long)GetCurrentProcessId(),
-               (long)InterlockedIncrement(&counter));
+             (long)InterlockedIncrement(&counter));
     temporary[length + 47] = 0;
-    DWORD code = write_with(temporary, GENERIC_WRITE, CREATE_NEW, bytes, count, durable, 1);
-    if (code == 0) {
-        code = replace_file(temporary, path);
+    return temporary;
+}
+
+// The atomic write: a new temporary file, written and flushed, then moved over `path`; removed again on any failure.
+static wincni_status write_atomically(const wchar_t *path, const uint8_t *bytes, int64_t count, int durable) {
+    wchar_t *temporary = temporary_name(path);
+    if (temporary == NULL) return status_of(ERROR_NOT_ENOUGH_MEMORY);
+    wincni_status status = write_with(temporary, GENERIC_WRITE, CREATE_NEW, bytes, count, durable, 1, 0, 0);
+    if (status.kind == WINCNI_OK) {
+        DWORD code = replace_file(temporary, path);
         if (code != 0) DeleteFileW(temporary);
+        status = status_of(code);
     }
     free(temporary);
-    return code;
+    return status;
+}
+
+// The exclusive create: the complete content in a temporary file, which MoveFileExW without
+// MOVEFILE_REPLACE_EXISTING gives the name only when it is free. The name never shows an empty or partial file.
+static wincni_status write_exclusively(const wchar_t *path, const uint8_t *bytes, int64_t count, int durable) {
+    if (GetFileAttributesW(path) != INVALID_FILE_ATTRIBUTES) return status_of(ERROR_FILE_EXISTS);
+    wchar_t *temporary = temporary_name(path);
+    if (temporary == NULL) return status_of(ERROR_NOT_ENOUGH_MEMORY);
+    wincni_status status = write_with(temporary, GENERIC_WRITE, CREATE_NEW, bytes, count, durable, 1, 0, 0);
+    if (status.kind == WINCNI_OK) {
+        DWORD move_flags = durable ? MOVEFILE_WRITE_THROUGH : 0;
+        if (!MoveFileExW(temporary, path, move_flags)) {
+            status = last_status();
+            DeleteFileW(temporary);
+        }
+    }
+    free(temporary);
+    return status;
 }
 
 wincni_status wincni_write_file(const char *path, const uint8_t *bytes, int64_t count, int32_t mode,
                                 uint32_t permissions) {
     (void)permissions;  // the directory's inherited ACL applies on Windows
+    const int32_t checks = WINCNI_OPEN_REGULAR_ONLY | WINCNI_OPEN_SINGLE_LINK;
     int atomic = (mode & WINCNI_WRITE_ATOMIC) != 0, durable = (mode & WINCNI_WRITE_DURABLE) != 0;
     int exclusive = (mode & WINCNI_WRITE_EXCLUSIVE) != 0, append = (mode & WINCNI_WRITE_APPEND) != 0;
-    if (count < 0 || (mode & ~15) != 0 || (atomic && exclusive) || (append && mode != WINCNI_WRITE_APPEND)) {
+    int32_t wanted = mode & checks;
+    if (count < 0 || (mode & ~(15 | checks)) != 0 || (atomic && exclusive) || ((atomic || exclusive) && wanted) ||
+        (append && (mode & ~checks) != WINCNI_WRITE_APPEND)) {
         return own_status(WINCNI_E_INVALID);
     }
     wchar_t *wide = win_path(path);
     if (wide == NULL) return last_status();
-    DWORD code;
+    wincni_status status;
     if (path_type(wide) == 2) {
         free(wide);
         return own_status(WINCNI_E_IS_DIRECTORY);
     }
     if (atomic) {
-        code = write_atomically(wide, bytes, count, durable);
+        status = write_atomically(wide, bytes, count, durable);
     } else if (exclusive) {
-        code = write_with(wide, GENERIC_WRITE, CREATE_NEW, bytes, count, durable, 1);
+        status = write_exclusively(wide, bytes, count, durable);
     } else if (append) {
         // FILE_APPEND_DATA without FILE_WRITE_DATA: every write goes to the current end of the file.
-        code = write_with(wide, FILE_APPEND_DATA | SYNCHRONIZE, OPEN_ALWAYS, bytes, count, 0, 0);
+        status = write_with(wide, FILE_APPEND_DATA | SYNCHRONIZE, OPEN_ALWAYS, bytes, count, 0, 0, wanted, 0);
+    } else if (wanted) {
+        // Opened without truncating, so a refused file is left as it was; truncated once the checks passed.
+        status = write_with(wide, GENERIC_WRITE, OPEN_ALWAYS, bytes, count, durable, 0, wanted, 1);
     } else {
-        code = write_with(wide, GENERIC_WRITE, CREATE_ALWAYS, bytes, count, durable, 0);
+        status = write_with(wide, GENERIC_WRITE, CREATE_ALWAYS, bytes, count, durable, 0, 0, 0);
     }
     free(wide);
-    return status_of(code);
+    return status;
 }
 
 wincni_status wincni_remove_file(const char *path) {

@@ -604,8 +604,19 @@ struct NodeDoctor {
 
     private func checkLog(_ config: NodeConfig, _ report: inout DoctorReport) {
         guard let path = config.logFile, !path.isEmpty else { return }
-        guard let bytes = try? NodeFiles.read(path) else {
-            report.passed.append(("logFile", "\(path) does not exist yet"))
+        let bytes: [UInt8]
+        do { bytes = try NodeFiles.readRegular(path) } catch {
+            guard error.isNotRegular else {
+                report.passed.append(("logFile", "\(path) does not exist yet"))
+                return
+            }
+            report.findings.append(
+                DoctorFinding(
+                    id: "log-not-regular", severity: .warning,
+                    summary: "logFile \(path) is not a regular file (a symbolic link, FIFO or device)",
+                    cause: "wincni writes its log only to a regular file, never through a link or into a FIFO, so "
+                        + "every command warns on stderr and logs nothing; someone made this file in its place",
+                    fix: "remove \(path); the next CNI command creates it as a regular file"))
             return
         }
         let lines = String(decoding: bytes, as: UTF8.self).split(separator: "\n").suffix(Self.logLinesRead)

@@ -24,7 +24,7 @@ public final class ContainerLock {
                 try Files.makeDirectories(directory, permissions: 0o700)
                 lock = try FileLock.lockRange(path, offset: offset)
             }
-        } catch  where error.kind == .notFound && !create {
+        } catch  where (error.kind == .notFound || error.kind == .notDirectory) && !create {
             return nil
         } catch {
             throw systemError(error, path)
@@ -57,6 +57,22 @@ extension HostLocalStore {
     /// (a DEL has nothing to race with there).
     public func lockContainer(_ containerID: String, create: Bool = true) throws(HostLocalError) -> ContainerLock? {
         try ContainerLock(directory: directory, containerID: containerID, create: create, platform: platform)
+    }
+
+    /// For a DEL, which must always be able to finish: when the store's `lock` is a symbolic link (never followed,
+    /// so neither lock can be taken and every call fails), the link itself is removed so that the next lock creates
+    /// a regular file, as host-local does. Returns what was done, for the caller's warning; nil when the lock is not
+    /// a link. A link that cannot be removed is reported and left (the lock then fails with its own error).
+    public func replaceLinkedLock() -> String? {
+        let path = platform.join(directory, "lock")
+        guard let information = try? Files.information(path), information.kind == .link else { return nil }
+        let target = (try? Files.readLink(path)).map { " to \(quoted($0))" } ?? ""
+        do throws(PlatformError) { try Files.remove(path) } catch {
+            return "host-local lock \(quoted(path)) is a symbolic link\(target), which is never followed, and it "
+                + "cannot be removed (\(error.text)); remove it by hand"
+        }
+        return "host-local lock \(quoted(path)) was a symbolic link\(target), which is never followed; removed "
+            + "it so that a regular lock file takes its place"
     }
 
     /// Whether a process holds the per-container lock of `containerID` on this network now.

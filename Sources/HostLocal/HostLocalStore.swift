@@ -59,18 +59,17 @@ public struct HostLocalStore: Sendable {
     /// address. `excluding` addresses are never handed out (the L2Bridge `.2`). If any range set fails, the
     /// addresses this call reserved are released again.
     ///
-    /// `knownNew` is for a caller that knows the container holds nothing yet (the plugin, when HNS has no
-    /// endpoint for it): then nothing is listed or read, and O_EXCL creates from after `last_reserved_ip` find the
-    /// free address (round-robin makes the first try succeed almost always). Whatever an interrupted earlier call
-    /// left is released by DEL's owner scan or GC.
+    /// A reservation appears whole or not at all (the platform layer's exclusive create links a complete temporary
+    /// file into place), and what a killed writer left (such a temporary file, an empty reservation file of an
+    /// older writer) is removed by the scan under the store's lock, where no live writer can be at work. So an ADD
+    /// killed at any moment and retried holds one address.
     ///
     /// `requested` (CNI_ARGS `IP`, `args.cni.ips`, `runtimeConfig.ips`) are host-local's requested addresses: each
     /// is reserved in the range set that contains it, exactly, or the call fails (one outside every range set, the
     /// range's gateway, an excluded address, one another container holds, or one in a range set where the
     /// container already holds another address); the other range sets allocate as usual.
     public func allocate(
-        containerID: String, ifname: String, excluding: [IPAddress] = [], requested: [IPAddress] = [],
-        knownNew: Bool = false
+        containerID: String, ifname: String, excluding: [IPAddress] = [], requested: [IPAddress] = []
     ) throws(HostLocalError) -> [HostLocalAllocation] {
         let owner = try Owner(containerID: containerID, ifname: ifname)
         let sets = config.rangeSets.map { $0.map(\.resolved) }
@@ -86,7 +85,7 @@ public struct HostLocalStore: Sendable {
             throw HostLocalError(.io, path: directory, "the store directory could not be created")
         }
         let excluded = excluding.map(goCanonical)
-        let scan = knownNew ? Scan() : try self.scan(store, owner: owner, readOnlyWithin: sets)
+        let scan = try self.scan(store, owner: owner, readOnlyWithin: sets)
 
         var created: [String] = []
         var allocations: [HostLocalAllocation] = []
@@ -176,7 +175,7 @@ public struct HostLocalStore: Sendable {
     {
         guard let store = try StoreDirectory(path: directory, create: false, platform: platform) else { return 0 }
         var released = Set<String>()
-        for name in try store.fileNames() {
+        for name in try store.reclaimingLeftovers(try store.fileNames()) {
             if name == Self.formerSpareName {
                 try store.remove(name)
                 continue
@@ -359,13 +358,24 @@ public struct HostLocalStore: Sendable {
         var scan = Scan()
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: owner.content.count + 64, alignment: 1)
         defer { buffer.deallocate() }
-        for name in try store.fileNames() {
+        for name in try store.reclaimingLeftovers(try store.fileNames()) {
             guard let address = StoreName.address(fromFileName: name) else { continue }
-            scan.reserved.insert(address)
             if let sets, !sets.contains(where: { HostLocalConfig.Range.index(of: address, in: $0) != nil }) {
+                scan.reserved.insert(address)
                 continue
             }
-            guard let count = store.read(name, into: buffer), count < buffer.count else { continue }
+            guard let count = store.read(name, into: buffer) else {
+                scan.reserved.insert(address)
+                continue
+            }
+            if count == 0 {
+                // Empty under the store's lock: created by a writer that died before writing its owner (host-local
+                // creates, then writes). Nobody can attribute it, so the address goes back to the pool.
+                try store.remove(name)
+                continue
+            }
+            scan.reserved.insert(address)
+            guard count < buffer.count else { continue }
             switch owner.match(UnsafeRawBufferPointer(rebasing: buffer[..<count])) {
             case .current:
                 scan.owned.append(address)

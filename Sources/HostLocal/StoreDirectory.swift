@@ -23,7 +23,8 @@ final class StoreDirectory {
                 try Files.makeDirectories(path, permissions: 0o700)
                 lock = try FileLock.lockFile(lockPath)
             }
-        } catch  where error.kind == .notFound && !create {
+        } catch  where (error.kind == .notFound || error.kind == .notDirectory) && !create {
+            // No store, or a file where `dataDir` should be a directory: no reservation can exist.
             return nil
         } catch {
             throw systemError(error, lockPath)
@@ -46,17 +47,57 @@ final class StoreDirectory {
         }
     }
 
-    /// Replaces the content of `name` with `content`, as host-local's `os.WriteFile` does. Not synced: it only
-    /// holds `last_reserved_ip`, whose loss costs the round-robin position, not a reservation.
+    /// Replaces the content of `name` with `content`, as host-local's `os.WriteFile` does, but only in a regular
+    /// file with one link: a hard link or symbolic link placed there must not carry the write to another file.
+    /// Not synced: it only holds `last_reserved_ip`, whose loss costs the round-robin position, not a reservation.
     func overwrite(_ name: String, content: [UInt8]) throws(HostLocalError) {
         let file = platform.join(path, name)
-        do throws(PlatformError) { try Files.write(file, content, permissions: 0o600) } catch {
+        do throws(PlatformError) { try Files.write(file, content, mode: .singleLink, permissions: 0o600) } catch {
+            if error.kind == .linked || error.kind == .notRegular {
+                throw HostLocalError(
+                    .io, path: file,
+                    "\(error.text), so it is not written (the write would reach another file); remove \(file)",
+                    underlying: error)
+            }
             throw systemError(error, file)
         }
     }
 
+    /// `names` without the leftovers of killed writers, which are removed: temporary files of the exclusive
+    /// create (`<address>.tmp<pid>.<n>`). Only called under the store's lock, which every writer holds while it
+    /// writes, so no such file belongs to a live process.
+    func reclaimingLeftovers(_ names: [String]) throws(HostLocalError) -> [String] {
+        var kept: [String] = []
+        kept.reserveCapacity(names.count)
+        for name in names {
+            if Self.isTemporaryFile(name) {
+                try remove(name)
+            } else {
+                kept.append(name)
+            }
+        }
+        return kept
+    }
+
+    /// Whether `name` is `<address>.tmp<digits>.<digits>`, the platform layer's temporary name for a reservation.
+    static func isTemporaryFile(_ name: String) -> Bool {
+        var rest = Array(name.utf8)[...]
+        func dropNumber(after marker: String) -> Bool {
+            let digits = rest.reversed().prefix { $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }.count
+            let stem = rest.dropLast(digits)
+            let bytes = Array(marker.utf8)
+            guard digits > 0, stem.count > bytes.count, stem.suffix(bytes.count).elementsEqual(bytes) else {
+                return false
+            }
+            rest = stem.dropLast(bytes.count)
+            return true
+        }
+        guard dropNumber(after: "."), dropNumber(after: ".tmp") else { return false }
+        return StoreName.address(fromFileName: String(decoding: rest, as: UTF8.self)) != nil
+    }
+
     /// The first `limit` bytes of `name` at most, and whether the file was longer; nil when it cannot be read
-    /// (absent, a directory, a symbolic link).
+    /// (absent, a directory, a symbolic link, a FIFO, a file with more than one hard link).
     func read(_ name: String, limit: Int) -> (bytes: [UInt8], truncated: Bool)? {
         var bytes = [UInt8](repeating: 0, count: limit + 1)
         guard let count = bytes.withUnsafeMutableBytes({ read(name, into: $0) }) else { return nil }
@@ -67,7 +108,7 @@ final class StoreDirectory {
     /// Reads the start of `name` into `buffer`, returning the byte count; a count equal to the buffer's size means
     /// the file may be longer. The scans read every reservation file, so they reuse one buffer.
     func read(_ name: String, into buffer: UnsafeMutableRawBufferPointer) -> Int? {
-        try? Files.readPrefix(platform.join(path, name), into: buffer)
+        try? Files.readPrefix(platform.join(path, name), into: buffer, singleLink: true)
     }
 
     /// Removes `name`; an absent file is not an error.

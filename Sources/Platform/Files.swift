@@ -13,6 +13,8 @@ public struct FileInformation: Sendable, Equatable {
     /// The file's identity on its volume (inode / file index).
     public var identity: UInt64
     public var modifiedNanoseconds: Int64
+    /// How many hard links the file has.
+    public var links: UInt32 = 1
 }
 
 /// How `Files.write` writes.
@@ -30,26 +32,54 @@ public struct WriteMode: OptionSet, Sendable {
     public static let exclusive = WriteMode(rawValue: WINCNI_WRITE_EXCLUSIVE)
     /// Appended in one write, the file created when missing.
     public static let append = WriteMode(rawValue: WINCNI_WRITE_APPEND)
+    /// With `truncate` or `append`: only a regular file, never through a symbolic link or reparse point, never
+    /// waiting on a FIFO or device (`.notRegular` instead), checked before a byte is written.
+    public static let regularOnly = WriteMode(rawValue: WINCNI_OPEN_REGULAR_ONLY)
+    /// `regularOnly`, and a file with more than one hard link is refused (`.linked`).
+    public static let singleLink = WriteMode(rawValue: WINCNI_OPEN_SINGLE_LINK)
+}
+
+/// What `Files.read` accepts at the name.
+public enum ReadCheck: Sendable {
+    /// Whatever the name opens (following links).
+    case any
+    /// Only a regular file, never through a link and never waiting on a FIFO or device (`.notRegular`).
+    case regularOnly
+    /// `regularOnly`, and a file with more than one hard link is refused (`.linked`).
+    case singleLink
+
+    var flags: Int32 {
+        switch self {
+        case .any: 0
+        case .regularOnly: WINCNI_OPEN_REGULAR_ONLY
+        case .singleLink: WINCNI_OPEN_SINGLE_LINK
+        }
+    }
 }
 
 /// The file operations of the platform layer (wincni_platform.h), throwing `PlatformError`.
 public enum Files {
     /// The content of the file at `path`; `.tooLong` when it has more than `limit` bytes.
-    public static func read(_ path: String, limit: Int = 1 << 26) throws(PlatformError) -> [UInt8] {
+    /// `only` says what must be at the name.
+    public static func read(_ path: String, limit: Int = 1 << 26, only: ReadCheck = .any) throws(PlatformError)
+        -> [UInt8]
+    {
         var bytes: UnsafeMutablePointer<UInt8>? = nil
         var count: Int64 = 0
-        try check(wincni_read_file(path, Int64(limit), &bytes, &count), "read", path)
+        try check(wincni_read_file_checked(path, Int64(limit), only.flags, &bytes, &count), "read", path)
         return takeBytes(bytes, count)
     }
 
-    /// Reads the first bytes of the regular file `path` into `buffer` without following a link; returns the count
-    /// (equal to the buffer's size when the file may be longer).
-    public static func readPrefix(_ path: String, into buffer: UnsafeMutableRawBufferPointer) throws(PlatformError)
-        -> Int
-    {
+    /// Reads the first bytes of the regular file `path` into `buffer` without following a link or waiting on a FIFO
+    /// (`.notRegular`); with `singleLink`, a file with more than one hard link is refused (`.linked`). Returns the
+    /// count (equal to the buffer's size when the file may be longer).
+    public static func readPrefix(
+        _ path: String, into buffer: UnsafeMutableRawBufferPointer, singleLink: Bool = false
+    ) throws(PlatformError) -> Int {
         var count: Int64 = 0
         let status = wincni_read_prefix(
-            path, buffer.baseAddress?.assumingMemoryBound(to: UInt8.self), Int64(buffer.count), &count)
+            path, singleLink ? WINCNI_OPEN_SINGLE_LINK : 0, buffer.baseAddress?.assumingMemoryBound(to: UInt8.self),
+            Int64(buffer.count), &count)
         try check(status, "read", path)
         return Int(count)
     }
@@ -121,7 +151,7 @@ public enum Files {
         }
         return FileInformation(
             kind: kind, permissions: info.permissions, size: info.size, identity: info.identity,
-            modifiedNanoseconds: info.modified_nanoseconds)
+            modifiedNanoseconds: info.modified_nanoseconds, links: info.links)
     }
 
     /// Whether something (a file, a directory, a link) is at `path`.

@@ -17,6 +17,10 @@ public struct PlatformError: Error, Sendable, Equatable, CustomStringConvertible
         case tooLong = 9
         case other = 10
         case unsupported = 11
+        /// Not a regular file where only one is accepted: a symbolic link or reparse point, a FIFO, a device.
+        case notRegular = 12
+        /// A file with more than one hard link where only a single-link file is accepted.
+        case linked = 13
     }
 
     /// What was attempted, as a verb phrase: "read", "create directory", "lock".
@@ -72,6 +76,8 @@ extension PlatformError.Kind {
         case .tooLong: "too long"
         case .other: "failed"
         case .unsupported: "not supported on this platform"
+        case .notRegular: "not a regular file (a symbolic link, reparse point, FIFO or device)"
+        case .linked: "has more than one hard link"
         }
     }
 }

@@ -40,13 +40,10 @@ struct EndpointCommands {
         var reserved: [IPAMAddress]?
         var createdID: String?
         do throws(WinCNIError) {
-            // Under the lock with no endpoint of this pod in HNS, the pod holds no address (leftovers of a killed
-            // ADD are released by the DEL the runtime sends after a failed ADD, or by GC), so host-local skips
-            // its scan. After clearing a stale endpoint, or without the lock, the idempotent allocation returns
-            // what the pod already holds.
+            // Idempotent: an ADD killed after reserving and retried without a DEL in between (no endpoint in HNS
+            // yet) gets the address it already holds back, not a second one.
             var addresses = try ipam.allocate(
-                containerID: containerID, ifname: ifname, mode: config.mode, requested: requested,
-                knownNew: lock != nil && !lookup.clearedStale)
+                containerID: containerID, ifname: ifname, mode: config.mode, requested: requested)
             reserved = addresses
             if case .hns = ipam, !requested.isEmpty {
                 addresses = try Self.requestedOnNetwork(requested, network: network, invocation)
@@ -277,6 +274,8 @@ struct EndpointCommands {
         let containerID = request.containerID ?? ""
         let name = EndpointNaming.endpointName(containerID: containerID, netns: request.netns, network: config.name)
         let ipam = try IPAMBackend(config: config, invocation: invocation)
+        // A store lock that is a symbolic link would fail every DEL (it is never followed): it goes first.
+        if let warning = ipam.replaceLinkedStoreLock() { invocation.log("wincni: " + warning) }
         // Not while an ADD of the same container is still at work (no store yet: no ADD got that far).
         let lock = try ipam.lockContainer(containerID, create: false)
         defer { lock?.release() }

@@ -69,7 +69,12 @@ struct FlannelMeta {
         _ = try runDelegate(document, command: .del, invocation)
         if saved {
             // Not synced: a removal lost in a crash leaves a saved config that the next DEL or GC removes again.
-            do throws(PlatformError) { try Files.removeIfPresent(path) } catch { throw .io(error) }
+            do throws(PlatformError) { try Files.removeIfPresent(path) } catch {
+                // A directory is no saved config of this pod: DEL is done, the directory is left to its owner.
+                let directory = error.kind == .isDirectory || (try? Files.information(path))??.kind == .directory
+                guard directory else { throw .io(error) }
+                invocation.log("flannel: \(path) is a directory, not a saved delegate config; left as it is")
+            }
         }
     }
 
@@ -163,9 +168,20 @@ struct FlannelMeta {
     private func savedDocument(_ path: String, _ invocation: Invocation) throws(WinCNIError) -> JSON? {
         let bytes: [UInt8]
         do throws(PlatformError) {
-            bytes = try Files.read(path, limit: NetworkConfig.maximumSize)
+            // Only a regular file: a FIFO there must not stall the command, nor a link make it read another file.
+            bytes = try Files.read(path, limit: NetworkConfig.maximumSize, only: .regularOnly)
         } catch {
             if error.kind == .notFound { return nil }
+            if error.kind == .notRegular || error.kind == .isDirectory {
+                invocation.log("flannel: \(path): \(error.text); not a saved delegate config, ignoring it")
+                return nil
+            }
+            if error.kind == .notDirectory {
+                invocation.log(
+                    "flannel: dataDir \(quoted(invocation.environment.platform.directory(of: path))) is not a "
+                        + "directory, so no saved delegate config can be there; remove it so that ADD can save one")
+                return nil
+            }
             if error.kind == .tooLong {
                 invocation.log("flannel: \(path) is larger than a network configuration; ignoring it")
                 return nil

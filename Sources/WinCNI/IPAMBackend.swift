@@ -40,14 +40,11 @@ enum IPAMBackend {
     /// One address per family (or per host-local range set). `excluding` is the L2Bridge `.2`, which flanneld's
     /// `<network>_ep` holds: Go host-local hands it out first and HNS then fails the first pod with 0x1392.
     ///
-    /// `knownNew`: the caller holds the container's lock and HNS has no endpoint of it, so host-local need not
-    /// look for what the container already holds (no scan of the store; see `HostLocalStore.allocate`).
-    ///
     /// `requested`: the addresses the runtime asks for (`RequestedAddresses`), which host-local reserves exactly.
     /// An exec'd IPAM plugin reads them from its own stdin and `CNI_ARGS`; with HNS allocating, the caller puts them
     /// on the endpoint.
     func allocate(
-        containerID: String, ifname: String, mode: NetworkMode, requested: [IPAddress] = [], knownNew: Bool = false
+        containerID: String, ifname: String, mode: NetworkMode, requested: [IPAddress] = []
     )
         throws(WinCNIError) -> [IPAMAddress]
     {
@@ -64,8 +61,7 @@ enum IPAMBackend {
             }
             do {
                 return try store.allocate(
-                    containerID: containerID, ifname: ifname, excluding: excluded, requested: requested,
-                    knownNew: knownNew
+                    containerID: containerID, ifname: ifname, excluding: excluded, requested: requested
                 ).map {
                     IPAMAddress(address: $0.address, gateway: $0.gateway)
                 }
@@ -88,6 +84,12 @@ enum IPAMBackend {
 
     /// Serializes this container's calls on the network (host-local only: its store holds the lock; the other
     /// backends give nil). Without `create`, a store that does not exist yet gives nil.
+    /// host-local's `replaceLinkedLock` (for DEL); nil for the other backends or when the lock is no link.
+    func replaceLinkedStoreLock() -> String? {
+        guard case .hostLocal(let store) = self else { return nil }
+        return store.replaceLinkedLock()
+    }
+
     func lockContainer(_ containerID: String, create: Bool) throws(WinCNIError) -> ContainerLock? {
         guard case .hostLocal(let store) = self else { return nil }
         do {

@@ -31,8 +31,12 @@ enum InvocationLog {
             line["code"] = 0
         }
         do throws(PlatformError) {
-            // One write with O_APPEND / FILE_APPEND_DATA keeps concurrent plugin runs from interleaving a line.
-            try Files.write(path, Array((JSON.object(line).compact() + "\n").utf8), mode: .append, permissions: 0o600)
+            // One write with O_APPEND / FILE_APPEND_DATA keeps concurrent plugin runs from interleaving a line. Only
+            // a regular file, never through a link, never waiting on a FIFO: whoever can put one where the log goes
+            // must not be able to stall or redirect the command.
+            try Files.write(
+                path, Array((JSON.object(line).compact() + "\n").utf8), mode: [.append, .regularOnly],
+                permissions: 0o600)
         } catch {
             environment.log("wincni: cannot write logFile: \(error.path): \(error.text)")
         }

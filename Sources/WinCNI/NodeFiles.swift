@@ -9,18 +9,27 @@ public enum NodeFiles {
         public var message: String
         /// The file or directory does not exist.
         public var isNotFound: Bool
+        /// `readRegular` found a symbolic link, FIFO or device at the path.
+        public var isNotRegular: Bool
         public var description: String { "\(path): \(message)" }
 
         init(_ error: PlatformError) {
             path = error.path
             message = error.text
             isNotFound = error.kind == .notFound
+            isNotRegular = error.kind == .notRegular
         }
     }
 
     /// The whole file.
     public static func read(_ path: String) throws(ReadError) -> [UInt8] {
         do throws(PlatformError) { return try Files.read(path) } catch { throw ReadError(error) }
+    }
+
+    /// The whole file when it is a regular file: never through a symbolic link, never waiting on a FIFO (the
+    /// logFile, which the plugin itself opens only so).
+    public static func readRegular(_ path: String) throws(ReadError) -> [UInt8] {
+        do throws(PlatformError) { return try Files.read(path, only: .regularOnly) } catch { throw ReadError(error) }
     }
 
     /// The names in `directory`, sorted; a missing directory has none.

@@ -98,9 +98,15 @@ public struct SubnetEnv: Sendable, Equatable {
     public static func load(path: String) throws(WinCNIError) -> SubnetEnv {
         let bytes: [UInt8]
         do throws(PlatformError) {
-            bytes = try Files.read(path, limit: 1 << 20)
+            // Only a regular file: a FIFO or device there must not stall the command, nor a link redirect it.
+            bytes = try Files.read(path, limit: 1 << 20, only: .regularOnly)
         } catch {
             if error.kind == .notFound { throw .subnetEnvMissing(path: path, reason: "cannot read: \(error.text)") }
+            if error.kind == .notRegular {
+                throw .subnetEnvMissing(
+                    path: path,
+                    reason: "\(error.text), not read; remove it so that flanneld writes the file there again")
+            }
             throw .io(error)
         }
         return try parse(String(decoding: bytes, as: UTF8.self), path: path)

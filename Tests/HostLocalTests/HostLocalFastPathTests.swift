@@ -1,22 +1,70 @@
 import HostLocal
 import NetAddress
+import Platform
 import Testing
 
 @Suite("host-local store: the plugin's cheap paths")
 struct HostLocalFastPathTests {
-    @Test("a known-new allocation reads no reservation file and takes the next free address")
-    func knownNewAllocation() throws {
+    @Test("an allocation retried after a killed one gets the address the container already holds")
+    func retriedAfterKill() throws {
         let fixture = try Fixture(#"{"subnet":"10.0.0.0/24"}"#)
         defer { fixture.temporary.remove() }
         makeDirectory(fixture.temporary.path + "/networks")
         makeDirectory(fixture.directory)
-        // The owner's own leftover: the idempotent path would read it and answer .2.
+        // What an ADD killed after its reservation leaves: the file, and last_reserved_ip pointing at it.
         writeFile(fixture.directory + "/10.0.0.2", "ctr\r\neth0")
-        let allocated = try fixture.store.allocate(containerID: "ctr", ifname: "eth0", knownNew: true)
-        // Not read (the caller said there is nothing to find): the next free address.
-        #expect(fixture.addresses(allocated) == ["10.0.0.3/24"])
-        #expect(fixture.file("10.0.0.3") == "ctr\r\neth0")
-        #expect(fixture.file("last_reserved_ip.0") == "10.0.0.3")
+        writeFile(fixture.directory + "/last_reserved_ip.0", "10.0.0.2")
+        let allocated = try fixture.store.allocate(containerID: "ctr", ifname: "eth0")
+        #expect(fixture.addresses(allocated) == ["10.0.0.2/24"])
+        #expect(listing(fixture.directory) == ["10.0.0.2", "last_reserved_ip.0", "lock"])
+    }
+
+    @Test("a killed writer's leftovers are reclaimed under the store's lock: empty files and temporary files")
+    func leftoversReclaimed() throws {
+        let fixture = try Fixture(#"{"subnet":"10.0.0.0/24"}"#)
+        defer { fixture.temporary.remove() }
+        makeDirectory(fixture.temporary.path + "/networks")
+        makeDirectory(fixture.directory)
+        writeFile(fixture.directory + "/last_reserved_ip.0", "10.0.0.2")
+        // Created by a writer that died before writing its owner (host-local creates, then writes).
+        writeFile(fixture.directory + "/10.0.0.3", "")
+        // The exclusive create's complete temporary file of a writer killed before it took the name.
+        writeFile(fixture.directory + "/10.0.0.9.tmp4242.0", "gone\r\neth0")
+        // A writer killed between linking its temporary file into place and removing the temporary name: the
+        // reservation has two links until the temporary name goes.
+        writeFile(fixture.directory + "/10.0.0.5", "kept\r\neth0")
+        try makeHardLink(fixture.directory + "/10.0.0.5", fixture.directory + "/10.0.0.5.tmp4243.1")
+        #expect(try Files.information(fixture.directory + "/10.0.0.5")?.links == 2)
+
+        // The empty file's address is free again; the pod that held .5 finds it.
+        let fresh = try fixture.store.allocate(containerID: "new", ifname: "eth0")
+        #expect(fixture.addresses(fresh) == ["10.0.0.3/24"])
+        #expect(fixture.file("10.0.0.3") == "new\r\neth0")
+        let kept = try fixture.store.allocate(containerID: "kept", ifname: "eth0")
+        #expect(fixture.addresses(kept) == ["10.0.0.5/24"])
+        #expect(listing(fixture.directory) == ["10.0.0.3", "10.0.0.5", "last_reserved_ip.0", "lock"])
+        #expect(try Files.information(fixture.directory + "/10.0.0.5")?.links == 1)
+    }
+
+    @Test("last_reserved_ip with a second hard link is not written through: the other file keeps its bytes")
+    func linkedLastReserved() throws {
+        let fixture = try Fixture(#"{"subnet":"10.0.0.0/24"}"#)
+        defer { fixture.temporary.remove() }
+        makeDirectory(fixture.temporary.path + "/networks")
+        makeDirectory(fixture.directory)
+        let victim = fixture.temporary.path + "/victim"
+        writeFile(victim, "precious")
+        try makeHardLink(victim, fixture.directory + "/last_reserved_ip.0")
+        do {
+            _ = try fixture.store.allocate(containerID: "a", ifname: "eth0")
+            Issue.record("the allocation wrote last_reserved_ip.0 through its hard link")
+        } catch {
+            let text = "\(error)"
+            #expect(text.contains("last_reserved_ip.0") && text.contains("hard link"), "\(text)")
+        }
+        #expect(readText(victim) == "precious")
+        // The address it had reserved is given back: nothing but the lock and the link is left.
+        #expect(listing(fixture.directory) == ["last_reserved_ip.0", "lock"])
     }
 
     @Test("the container lock is per container, needs no file of its own, and is gone once released")
@@ -31,7 +79,7 @@ struct HostLocalFastPathTests {
         #expect(!fixture.store.isContainerLocked("b"))
         // Other containers go on, and the store's own lock (flock, as the Go plugin takes it) is independent.
         let other = try #require(try fixture.store.lockContainer("b"))
-        _ = try fixture.store.allocate(containerID: "a", ifname: "eth0", knownNew: true)
+        _ = try fixture.store.allocate(containerID: "a", ifname: "eth0")
         #expect(fixture.file("10.0.0.2") == "a\r\neth0")
         lock.release()
         #expect(!fixture.store.isContainerLocked("a"))

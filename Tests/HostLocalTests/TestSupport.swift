@@ -29,6 +29,12 @@ func writeFile(_ path: String, _ text: String) {
     do { try Files.write(path, Array(text.utf8), permissions: 0o644) } catch { preconditionFailure("\(error)") }
 }
 
+/// A second name for `existing`, made by `ln` (the tests have no platform code of their own).
+func makeHardLink(_ existing: String, _ path: String) throws {
+    let child = try ChildProcess("/bin/ln", arguments: [existing, path], environment: nil)
+    guard try child.wait() == 0 else { throw HostLocalError(.io, path: path, "ln failed") }
+}
+
 func makeDirectory(_ path: String) { _ = try? Files.makeDirectories(path, permissions: 0o755) }
 
 func listing(_ path: String) -> [String] { ((try? Files.list(path)) ?? []).sorted() }

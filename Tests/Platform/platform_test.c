@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 #include <unistd.h>
 #endif
@@ -40,8 +41,9 @@ static char directory[1024];
 
 static const char *kind_name(int32_t kind) {
     static const char *const names[] = {"OK",       "NOT_FOUND", "EXISTS",  "NOT_DIRECTORY", "IS_DIRECTORY", "ACCESS",
-                                        "WOULD_BLOCK", "TIMED_OUT", "INVALID", "TOO_LONG",   "OTHER",        "UNSUPPORTED"};
-    return kind >= 0 && kind <= 11 ? names[kind] : "?";
+                                        "WOULD_BLOCK", "TIMED_OUT", "INVALID", "TOO_LONG",   "OTHER",        "UNSUPPORTED",
+                                        "NOT_REGULAR", "LINKED"};
+    return kind >= 0 && kind <= 13 ? names[kind] : "?";
 }
 
 #define CHECK_OK(status, what)                                                                                         \
@@ -712,7 +714,7 @@ static void test_files(void) {
     status = wincni_read_file(in_directory("missing"), 1024, &bytes, &count);
     CHECK(status.kind == WINCNI_E_NOT_FOUND, "reading a missing file: %s", kind_name(status.kind));
     uint8_t prefix[3];
-    CHECK_OK(wincni_read_prefix(path, prefix, 3, &count), "read a prefix");
+    CHECK_OK(wincni_read_prefix(path, 0, prefix, 3, &count), "read a prefix");
     CHECK(count == 3 && memcmp(prefix, "fir", 3) == 0, "the prefix is wrong");
     char text[256];
     CHECK(wincni_native_error_text(status.native, text, sizeof text) > 0 && text[strlen(text) - 1] != '.',
@@ -759,6 +761,121 @@ static void test_paths(void) {
     wincni_file_info info;
     CHECK(wincni_file_information(link, &info).kind == WINCNI_OK && info.kind == WINCNI_KIND_LINK,
           "the link is not described as a link");
+#endif
+}
+
+// A second name for `existing` (link(2); CreateHardLinkW, which wine maps to link(2)).
+static int make_hard_link(const char *existing, const char *path) {
+#if defined(_WIN32)
+    wchar_t wide_existing[4096], wide_path[4096];
+    MultiByteToWideChar(CP_UTF8, 0, existing, -1, wide_existing, 4096);
+    MultiByteToWideChar(CP_UTF8, 0, path, -1, wide_path, 4096);
+    return CreateHardLinkW(wide_path, wide_existing, NULL) ? 0 : -1;
+#else
+    return link(existing, path);
+#endif
+}
+
+// Whether any name in the test directory starts with `prefix`.
+static int directory_has_prefix(const char *prefix) {
+    char *names = NULL;
+    int64_t size = 0;
+    int found = 0;
+    if (wincni_list_directory(directory, 0, &names, &size, NULL).kind != WINCNI_OK) return 0;
+    for (int64_t at = 0; at < size; at += (int64_t)strlen(names + at) + 1) {
+        if (strncmp(names + at, prefix, strlen(prefix)) == 0) found = 1;
+    }
+    wincni_free(names);
+    return found;
+}
+
+// WINCNI_OPEN_REGULAR_ONLY / WINCNI_OPEN_SINGLE_LINK, the link count, and the exclusive create through a complete
+// temporary file.
+static void test_open_checks(void) {
+    const char *plain = in_directory("plain.log");
+    uint8_t *bytes = NULL;
+    int64_t count = 0;
+    uint8_t prefix[16];
+    wincni_file_info info;
+    CHECK_OK(wincni_write_file(plain, (const uint8_t *)"a", 1, WINCNI_WRITE_APPEND | WINCNI_OPEN_REGULAR_ONLY, 0600),
+             "a checked append creates a regular file");
+    CHECK_OK(wincni_write_file(plain, (const uint8_t *)"b", 1, WINCNI_WRITE_APPEND | WINCNI_OPEN_REGULAR_ONLY, 0600),
+             "a checked append to a regular file");
+    CHECK_OK(wincni_read_file_checked(plain, 64, WINCNI_OPEN_REGULAR_ONLY, &bytes, &count), "a checked read");
+    CHECK(count == 2 && memcmp(bytes, "ab", 2) == 0, "the checked appends gave %.*s", (int)count, (const char *)bytes);
+    wincni_free(bytes);
+    wincni_status status = wincni_read_file_checked(directory, 64, WINCNI_OPEN_REGULAR_ONLY, &bytes, &count);
+    CHECK(status.kind == WINCNI_E_IS_DIRECTORY, "a checked read of a directory: %s", kind_name(status.kind));
+    status = wincni_read_file_checked(in_directory("absent"), 64, WINCNI_OPEN_REGULAR_ONLY, &bytes, &count);
+    CHECK(status.kind == WINCNI_E_NOT_FOUND, "a checked read of a missing file: %s", kind_name(status.kind));
+
+    // A hard link: both names count two links; a single-link open of either is refused and leaves it as it was,
+    // while an open without the check still works.
+    const char *reservation = in_directory("10.0.0.5");
+    const char *second = in_directory("second-name");
+    CHECK_OK(wincni_write_file(reservation, (const uint8_t *)"ctr\r\neth0", 9, WINCNI_WRITE_EXCLUSIVE, 0600),
+             "an exclusive create");
+    CHECK(!directory_has_prefix("10.0.0.5.tmp"), "the exclusive create left its temporary file");
+    CHECK(wincni_file_information(reservation, &info).kind == WINCNI_OK && info.links == 1 && info.size == 9,
+          "a new file has %u links and %lld bytes", (unsigned)info.links, (long long)info.size);
+    CHECK(make_hard_link(reservation, second) == 0, "make a hard link");
+    CHECK(wincni_file_information(second, &info).kind == WINCNI_OK && info.links == 2, "the hard link counts %u links",
+          (unsigned)info.links);
+    status = wincni_read_prefix(reservation, WINCNI_OPEN_SINGLE_LINK, prefix, sizeof prefix, &count);
+    CHECK(status.kind == WINCNI_E_LINKED, "a single-link read of a linked file: %s", kind_name(status.kind));
+    CHECK_OK(wincni_read_prefix(reservation, 0, prefix, sizeof prefix, &count), "a read of a linked file");
+    status = wincni_read_file_checked(second, 64, WINCNI_OPEN_SINGLE_LINK, &bytes, &count);
+    CHECK(status.kind == WINCNI_E_LINKED, "a single-link read of the other name: %s", kind_name(status.kind));
+    status = wincni_write_file(second, (const uint8_t *)"10.0.0.9", 8, WINCNI_OPEN_SINGLE_LINK, 0600);
+    CHECK(status.kind == WINCNI_E_LINKED, "a single-link write through a hard link: %s", kind_name(status.kind));
+    CHECK_OK(wincni_read_file(reservation, 64, &bytes, &count), "read the linked file");
+    CHECK(count == 9 && memcmp(bytes, "ctr\r\neth0", 9) == 0, "the refused write changed the file to %.*s",
+          (int)count, (const char *)bytes);
+    wincni_free(bytes);
+    status = wincni_write_file(reservation, (const uint8_t *)"x", 1, WINCNI_WRITE_EXCLUSIVE, 0600);
+    CHECK(status.kind == WINCNI_E_EXISTS, "an exclusive create over a taken name: %s", kind_name(status.kind));
+    CHECK(!directory_has_prefix("10.0.0.5.tmp"), "the refused exclusive create left its temporary file");
+    CHECK_OK(wincni_remove_file(second), "remove the second name");
+    CHECK_OK(wincni_write_file(reservation, (const uint8_t *)"10.0.0.9", 8, WINCNI_OPEN_SINGLE_LINK, 0600),
+             "a single-link write once the link is gone");
+    CHECK_OK(wincni_read_file(reservation, 64, &bytes, &count), "read the rewritten file");
+    CHECK(count == 8 && memcmp(bytes, "10.0.0.9", 8) == 0, "the checked truncating write gave %.*s", (int)count,
+          (const char *)bytes);
+    wincni_free(bytes);
+    status = wincni_write_file(plain, (const uint8_t *)"x", 1, WINCNI_WRITE_ATOMIC | WINCNI_OPEN_REGULAR_ONLY, 0600);
+    CHECK(status.kind == WINCNI_E_INVALID, "an atomic write with checks: %s", kind_name(status.kind));
+    // A device (a character device on POSIX; GetFileType FILE_TYPE_CHAR on Windows) is no regular file either.
+    const char *device = wincni_platform().is_windows ? "NUL" : "/dev/null";
+    status = wincni_write_file(device, (const uint8_t *)"x", 1, WINCNI_WRITE_APPEND | WINCNI_OPEN_REGULAR_ONLY, 0600);
+    CHECK(status.kind == WINCNI_E_NOT_REGULAR, "a checked append to %s: %s", device, kind_name(status.kind));
+    status = wincni_read_file_checked(device, 64, WINCNI_OPEN_REGULAR_ONLY, &bytes, &count);
+    CHECK(status.kind == WINCNI_E_NOT_REGULAR, "a checked read of %s: %s", device, kind_name(status.kind));
+#if !defined(_WIN32)
+    // FIFOs and symbolic links are POSIX-only here: Windows has no FIFO in the file system, and wine 8's
+    // CreateSymbolicLinkW creates nothing. Each must be refused at once, never waited on.
+    const char *fifo = in_directory("fifo.log");
+    CHECK(mkfifo(fifo, 0600) == 0, "mkfifo: %s", strerror(errno));
+    int64_t started = wincni_monotonic_nanoseconds();
+    status = wincni_write_file(fifo, (const uint8_t *)"x", 1, WINCNI_WRITE_APPEND | WINCNI_OPEN_REGULAR_ONLY, 0600);
+    CHECK(status.kind == WINCNI_E_NOT_REGULAR, "a checked append to a FIFO: %s", kind_name(status.kind));
+    status = wincni_read_file_checked(fifo, 64, WINCNI_OPEN_REGULAR_ONLY, &bytes, &count);
+    CHECK(status.kind == WINCNI_E_NOT_REGULAR, "a checked read of a FIFO: %s", kind_name(status.kind));
+    status = wincni_read_prefix(fifo, 0, prefix, sizeof prefix, &count);
+    CHECK(status.kind == WINCNI_E_NOT_REGULAR, "a prefix read of a FIFO: %s", kind_name(status.kind));
+    status = wincni_write_file(fifo, (const uint8_t *)"x", 1, WINCNI_OPEN_REGULAR_ONLY, 0600);
+    CHECK(status.kind == WINCNI_E_NOT_REGULAR, "a checked write to a FIFO: %s", kind_name(status.kind));
+    CHECK(milliseconds_since(started) < 2000, "the FIFO checks took %lld ms", (long long)milliseconds_since(started));
+    const char *link = in_directory("link.log");
+    CHECK_OK(wincni_make_link("plain.log", link), "make a link to the log");
+    status = wincni_write_file(link, (const uint8_t *)"x", 1, WINCNI_WRITE_APPEND | WINCNI_OPEN_REGULAR_ONLY, 0600);
+    CHECK(status.kind == WINCNI_E_NOT_REGULAR, "a checked append through a symbolic link: %s", kind_name(status.kind));
+    status = wincni_read_file_checked(link, 64, WINCNI_OPEN_REGULAR_ONLY, &bytes, &count);
+    CHECK(status.kind == WINCNI_E_NOT_REGULAR, "a checked read through a symbolic link: %s", kind_name(status.kind));
+    const char *dangling = in_directory("dangling.log");
+    CHECK_OK(wincni_make_link("nowhere", dangling), "make a dangling link");
+    status = wincni_write_file(dangling, (const uint8_t *)"x", 1, WINCNI_WRITE_APPEND | WINCNI_OPEN_REGULAR_ONLY, 0600);
+    CHECK(status.kind == WINCNI_E_NOT_REGULAR && !exists(in_directory("nowhere")),
+          "a checked append through a dangling link: %s", kind_name(status.kind));
 #endif
 }
 
@@ -825,6 +942,7 @@ int main(int argc, char **argv) {
     fflush(stdout);
 
     test_files();
+    test_open_checks();
     test_store_lock_between_processes();
     test_blocking_lock_waits();
     test_replace_while_read();

@@ -443,6 +443,28 @@ struct DoctorTests {
         try node.addPod("pod1")
         #expect(node.findings() == [])
     }
+
+    @Test(
+        "a symbolic link or a FIFO at the logFile: log-not-regular, read through neither, and ADD still succeeds",
+        arguments: ["link", "fifo"])
+    func logNotRegular(_ kind: String) throws {
+        let node = try DoctorNode(.hostGW)
+        let elsewhere = node.node.root + "/elsewhere.log"
+        try Files.write(elsewhere, Array("{\"command\":\"ADD\",\"containerID\":\"x\",\"code\":999}\n".utf8))
+        if kind == "link" {
+            try Files.makeLink(node.logPath, to: elsewhere)
+        } else {
+            let child = try ChildProcess("/usr/bin/mkfifo", arguments: [node.logPath], environment: nil)
+            #expect(try child.wait() == 0)
+        }
+        try node.addPod("pod1")
+        #expect(node.findings() == ["log-not-regular"])
+        #expect(node.finding("log-not-regular")?["severity"] == "warning")
+        #expect(try Files.read(elsewhere).count == 47)
+        try Files.remove(node.logPath)
+        try node.addPod("pod2")
+        #expect(node.findings() == [])
+    }
 }
 
 /// HNS as it answers for an Overlay network bound to no adapter: network documents without ProviderAddress.

@@ -58,6 +58,14 @@ extern "C" {
 #define WINCNI_E_OTHER 10
 /// The operation does not exist on this platform (the HCN loader on POSIX).
 #define WINCNI_E_UNSUPPORTED 11
+/// A name opened with WINCNI_OPEN_REGULAR_ONLY is not a regular file: a symbolic link or reparse point, a FIFO, a
+/// socket, a device (POSIX: found by lstat before the open and by fstat after it, or ELOOP / ENXIO from the open with
+/// O_NOFOLLOW | O_NONBLOCK; Windows: FILE_ATTRIBUTE_REPARSE_POINT or GetFileType other than FILE_TYPE_DISK).
+/// `native` is 0.
+#define WINCNI_E_NOT_REGULAR 12
+/// A file opened with WINCNI_OPEN_SINGLE_LINK has more than one hard link (st_nlink; nNumberOfLinks), so writing it
+/// would also change the file under its other names. `native` is 0.
+#define WINCNI_E_LINKED 13
 
 /// The outcome of a call: `kind` is WINCNI_OK or a WINCNI_E_* kind, `native` the errno / GetLastError() value behind
 /// it (0 when there is none).
@@ -115,6 +123,8 @@ typedef struct wincni_file_info {
     uint64_t identity;
     /// Last modification, nanoseconds since the Unix epoch.
     int64_t modified_nanoseconds;
+    /// The number of hard links to the file (st_nlink; nNumberOfLinks from GetFileInformationByHandle).
+    uint32_t links;
 } wincni_file_info;
 
 /// Describes `path` without following a final symbolic link (lstat; on Windows CreateFileW with
@@ -127,17 +137,35 @@ wincni_status wincni_file_information(const char *path, wincni_file_info *info);
 /// CNI_PATH.
 int32_t wincni_is_executable_file(const char *path);
 
+/// Opening checks, for reads (`wincni_read_file_checked`, `wincni_read_prefix`) and for writes (OR'ed into the mode
+/// of `wincni_write_file`, except with WINCNI_WRITE_ATOMIC, which replaces the name and never writes through it).
+/// Only a regular file: the final name is never followed when it is a symbolic link or reparse point, the open never
+/// blocks (a FIFO without a peer, a device), and anything but a regular file gives WINCNI_E_NOT_REGULAR before a byte
+/// is read or written. POSIX: lstat first (so no device or FIFO is opened at all), then open with O_NOFOLLOW |
+/// O_NONBLOCK and fstat the descriptor (a name swapped in between is caught); a truncating write opens without
+/// O_TRUNC and truncates only after the check. Windows: FILE_FLAG_OPEN_REPARSE_POINT, then the handle must have no
+/// FILE_ATTRIBUTE_REPARSE_POINT and GetFileType must be FILE_TYPE_DISK.
+#define WINCNI_OPEN_REGULAR_ONLY 16
+/// WINCNI_OPEN_REGULAR_ONLY, and a file with more than one hard link gives WINCNI_E_LINKED (checked on the open
+/// handle, before anything is read, written or truncated).
+#define WINCNI_OPEN_SINGLE_LINK 32
+
 /// Reads the whole file at `path`, at most `limit` bytes (limit >= 0). On success `*bytes` holds the content (NUL
 /// appended after the last byte, not counted; free with wincni_free) and `*count` its length. A file longer than
 /// `limit` gives WINCNI_E_TOO_LONG and no buffer. A directory gives WINCNI_E_IS_DIRECTORY. Windows opens with
 /// FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE so that a reader never blocks an atomic replace.
 wincni_status wincni_read_file(const char *path, int64_t limit, uint8_t **bytes, int64_t *count);
 
+/// `wincni_read_file` with opening checks: `flags` is 0 or WINCNI_OPEN_REGULAR_ONLY / WINCNI_OPEN_SINGLE_LINK.
+wincni_status wincni_read_file_checked(const char *path, int64_t limit, int32_t flags, uint8_t **bytes,
+                                       int64_t *count);
+
 /// Reads the first bytes of the file at `path` into the caller's `buffer` (no allocation: for scans over many small
 /// files) and sets `*count` to how many were read; `*count == capacity` means the file may be longer. Does not
-/// follow a final symbolic link (O_NOFOLLOW; on Windows a reparse point is refused) and does not block on a FIFO
-/// (O_NONBLOCK): both give WINCNI_E_INVALID.
-wincni_status wincni_read_prefix(const char *path, uint8_t *buffer, int64_t capacity, int64_t *count);
+/// follow a final symbolic link and reads only a regular file, without blocking (WINCNI_OPEN_REGULAR_ONLY, always):
+/// anything else gives WINCNI_E_NOT_REGULAR. `flags`: 0 or WINCNI_OPEN_SINGLE_LINK.
+wincni_status wincni_read_prefix(const char *path, int32_t flags, uint8_t *buffer, int64_t capacity,
+                                 int64_t *count);
 
 /// Write modes of `wincni_write_file`.
 /// Replace atomically: the bytes go to a temporary file beside `path` that takes the name only once complete, so
@@ -151,17 +179,23 @@ wincni_status wincni_read_prefix(const char *path, uint8_t *buffer, int64_t capa
 /// on disk before the return (fsync of the directory; MOVEFILE_WRITE_THROUGH), so a crash leaves the old file or the
 /// complete new one. Without WINCNI_WRITE_ATOMIC: the file is flushed before it is closed.
 #define WINCNI_WRITE_DURABLE 2
-/// Create only: WINCNI_E_EXISTS when the name exists (O_CREAT | O_EXCL; CREATE_NEW), atomic even against writers
-/// that take no lock. A file that cannot be written completely is removed again. Not with WINCNI_WRITE_ATOMIC.
+/// Create only: WINCNI_E_EXISTS when the name exists, atomic even against writers that take no lock, and the file
+/// appears complete or not at all: the bytes go to a temporary file named as for WINCNI_WRITE_ATOMIC, which then
+/// takes the name only if it is free (POSIX: link(2) of the complete temporary file, then unlink of the temporary
+/// name; Windows: MoveFileExW without MOVEFILE_REPLACE_EXISTING). A process killed in between leaves a temporary
+/// file, never an empty or partly written file under `path`. On a POSIX file system without hard links it falls
+/// back to O_CREAT | O_EXCL and writing, removing the file again if it cannot be written completely. Not with
+/// WINCNI_WRITE_ATOMIC.
 #define WINCNI_WRITE_EXCLUSIVE 4
 /// Append to the end (created when missing), each call one write (O_APPEND; FILE_APPEND_DATA), so concurrent
 /// appenders do not interleave within a call's bytes. Not with the other modes.
 #define WINCNI_WRITE_APPEND 8
 
-/// Writes `count` bytes to `path` in `mode` (an OR of WINCNI_WRITE_* flags; 0 = create or truncate and write, as
-/// Go's os.WriteFile does). A file this call creates gets `permissions` (POSIX mode bits, before the umask; ignored
-/// on Windows, where the directory's inherited ACL applies). A directory at `path` gives WINCNI_E_IS_DIRECTORY.
-/// The final name is never followed when it is a symbolic link with WINCNI_WRITE_EXCLUSIVE (O_NOFOLLOW).
+/// Writes `count` bytes to `path` in `mode` (an OR of WINCNI_WRITE_* flags and, for the truncating and the append
+/// modes, WINCNI_OPEN_* checks; 0 = create or truncate and write, as Go's os.WriteFile does). A file this call
+/// creates gets `permissions` (POSIX mode bits, before the umask; ignored on Windows, where the directory's inherited
+/// ACL applies). A directory at `path` gives WINCNI_E_IS_DIRECTORY. With WINCNI_WRITE_EXCLUSIVE nothing is ever
+/// written through an existing name.
 wincni_status wincni_write_file(const char *path, const uint8_t *bytes, int64_t count, int32_t mode,
                                 uint32_t permissions);
 

@@ -1,0 +1,256 @@
+import JSON
+import Platform
+import Testing
+
+/// Issue 15, items 2, 3 and 5, against the binaries: what someone who can create files where the plugin reads and
+/// writes (a FIFO, a link) or a runtime that kills and retries can do to ADD and DEL.
+@Suite("Hostile files and killed ADDs: nothing blocks, nothing is written through a link, DEL finishes, one address")
+struct HostileFilesTests {
+    /// Runs the plugin and gives it `seconds` to finish; a plugin still running then is killed and reported as hung
+    /// (nil), so a regression fails the test instead of stalling the run.
+    private func run(
+        _ node: TestNode, _ name: String, _ command: String, _ pod: Pod, config: String, seconds: Int = 20
+    ) throws -> ProcessOutput? {
+        let process = try node.spawn(name, command, pod, config: config)
+        let started = ProcessEnvironment.monotonicSeconds()
+        while ProcessEnvironment.monotonicSeconds() - started < Double(seconds) {
+            if let output = try process.poll() { return output }
+            ProcessEnvironment.sleep(milliseconds: 10)
+        }
+        _ = process.kill()
+        _ = try? process.wait()
+        return nil
+    }
+
+    private func makeFIFO(_ path: String) throws {
+        let output = try RunningProcess.run("/usr/bin/mkfifo", arguments: [path], environment: [:], stdin: [])
+        guard output.status == 0 else { throw HarnessError("mkfifo \(path): \(output.stderr)") }
+    }
+
+    private func makeHardLink(_ existing: String, _ path: String) throws {
+        let output = try RunningProcess.run("/bin/ln", arguments: [existing, path], environment: [:], stdin: [])
+        guard output.status == 0 else { throw HarnessError("ln \(existing) \(path): \(output.stderr)") }
+    }
+
+    // MARK: 2. Never blocked, never redirected
+
+    @Test(
+        "a FIFO or a symbolic link (dangling or not) at logFile: ADD and DEL finish and warn, nothing is written elsewhere",
+        .enabled(if: PluginAvailability.isWired), arguments: ["fifo", "link", "dangling link"])
+    func hostileLogFile(_ kind: String) throws {
+        let node = try TestNode()
+        let logFile = node.root + "/wincni.log"
+        let victim = node.root + "/victim"
+        try FileTree.write(victim, "precious")
+        switch kind {
+        case "fifo": try makeFIFO(logFile)
+        case "link": try Files.makeLink(logFile, to: victim)
+        default: try Files.makeLink(logFile, to: node.root + "/nowhere")
+        }
+        let pod = try node.pod("logfifo")
+        let config = node.directConfig(extra: #""logFile":"\#(logFile)""#)
+        for command in ["ADD", "DEL"] {
+            let output = try run(node, node.backend.delegateType, command, pod, config: config)
+            #expect(output != nil, "\(command) with a \(kind) at logFile did not finish")
+            #expect(output?.status == 0, "\(command): \(output?.stdout ?? "")")
+            #expect(output?.stderr.contains("cannot write logFile") == true, "\(command): \(output?.stderr ?? "")")
+        }
+        #expect(FileTree.text(victim) == "precious")
+        #expect(!FileTree.exists(node.root + "/nowhere"))
+        #expect(node.endpoints() == [])
+    }
+
+    @Test(
+        "a FIFO at subnetFile fails flannel's ADD at once naming it, and DEL still finishes",
+        .enabled(if: PluginAvailability.isWired))
+    func fifoSubnetFile() throws {
+        let node = try TestNode()
+        let pod = try node.pod("subnetfifo")
+        FileTree.remove(node.subnetEnvPath)
+        try makeFIFO(node.subnetEnvPath)
+        let add = try run(node, "flannel", "ADD", pod, config: node.flannelConfig())
+        #expect(add != nil, "ADD with a FIFO at subnetFile did not finish")
+        #expect(add?.status == 1)
+        #expect(add.flatMap { CNIErrorOutput($0)?.text.contains(node.subnetEnvPath) } == true, "\(add?.stdout ?? "")")
+        #expect(add.flatMap { CNIErrorOutput($0)?.text.contains("not a regular file") } == true)
+        let del = try run(node, "flannel", "DEL", pod, config: node.flannelConfig())
+        #expect(del != nil, "DEL with a FIFO at subnetFile did not finish")
+        #expect(del?.status == 0, "\(del?.stdout ?? "")")
+    }
+
+    @Test(
+        "a FIFO in place of flannel's saved config: DEL finishes with the rebuilt config and removes it",
+        .enabled(if: PluginAvailability.isWired))
+    func fifoSavedConfig() throws {
+        let node = try TestNode()
+        let pod = try node.pod("savedfifo")
+        let add = try run(node, "flannel", "ADD", pod, config: node.flannelConfig())
+        #expect(add?.status == 0, "\(add?.stdout ?? "")")
+        let saved = node.savedDelegates()
+        try #require(saved.count == 1)
+        FileTree.remove(node.flannelDataDir + "/" + saved[0])
+        try makeFIFO(node.flannelDataDir + "/" + saved[0])
+        let del = try run(node, "flannel", "DEL", pod, config: node.flannelConfig())
+        #expect(del != nil, "DEL with a FIFO as the saved config did not finish")
+        #expect(del?.status == 0, "\(del?.stdout ?? "")")
+        #expect(del?.stderr.contains("not a saved delegate config") == true, "\(del?.stderr ?? "")")
+        #expect(node.savedDelegates() == [])
+        #expect(node.endpoints() == [])
+        #expect(node.reservations(in: node.flannelStore).isEmpty)
+    }
+
+    @Test(
+        "a hard link at last_reserved_ip: ADD is refused naming it, the linked file keeps its bytes",
+        .enabled(if: PluginAvailability.isWired))
+    func linkedLastReserved() throws {
+        let node = try TestNode()
+        let victim = node.root + "/victim"
+        try FileTree.write(victim, "precious")
+        try FileTree.makeDirectory(node.ipamDataDir)
+        try FileTree.makeDirectory(node.directStore)
+        try makeHardLink(victim, node.directStore + "/last_reserved_ip.0")
+        let pod = try node.pod("linked")
+        let add = try run(node, node.backend.delegateType, "ADD", pod, config: node.directConfig())
+        #expect(add?.status == 1, "\(add?.stdout ?? "")")
+        #expect(add.flatMap { CNIErrorOutput($0)?.text.contains("last_reserved_ip.0") } == true)
+        #expect(FileTree.text(victim) == "precious")
+        #expect(node.reservations(in: node.directStore).isEmpty)
+        #expect(node.endpoints() == [])
+    }
+
+    // MARK: 3. DEL always finishes
+
+    @Test(
+        "flannel's dataDir is a file: DEL finishes, runs the delegate and leaves the file",
+        .enabled(if: PluginAvailability.isWired))
+    func flannelDataDirIsFile() throws {
+        let node = try TestNode()
+        let pod = try node.pod("datadirfile")
+        let add = try run(node, "flannel", "ADD", pod, config: node.flannelConfig())
+        #expect(add?.status == 0, "\(add?.stdout ?? "")")
+        FileTree.remove(node.flannelDataDir)
+        try FileTree.write(node.flannelDataDir, "not a directory")
+        let del = try run(node, "flannel", "DEL", pod, config: node.flannelConfig())
+        #expect(del?.status == 0, "\(del?.stdout ?? "")")
+        #expect(del?.stderr.contains("is not a directory") == true, "\(del?.stderr ?? "")")
+        #expect(FileTree.text(node.flannelDataDir) == "not a directory")
+        #expect(node.endpoints() == [])
+        #expect(node.reservations(in: node.flannelStore).isEmpty)
+    }
+
+    @Test(
+        "host-local's lock is a symbolic link: DEL removes the link (not its target), releases the pod and finishes",
+        .enabled(if: PluginAvailability.isWired))
+    func linkedStoreLock() throws {
+        let node = try TestNode()
+        let victim = node.root + "/victim"
+        try FileTree.write(victim, "precious")
+        let pod = try node.pod("locklink")
+        let add = try run(node, node.backend.delegateType, "ADD", pod, config: node.directConfig())
+        #expect(add?.status == 0, "\(add?.stdout ?? "")")
+        #expect(node.reservations(in: node.directStore).count == 1)
+        FileTree.remove(node.directStore + "/lock")
+        try Files.makeLink(node.directStore + "/lock", to: victim)
+        let del = try run(node, node.backend.delegateType, "DEL", pod, config: node.directConfig())
+        #expect(del?.status == 0, "\(del?.stdout ?? "")")
+        #expect(del?.stderr.contains("symbolic link") == true, "\(del?.stderr ?? "")")
+        #expect(node.reservations(in: node.directStore).isEmpty)
+        #expect(node.endpoints() == [])
+        #expect(FileTree.text(victim) == "precious")
+        #expect(try Files.information(node.directStore + "/lock")?.kind == .regular)
+        // A second DEL finds nothing and succeeds too.
+        #expect(try run(node, node.backend.delegateType, "DEL", pod, config: node.directConfig())?.status == 0)
+    }
+
+    @Test(
+        "host-local's dataDir is a file: DEL finishes (no reservation can exist there)",
+        .enabled(if: PluginAvailability.isWired))
+    func hostLocalDataDirIsFile() throws {
+        let node = try TestNode()
+        try FileTree.write(node.ipamDataDir, "not a directory")
+        let pod = try node.pod("ipamfile")
+        let del = try run(node, node.backend.delegateType, "DEL", pod, config: node.directConfig())
+        #expect(del?.status == 0, "\(del?.stdout ?? "")")
+        #expect(FileTree.text(node.ipamDataDir) == "not a directory")
+    }
+
+    // MARK: 5. Killed and retried ADDs
+
+    @Test(
+        "ADDs killed at random moments and retried: one address per pod, its endpoint's, no empty or temporary file",
+        .enabled(if: PluginAvailability.isWired))
+    func killedAndRetried() throws {
+        let node = try TestNode()
+        let pods = try (0..<30).map { try node.pod("retry\($0)") }
+        let config = node.directConfig()
+        let binary = node.backend.delegateType
+        var generator = SystemRandomNumberGenerator()
+        // How long one ADD takes here (debug or release binary, loaded machine): the kills land within it.
+        let probe = try node.pod("probe")
+        let started = ProcessEnvironment.monotonicSeconds()
+        #expect(try node.run(binary, "ADD", probe, config: config).status == 0)
+        let duration = max(2, Int((ProcessEnvironment.monotonicSeconds() - started) * 1000))
+        #expect(try node.run(binary, "DEL", probe, config: config).status == 0)
+
+        var pending = Set(pods.indices)
+        var killed = 0
+        var rounds = 0
+        while !pending.isEmpty && rounds < 60 {
+            rounds += 1
+            // Until 20 ADDs died (at most 20 rounds), each is killed at a random moment of its run (reservation,
+            // endpoint, attach) unless it is done by then; afterwards every ADD is left to finish.
+            let killing = killed < 20 && rounds <= 20
+            for batch in Array(pending).chunked(4) {
+                var kills: [(at: Double, process: RunningProcess)] = []
+                var processes: [RunningProcess] = []
+                for index in batch {
+                    let process = try node.spawn(binary, "ADD", pods[index], config: config)
+                    let delay = Double(Int.random(in: 0..<duration, using: &generator)) / 1000
+                    if killing { kills.append((ProcessEnvironment.monotonicSeconds() + delay, process)) }
+                    processes.append(process)
+                }
+                for kill in kills.sorted(by: { $0.at < $1.at }) {
+                    let wait = Int((kill.at - ProcessEnvironment.monotonicSeconds()) * 1000)
+                    if wait > 0 { ProcessEnvironment.sleep(milliseconds: wait) }
+                    if kill.process.kill() { killed += 1 }
+                }
+                for (index, process) in zip(batch, processes) where try process.wait().status == 0 {
+                    pending.remove(index)
+                }
+            }
+        }
+        #expect(pending.isEmpty, "pods never added: \(pending.sorted())")
+        #expect(killed >= 20, "only \(killed) ADDs were killed")
+
+        let reservations = node.reservations(in: node.directStore)
+        let names = FileTree.list(node.directStore).filter { $0 != "lock" && !$0.hasPrefix("last_reserved_ip") }
+        #expect(names.sorted() == reservations.keys.sorted())
+        let empty = names.filter { (FileTree.text(node.directStore + "/" + $0) ?? "").isEmpty }
+        #expect(empty == [], "empty reservation files: \(empty)")
+        let temporary = names.filter { $0.contains(".tmp") }
+        #expect(temporary == [], "temporary files left: \(temporary)")
+        var perPod: [String: [String]] = [:]
+        for (address, owner) in reservations { perPod[owner, default: []].append(address) }
+        let doubled = perPod.filter { $0.value.count > 1 }
+        #expect(doubled.isEmpty, "pods holding more than one address: \(doubled)")
+        #expect(reservations.count == pods.count, "\(reservations.count) addresses for \(pods.count) pods")
+        for endpoint in node.endpoints() {
+            let owner = reservations[endpoint.ip]
+            #expect(owner.map { endpoint.name.hasPrefix($0 + "_") } == true, "\(endpoint.name) has \(endpoint.ip)")
+        }
+
+        for pod in pods {
+            let del = try node.run(binary, "DEL", pod, config: config)
+            #expect(del.status == 0, "DEL \(pod.containerID): \(del.stdout)")
+        }
+        // Only what the Go plugin leaves after ADD and DEL.
+        #expect(FileTree.list(node.directStore).sorted() == ["last_reserved_ip.0", "lock"])
+        #expect(node.endpoints() == [])
+    }
+}
+
+extension Array {
+    fileprivate func chunked(_ size: Int) -> [[Element]] {
+        stride(from: 0, to: count, by: size).map { Array(self[$0..<Swift.min($0 + size, count)]) }
+    }
+}
