@@ -222,7 +222,10 @@ public final class HNSSimulator: HostNetworkService, @unchecked Sendable {
                 if row.mac != StoredEndpoint.macValue(record.mac).map(Int64.init) {
                     problems.append("endpoint \(row.id): MAC row differs from MacAddress")
                 }
-                let claimed = Set(try database.texts("SELECT ip FROM endpoint_ip WHERE endpoint = ?1", .text(row.id)))
+                let claimed = Set(
+                    try database.texts("SELECT claim FROM claim WHERE endpoint = ?1", .text(row.id)).filter {
+                        !$0.hasPrefix(SimulatorCatalog.portClaimPrefix)
+                    })
                 let listed = Set(record.ips.compactMap { IPAddress($0)?.description })
                 if claimed != listed {
                     problems.append(

