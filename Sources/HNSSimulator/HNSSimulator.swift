@@ -255,7 +255,7 @@ public final class HNSSimulator: HostNetworkService, @unchecked Sendable {
         result: (T) -> String? = { _ in nil }, _ body: (SimulatorCatalog) throws(HCNError) -> T
     ) throws(HCNError) -> T {
         try database.locked { () throws(HCNError) -> T in
-            let catalog = SimulatorCatalog(database: database, operation: operation)
+            var catalog = SimulatorCatalog(database: database, operation: operation)
             var immediate = writes
             var state: CallState
             while true {
@@ -268,6 +268,7 @@ public final class HNSSimulator: HostNetworkService, @unchecked Sendable {
                     try? database.execute("ROLLBACK")
                     throw error
                 }
+                catalog.version = state.version
                 if immediate || (!state.tracing && state.fault == nil) { break }
                 try? database.execute("ROLLBACK")
                 immediate = true
@@ -285,19 +286,24 @@ public final class HNSSimulator: HostNetworkService, @unchecked Sendable {
 
     private struct CallState {
         var tracing: Bool
+        var version: (major: Int, minor: Int)
         var fault: (seq: Int64, kind: SimulatorFault.Kind, count: Int64)?
     }
 
-    /// The trace switch, and the first fault planted for `operation` when any fault is planted. Every call of a
-    /// process runs the first statement and only calls under faults the second: preparing it costs 33 K
-    /// instructions, against 17 K + 50 K for the switch and the fault query, and 81 K for both in one statement
-    /// (a LEFT JOIN; with an ORDER BY it also set up a sorter in every call).
+    /// The trace switch, the HNS version, and the first fault planted for `operation` when any fault is planted.
+    /// Every call of a process runs the first statement and only calls under faults the second: preparing it costs
+    /// 33 K instructions, against 17 K + 50 K for the switch and the fault query, and 81 K for both in one
+    /// statement (a LEFT JOIN; with an ORDER BY it also set up a sorter in every call). The version in it spares a
+    /// create or modify a statement of its own (21 K to prepare).
     private func callState(_ operation: String) throws(DatabaseFailure) -> CallState {
-        var state = CallState(tracing: false, fault: nil)
+        var state = CallState(tracing: false, version: Self.defaultVersion, fault: nil)
         var planted = false
-        try database.query("SELECT trace, (SELECT count(*) FROM fault) FROM config") { row in
+        try database.query(
+            "SELECT trace, (SELECT count(*) FROM fault), version_major, version_minor FROM config"
+        ) { row in
             state.tracing = row.integer(0) == 1
             planted = row.integer(1) > 0
+            if !row.isNull(2) && !row.isNull(3) { state.version = (Int(row.integer(2)), Int(row.integer(3))) }
         }
         guard planted else { return state }
         try database.query(
@@ -453,7 +459,7 @@ public final class HNSSimulator: HostNetworkService, @unchecked Sendable {
             operation, object: networkLabel + id.description, request: settings, writes: true,
             result: { Self.label($0) }
         ) { catalog throws(HCNError) -> HCNHandle in
-            let reader = DocumentReader(operation: operation) { self.versionInTransaction() }
+            let reader = DocumentReader(operation: operation) { catalog.version }
             var networkID = GUID.zero
             if kind == .endpoint {
                 guard let network, network.kind == .network else { throw .simulator(operation, .invalidHandle) }
@@ -482,11 +488,6 @@ public final class HNSSimulator: HostNetworkService, @unchecked Sendable {
             }
             return makeHandle(kind, newID)
         }
-    }
-
-    /// The version inside a call's transaction (the connection's lock is held).
-    private func versionInTransaction() -> (major: Int, minor: Int) {
-        (try? storedVersion()) ?? Self.defaultVersion
     }
 
     public func open(_ kind: HCNResourceKind, id: GUID) throws(HCNError) -> HCNHandle {
@@ -542,7 +543,7 @@ public final class HNSSimulator: HostNetworkService, @unchecked Sendable {
         try perform(operation, object: Self.label(handle) ?? "#?", request: settings, writes: true) {
             catalog throws(HCNError) in
             let id = try resolve(handle, operation)
-            let reader = DocumentReader(operation: operation) { self.versionInTransaction() }
+            let reader = DocumentReader(operation: operation) { catalog.version }
             let document: JSONObject
             if let recognised = ModifyRequest.namespaceEndpointText(settings) {
                 document = recognised
@@ -596,7 +597,7 @@ public final class HNSSimulator: HostNetworkService, @unchecked Sendable {
     public func hnsCall(method: String, path: String, request: String) throws(HCNError) -> String {
         try perform("HNSCall", object: method + " " + path, request: request, writes: false) {
             catalog throws(HCNError) -> String in
-            try V1Call(catalog: catalog, method: method, path: path, version: versionInTransaction()).response()
+            try V1Call(catalog: catalog, method: method, path: path, version: catalog.version).response()
         }
     }
 }
