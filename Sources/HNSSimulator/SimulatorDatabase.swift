@@ -147,11 +147,16 @@ final class SimulatorDatabase: @unchecked Sendable {
     /// (and gone with it) and only in an existing namespace. An endpoint's addresses and host ports are both `claim`
     /// rows (`SimulatorCatalog.portClaim` spells a port): one table and one index fewer than a table for each is
     /// 47 K instructions less schema to parse in every exec, and the cascade compiled into `DELETE FROM endpoint`
-    /// went from 105 K to 65 K instructions to prepare. Version 2; version 1 had `endpoint_ip` and `endpoint_port`.
+    /// went from 105 K to 65 K instructions to prepare. `fault` and `trace` are made when the first fault is
+    /// planted or tracing is turned on (`faultTable`, `traceTable`) and dropped by a reset: every exec parses the
+    /// whole schema, and the two tables were 46 K instructions of it; `config.faults` counts the planted faults, so a
+    /// call learns whether to look for one without the table. Version 2; version 1 had `endpoint_ip`,
+    /// `endpoint_port`, `fault` and `trace` from the start.
     static let schema = """
         CREATE TABLE config(
             id INTEGER PRIMARY KEY CHECK (id = 1),
             trace INTEGER NOT NULL DEFAULT 0,
+            faults INTEGER NOT NULL DEFAULT 0,
             version_major INTEGER,
             version_minor INTEGER);
         INSERT INTO config(id) VALUES (1);
@@ -184,17 +189,42 @@ final class SimulatorDatabase: @unchecked Sendable {
             endpoint TEXT NOT NULL REFERENCES endpoint(id) ON DELETE CASCADE,
             PRIMARY KEY (network, claim)) WITHOUT ROWID;
         CREATE INDEX claim_by_endpoint ON claim(endpoint);
-        CREATE TABLE fault(seq INTEGER PRIMARY KEY, op TEXT NOT NULL, hresult INTEGER, crash TEXT, count INTEGER NOT NULL);
-        CREATE TABLE trace(
+        PRAGMA user_version = 2;
+        """
+
+    static let faultTable = """
+        CREATE TABLE IF NOT EXISTS fault(
+            seq INTEGER PRIMARY KEY, op TEXT NOT NULL, hresult INTEGER, crash TEXT, count INTEGER NOT NULL)
+        """
+
+    static let traceTable = """
+        CREATE TABLE IF NOT EXISTS trace(
             seq INTEGER PRIMARY KEY,
             process INTEGER NOT NULL,
             function TEXT NOT NULL,
             object TEXT NOT NULL,
             request TEXT NOT NULL,
             hresult INTEGER NOT NULL,
-            result TEXT NOT NULL);
-        PRAGMA user_version = 2;
+            result TEXT NOT NULL)
         """
+
+    /// Whether the table `name` exists (`fault` and `trace` are made on first use).
+    func hasTable(_ name: String) throws(DatabaseFailure) -> Bool {
+        try integer("SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = ?1", .text(name)) != nil
+    }
+
+    /// Runs `body` in a write transaction of its own.
+    func transaction<T>(_ body: () throws(DatabaseFailure) -> T) throws(DatabaseFailure) -> T {
+        try execute("BEGIN IMMEDIATE")
+        do throws(DatabaseFailure) {
+            let value = try body()
+            try execute("COMMIT")
+            return value
+        } catch {
+            try? execute("ROLLBACK")
+            throw error
+        }
+    }
 
     // MARK: - Statements
 
