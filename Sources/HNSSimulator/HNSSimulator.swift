@@ -494,7 +494,7 @@ public final class HNSSimulator: HostNetworkService, @unchecked Sendable {
                     id: newID, settings: request, catalog: catalog, reader: reader)
                 try catalog.insert(.network, newID, document, conflict: .networkAlreadyExists)
             case .endpoint:
-                guard let network = try catalog.document(.network, networkID)
+                guard let network = try catalog.document(.network, networkID, members: StoredEndpoint.networkMembers)
                 else { throw .simulator(operation, .networkNotFound) }
                 let document = try StoredEndpoint.create(
                     id: newID, settings: request, networkID: networkID, network: network, catalog: catalog,
