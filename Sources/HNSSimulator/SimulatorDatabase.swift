@@ -135,6 +135,8 @@ final class SimulatorDatabase: @unchecked Sendable {
             let current = try version()
             if current == 0 {
                 try execute(Self.schema)
+            } else if current == 1 {
+                try execute(Self.upgradeFrom1)
             } else if current != Self.schemaVersion {
                 throw DatabaseFailure(
                     action: "open \(path)", code: SQLITE_MISMATCH,
@@ -156,7 +158,7 @@ final class SimulatorDatabase: @unchecked Sendable {
     /// planted or tracing is turned on (`faultTable`, `traceTable`) and dropped by a reset: every exec parses the
     /// whole schema, and the two tables were 46 K instructions of it; `config.faults` counts the planted faults, so a
     /// call learns whether to look for one without the table. Version 2; version 1 had `endpoint_ip`,
-    /// `endpoint_port`, `fault` and `trace` from the start.
+    /// `endpoint_port`, `fault` and `trace` from the start (`upgradeFrom1` converts it when it is opened).
     static let schema = """
         CREATE TABLE config(
             id INTEGER PRIMARY KEY CHECK (id = 1),
@@ -194,6 +196,25 @@ final class SimulatorDatabase: @unchecked Sendable {
             endpoint TEXT NOT NULL REFERENCES endpoint(id) ON DELETE CASCADE,
             PRIMARY KEY (network, claim)) WITHOUT ROWID;
         CREATE INDEX claim_by_endpoint ON claim(endpoint);
+        PRAGMA user_version = 2;
+        """
+
+    /// A version 1 database (an earlier wincni's) as version 2: its address and port rows become claims, `config`
+    /// gets the fault count; its `fault` and `trace` tables stay.
+    static let upgradeFrom1 = """
+        CREATE TABLE claim(
+            network TEXT NOT NULL,
+            claim TEXT NOT NULL,
+            endpoint TEXT NOT NULL REFERENCES endpoint(id) ON DELETE CASCADE,
+            PRIMARY KEY (network, claim)) WITHOUT ROWID;
+        CREATE INDEX claim_by_endpoint ON claim(endpoint);
+        INSERT INTO claim(network, claim, endpoint) SELECT network, ip, endpoint FROM endpoint_ip;
+        INSERT INTO claim(network, claim, endpoint)
+            SELECT network, 'port/' || port || '/' || protocol || '/' || vip, endpoint FROM endpoint_port;
+        DROP TABLE endpoint_ip;
+        DROP TABLE endpoint_port;
+        ALTER TABLE config ADD COLUMN faults INTEGER NOT NULL DEFAULT 0;
+        UPDATE config SET faults = (SELECT count(*) FROM fault);
         PRAGMA user_version = 2;
         """
 
