@@ -60,8 +60,9 @@ public final class HNSSimulator: HostNetworkService, @unchecked Sendable {
             try simulator.database.execute(
                 """
                 BEGIN IMMEDIATE;
-                DELETE FROM endpoint; DELETE FROM namespace; DELETE FROM network; DELETE FROM fault;
-                DELETE FROM trace; UPDATE config SET trace = 0, version_major = NULL, version_minor = NULL;
+                DELETE FROM endpoint; DELETE FROM namespace; DELETE FROM network; DROP TABLE IF EXISTS fault;
+                DROP TABLE IF EXISTS trace;
+                UPDATE config SET trace = 0, faults = 0, version_major = NULL, version_minor = NULL;
                 COMMIT
                 """)
         }
@@ -121,19 +122,29 @@ public final class HNSSimulator: HostNetworkService, @unchecked Sendable {
             case .crashBefore: (hresult, crash) = (.null, .text("before"))
             case .crashAfter: (hresult, crash) = (.null, .text("after"))
             }
-            try database.run(
-                "INSERT INTO fault(op, hresult, crash, count) VALUES (?1, ?2, ?3, ?4)", .text(fault.op), hresult, crash,
-                .integer(Int64(fault.count)))
+            try database.transaction { () throws(DatabaseFailure) in
+                try database.execute(SimulatorDatabase.faultTable)
+                try database.run(
+                    "INSERT INTO fault(op, hresult, crash, count) VALUES (?1, ?2, ?3, ?4)", .text(fault.op), hresult,
+                    crash, .integer(Int64(fault.count)))
+                try database.run("UPDATE config SET faults = faults + 1")
+            }
         }
     }
 
     public func clearFaults() throws(HCNError) {
-        try administer("HNSSimulator") { () throws(DatabaseFailure) in try database.run("DELETE FROM fault") }
+        try administer("HNSSimulator") { () throws(DatabaseFailure) in
+            try database.transaction { () throws(DatabaseFailure) in
+                if try database.hasTable("fault") { try database.run("DELETE FROM fault") }
+                try database.run("UPDATE config SET faults = 0")
+            }
+        }
     }
 
     public func faults() -> [SimulatorFault] {
         (try? administer("HNSSimulator") { () throws(DatabaseFailure) -> [SimulatorFault] in
             var result: [SimulatorFault] = []
+            guard try database.hasTable("fault") else { return result }
             try database.query("SELECT op, hresult, crash, count FROM fault ORDER BY seq") { row in
                 let kind: SimulatorFault.Kind =
                     row.isNull(1)
@@ -148,7 +159,10 @@ public final class HNSSimulator: HostNetworkService, @unchecked Sendable {
     /// Turns the call trace on or off; it records the calls of every process on this simulator.
     public func setTracing(_ on: Bool) throws(HCNError) {
         try administer("HNSSimulator") { () throws(DatabaseFailure) in
-            try database.run("UPDATE config SET trace = ?1", .integer(on ? 1 : 0))
+            try database.transaction { () throws(DatabaseFailure) in
+                if on { try database.execute(SimulatorDatabase.traceTable) }
+                try database.run("UPDATE config SET trace = ?1", .integer(on ? 1 : 0))
+            }
         }
     }
 
@@ -159,13 +173,16 @@ public final class HNSSimulator: HostNetworkService, @unchecked Sendable {
     }
 
     public func clearTrace() throws(HCNError) {
-        try administer("HNSSimulator") { () throws(DatabaseFailure) in try database.run("DELETE FROM trace") }
+        try administer("HNSSimulator") { () throws(DatabaseFailure) in
+            if try database.hasTable("trace") { try database.run("DELETE FROM trace") }
+        }
     }
 
     /// The recorded calls, in the order they were made.
     public func traceEntries() throws(HCNError) -> [SimulatorTraceEntry] {
         try administer("HNSSimulator") { () throws(DatabaseFailure) -> [SimulatorTraceEntry] in
             var entries: [SimulatorTraceEntry] = []
+            guard try database.hasTable("trace") else { return entries }
             try database.query("SELECT process, function, object, request, hresult, result FROM trace ORDER BY seq") {
                 row in
                 entries.append(
@@ -222,7 +239,10 @@ public final class HNSSimulator: HostNetworkService, @unchecked Sendable {
                 if row.mac != StoredEndpoint.macValue(record.mac).map(Int64.init) {
                     problems.append("endpoint \(row.id): MAC row differs from MacAddress")
                 }
-                let claimed = Set(try database.texts("SELECT ip FROM endpoint_ip WHERE endpoint = ?1", .text(row.id)))
+                let claimed = Set(
+                    try database.texts("SELECT claim FROM claim WHERE endpoint = ?1", .text(row.id)).filter {
+                        !$0.hasPrefix(SimulatorCatalog.portClaimPrefix)
+                    })
                 let listed = Set(record.ips.compactMap { IPAddress($0)?.description })
                 if claimed != listed {
                     problems.append(
@@ -252,7 +272,7 @@ public final class HNSSimulator: HostNetworkService, @unchecked Sendable {
         result: (T) -> String? = { _ in nil }, _ body: (SimulatorCatalog) throws(HCNError) -> T
     ) throws(HCNError) -> T {
         try database.locked { () throws(HCNError) -> T in
-            let catalog = SimulatorCatalog(database: database, operation: operation)
+            var catalog = SimulatorCatalog(database: database, operation: operation)
             var immediate = writes
             var state: CallState
             while true {
@@ -265,6 +285,7 @@ public final class HNSSimulator: HostNetworkService, @unchecked Sendable {
                     try? database.execute("ROLLBACK")
                     throw error
                 }
+                catalog.version = state.version
                 if immediate || (!state.tracing && state.fault == nil) { break }
                 try? database.execute("ROLLBACK")
                 immediate = true
@@ -282,19 +303,25 @@ public final class HNSSimulator: HostNetworkService, @unchecked Sendable {
 
     private struct CallState {
         var tracing: Bool
+        var version: (major: Int, minor: Int)
         var fault: (seq: Int64, kind: SimulatorFault.Kind, count: Int64)?
     }
 
-    /// The trace switch, and the first fault planted for `operation` when any fault is planted. Every call of a
-    /// process runs the first statement and only calls under faults the second: preparing it costs 33 K
-    /// instructions, against 17 K + 50 K for the switch and the fault query, and 81 K for both in one statement
-    /// (a LEFT JOIN; with an ORDER BY it also set up a sorter in every call).
+    /// The trace switch, the HNS version, and the first fault planted for `operation` when any fault is planted
+    /// (`config.faults` counts them; the `fault` table exists only once one was planted). Every call of a process
+    /// runs the first statement and only calls under faults the second. The version in the first spares a create or
+    /// modify a statement of its own (21 K instructions to prepare). Before: `(SELECT count(*) FROM fault)` in it,
+    /// 33 K to prepare; the fault query apart costs 50 K, both in one statement 81 K (a LEFT JOIN; with an ORDER BY
+    /// it also set up a sorter in every call).
     private func callState(_ operation: String) throws(DatabaseFailure) -> CallState {
-        var state = CallState(tracing: false, fault: nil)
+        var state = CallState(tracing: false, version: Self.defaultVersion, fault: nil)
         var planted = false
-        try database.query("SELECT trace, (SELECT count(*) FROM fault) FROM config") { row in
+        try database.query(
+            "SELECT trace, faults, version_major, version_minor FROM config"
+        ) { row in
             state.tracing = row.integer(0) == 1
             planted = row.integer(1) > 0
+            if !row.isNull(2) && !row.isNull(3) { state.version = (Int(row.integer(2)), Int(row.integer(3))) }
         }
         guard planted else { return state }
         try database.query(
@@ -333,6 +360,7 @@ public final class HNSSimulator: HostNetworkService, @unchecked Sendable {
                     try database.run("UPDATE fault SET count = count - 1 WHERE seq = ?1", .integer(fault.seq))
                 } else {
                     try database.run("DELETE FROM fault WHERE seq = ?1", .integer(fault.seq))
+                    try database.run("UPDATE config SET faults = faults - 1")
                 }
             }
             switch fault.kind {
@@ -450,7 +478,7 @@ public final class HNSSimulator: HostNetworkService, @unchecked Sendable {
             operation, object: networkLabel + id.description, request: settings, writes: true,
             result: { Self.label($0) }
         ) { catalog throws(HCNError) -> HCNHandle in
-            let reader = DocumentReader(operation: operation) { self.versionInTransaction() }
+            let reader = DocumentReader(operation: operation) { catalog.version }
             var networkID = GUID.zero
             if kind == .endpoint {
                 guard let network, network.kind == .network else { throw .simulator(operation, .invalidHandle) }
@@ -466,7 +494,7 @@ public final class HNSSimulator: HostNetworkService, @unchecked Sendable {
                     id: newID, settings: request, catalog: catalog, reader: reader)
                 try catalog.insert(.network, newID, document, conflict: .networkAlreadyExists)
             case .endpoint:
-                guard let network = try catalog.document(.network, networkID)
+                guard let network = try catalog.document(.network, networkID, members: StoredEndpoint.networkMembers)
                 else { throw .simulator(operation, .networkNotFound) }
                 let document = try StoredEndpoint.create(
                     id: newID, settings: request, networkID: networkID, network: network, catalog: catalog,
@@ -479,11 +507,6 @@ public final class HNSSimulator: HostNetworkService, @unchecked Sendable {
             }
             return makeHandle(kind, newID)
         }
-    }
-
-    /// The version inside a call's transaction (the connection's lock is held).
-    private func versionInTransaction() -> (major: Int, minor: Int) {
-        (try? storedVersion()) ?? Self.defaultVersion
     }
 
     public func open(_ kind: HCNResourceKind, id: GUID) throws(HCNError) -> HCNHandle {
@@ -539,7 +562,7 @@ public final class HNSSimulator: HostNetworkService, @unchecked Sendable {
         try perform(operation, object: Self.label(handle) ?? "#?", request: settings, writes: true) {
             catalog throws(HCNError) in
             let id = try resolve(handle, operation)
-            let reader = DocumentReader(operation: operation) { self.versionInTransaction() }
+            let reader = DocumentReader(operation: operation) { catalog.version }
             let document: JSONObject
             if let recognised = ModifyRequest.namespaceEndpointText(settings) {
                 document = recognised
@@ -593,7 +616,7 @@ public final class HNSSimulator: HostNetworkService, @unchecked Sendable {
     public func hnsCall(method: String, path: String, request: String) throws(HCNError) -> String {
         try perform("HNSCall", object: method + " " + path, request: request, writes: false) {
             catalog throws(HCNError) -> String in
-            try V1Call(catalog: catalog, method: method, path: path, version: versionInTransaction()).response()
+            try V1Call(catalog: catalog, method: method, path: path, version: catalog.version).response()
         }
     }
 }

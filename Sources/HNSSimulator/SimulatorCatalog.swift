@@ -9,6 +9,8 @@ import NetAddress
 struct SimulatorCatalog {
     let database: SimulatorDatabase
     let operation: String
+    /// The HNS version this call sees (read with the trace switch at the start of the call).
+    var version: (major: Int, minor: Int) = HNSSimulator.defaultVersion
 
     /// A database failure as the HCN error of the call.
     @discardableResult
@@ -39,6 +41,17 @@ struct SimulatorCatalog {
 
     // MARK: - Objects
 
+    /// One statement per table reads a row by ID, whatever the caller needs of it (the document; an endpoint's
+    /// namespace, network and MAC; a network's MAC hint): a process prepares each statement it uses once, 20 to 30 K
+    /// instructions each, and a pod ADD read three endpoint rows and two network rows in five statements.
+    static func row(_ kind: HCNResourceKind) -> String {
+        switch kind {
+        case .network: return "SELECT document, mac_hint FROM network WHERE id = ?1"
+        case .endpoint: return "SELECT document, namespace, network, mac FROM endpoint WHERE id = ?1"
+        case .namespace: return "SELECT document FROM namespace WHERE id = ?1"
+        }
+    }
+
     /// The same statement as `documentText`: a process prepares one statement per kind for both.
     func contains(_ kind: HCNResourceKind, _ id: GUID) throws(HCNError) -> Bool {
         try documentText(kind, id) != nil
@@ -47,7 +60,7 @@ struct SimulatorCatalog {
     /// The stored document (compact JSON, as HNS returns it), nil when there is no such object.
     func documentText(_ kind: HCNResourceKind, _ id: GUID) throws(HCNError) -> String? {
         try io { () throws(DatabaseFailure) in
-            try database.text("SELECT document FROM \(Self.table(kind)) WHERE id = ?1", .text(id.description))
+            try database.text(Self.row(kind), .text(id.description))
         }
     }
 
@@ -59,6 +72,92 @@ struct SimulatorCatalog {
             )
         }
         return object
+    }
+
+    /// The members `keys` of a stored document, parsed without the rest: endpoint creation needs a network's
+    /// `Ipams` and `MacPool`, ~250 of its ~800 bytes, and parsing the whole document was ~0.1 M instructions of a
+    /// pod ADD. Nil when there is no such object.
+    func document(_ kind: HCNResourceKind, _ id: GUID, members keys: [String]) throws(HCNError) -> JSONObject? {
+        guard let text = try documentText(kind, id) else { return nil }
+        let part = Self.topLevelMembers(text, keys) ?? text
+        guard let parsed = try? JSON.parse(part), case .object(let object) = parsed else {
+            throw SimulatorErrorCatalog.error(
+                operation, SimulatorCode.unspecified.hresult, text: "HNS simulator state: \(kind) \(id) does not parse."
+            )
+        }
+        return object
+    }
+
+    /// An object text holding only the top-level members of `text` named `keys` (exact spelling, as the simulator
+    /// stores documents), in their order; nil when `text` is not an object or holds one of the keys twice (then the
+    /// caller parses all of it, and JSON's own rule for repeated keys applies).
+    static func topLevelMembers(_ text: String, _ keys: [String]) -> String? {
+        var text = text
+        return text.withUTF8 { bytes -> String? in
+            guard bytes.first == UInt8(ascii: "{") else { return nil }
+            var depth = 0
+            var inString = false
+            var escaped = false
+            var expectKey = false
+            var keyStart = -1
+            var memberStart = -1
+            var seen: [String] = []
+            // The object being built: "{", the members with commas between them, "}" (a generic `joined` of
+            // strings cost as much as parsing the whole document).
+            var members: [UInt8] = [UInt8(ascii: "{")]
+            members.reserveCapacity(bytes.count)
+            func endMember(_ end: Int) {
+                guard memberStart >= 0 else { return }
+                if members.count > 1 { members.append(UInt8(ascii: ",")) }
+                members.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[memberStart..<end]))
+                memberStart = -1
+            }
+            for index in bytes.indices {
+                let byte = bytes[index]
+                if inString {
+                    if escaped {
+                        escaped = false
+                    } else if byte == UInt8(ascii: "\\") {
+                        escaped = true
+                    } else if byte == UInt8(ascii: "\"") {
+                        inString = false
+                        if keyStart >= 0 {
+                            let key = String(
+                                decoding: UnsafeBufferPointer(rebasing: bytes[(keyStart + 1)..<index]), as: UTF8.self)
+                            if keys.contains(key) {
+                                if seen.contains(key) { return nil }
+                                seen.append(key)
+                                memberStart = keyStart
+                            }
+                            keyStart = -1
+                        }
+                    }
+                    continue
+                }
+                switch byte {
+                case UInt8(ascii: "\""):
+                    inString = true
+                    if depth == 1 && expectKey {
+                        keyStart = index
+                        expectKey = false
+                    }
+                case UInt8(ascii: "{"), UInt8(ascii: "["):
+                    depth += 1
+                    if depth == 1 { expectKey = true }
+                case UInt8(ascii: "}"), UInt8(ascii: "]"):
+                    if depth == 1 { endMember(index) }
+                    depth -= 1
+                case UInt8(ascii: ",") where depth == 1:
+                    endMember(index)
+                    expectKey = true
+                default:
+                    break
+                }
+            }
+            guard depth == 0, !inString else { return nil }
+            members.append(UInt8(ascii: "}"))
+            return String(decoding: members, as: UTF8.self)
+        }
     }
 
     /// Every object of `kind`, oldest first.
@@ -101,7 +200,7 @@ struct SimulatorCatalog {
     func isClaimed(_ address: IPAddress, on network: GUID) throws(HCNError) -> Bool {
         try io { () throws(DatabaseFailure) in
             try database.integer(
-                "SELECT 1 FROM endpoint_ip WHERE network = ?1 AND ip = ?2", .text(network.description),
+                "SELECT 1 FROM claim WHERE network = ?1 AND claim = ?2", .text(network.description),
                 .text(address.description)) != nil
         }
     }
@@ -109,24 +208,45 @@ struct SimulatorCatalog {
     /// Every address taken on `network` (for HNS's own allocation).
     func claims(on network: GUID) throws(HCNError) -> Set<String> {
         try io { () throws(DatabaseFailure) in
-            Set(try database.texts("SELECT ip FROM endpoint_ip WHERE network = ?1", .text(network.description)))
+            Set(
+                try database.texts("SELECT claim FROM claim WHERE network = ?1", .text(network.description)).filter {
+                    !$0.hasPrefix(Self.portClaimPrefix)
+                })
         }
     }
 
     /// The mappings of host port `port` on `network`, except those of `excluded`.
     func hostPorts(_ port: UInt16, on network: GUID, excluding excluded: GUID?) throws(HCNError) -> [HostPort] {
-        try io { () throws(DatabaseFailure) in
+        // Every claim of this port starts with `port/PORT/`; the next character after "/" is "0", so the range ends
+        // at `port/PORT0`.
+        let prefix = "\(Self.portClaimPrefix)\(port)/"
+        return try io { () throws(DatabaseFailure) in
             var result: [HostPort] = []
             try database.query(
-                "SELECT protocol, vip FROM endpoint_port WHERE network = ?1 AND port = ?2 AND endpoint <> ?3",
-                [.text(network.description), .integer(Int64(port)), .text(excluded?.description ?? "")]
+                "SELECT claim FROM claim WHERE network = ?1 AND claim >= ?2 AND claim < ?3 AND endpoint <> ?4",
+                [
+                    .text(network.description), .text(prefix), .text("\(Self.portClaimPrefix)\(port)0"),
+                    .text(excluded?.description ?? ""),
+                ]
             ) { row in
-                result.append(
-                    HostPort(
-                        protocolNumber: UInt32(truncatingIfNeeded: row.integer(0)), port: port, vip: row.text(1) ?? ""))
+                // PROTOCOL/VIP after the prefix
+                guard let rest = row.text(0)?.utf8.dropFirst(prefix.utf8.count),
+                    let slash = rest.firstIndex(of: UInt8(ascii: "/")),
+                    let number = UInt32(String(decoding: rest[..<slash], as: UTF8.self))
+                else { return }
+                let vip = String(decoding: rest[rest.index(after: slash)...], as: UTF8.self)
+                result.append(HostPort(protocolNumber: number, port: port, vip: vip))
             }
             return result
         }
+    }
+
+    /// How a host port mapping is spelled as a claim: `port/PORT/PROTOCOL/VIP` (the VIP in lower case, empty for
+    /// any). An address claim is the address itself, which never starts with "p".
+    static let portClaimPrefix = "port/"
+
+    static func portClaim(_ port: HostPort) -> String {
+        "\(portClaimPrefix)\(port.port)/\(port.protocolNumber)/\(port.vip.lowercased())"
     }
 
     func isMACTaken(_ value: UInt64) throws(HCNError) -> Bool {
@@ -138,7 +258,9 @@ struct SimulatorCatalog {
     /// A value below which every MAC of the network's pool is taken.
     func macHint(_ network: GUID) throws(HCNError) -> UInt64 {
         try io { () throws(DatabaseFailure) in
-            UInt64(try database.integer("SELECT mac_hint FROM network WHERE id = ?1", .text(network.description)) ?? 0)
+            var hint: Int64 = 0
+            try database.query(Self.row(.network), .text(network.description)) { row in hint = row.integer(1) }
+            return UInt64(truncatingIfNeeded: hint)
         }
     }
 
@@ -189,7 +311,7 @@ struct SimulatorCatalog {
     func endpointNamespaceRow(_ id: GUID) throws(HCNError) -> (document: String, namespace: String?)? {
         try io { () throws(DatabaseFailure) in
             var result: (document: String, namespace: String?)?
-            try database.query("SELECT document, namespace FROM endpoint WHERE id = ?1", .text(id.description)) {
+            try database.query(Self.row(.endpoint), .text(id.description)) {
                 row in
                 if result == nil, let document = row.text(0) { result = (document, row.text(1)) }
             }
@@ -225,27 +347,25 @@ struct SimulatorCatalog {
                 .text(text), after.namespace.map { .text($0.description) } ?? .null,
                 StoredEndpoint.macValue(after.mac).map { .integer(Int64($0)) } ?? .null)
             if before.ips != after.ips || before.ports != after.ports {
-                try database.run("DELETE FROM endpoint_ip WHERE endpoint = ?1", .text(id.description))
-                try database.run("DELETE FROM endpoint_port WHERE endpoint = ?1", .text(id.description))
+                try database.run("DELETE FROM claim WHERE endpoint = ?1", .text(id.description))
                 try addRows(after, before: nil)
             }
         }
     }
 
-    /// The address and host port rows of an endpoint.
+    /// The address and host port claims of an endpoint.
     private func addRows(_ record: EndpointRecord, before: EndpointRecord?) throws(DatabaseFailure) {
         for ip in record.ips {
             guard let address = IPAddress(ip) else { continue }
-            try database.run(
-                "INSERT INTO endpoint_ip(network, ip, endpoint) VALUES (?1, ?2, ?3)", .text(record.network.description),
-                .text(address.description), .text(record.id.description))
+            try claim(address.description, record)
         }
-        for port in record.ports {
-            try database.run(
-                "INSERT INTO endpoint_port(network, port, protocol, vip, endpoint) VALUES (?1, ?2, ?3, ?4, ?5)",
-                .text(record.network.description), .integer(Int64(port.port)), .integer(Int64(port.protocolNumber)),
-                .text(port.vip.lowercased()), .text(record.id.description))
-        }
+        for port in record.ports { try claim(Self.portClaim(port), record) }
+    }
+
+    private func claim(_ claim: String, _ record: EndpointRecord) throws(DatabaseFailure) {
+        try database.run(
+            "INSERT INTO claim(network, claim, endpoint) VALUES (?1, ?2, ?3)", .text(record.network.description),
+            .text(claim), .text(record.id.description))
     }
 
     /// Removes an object; the schema takes a network's endpoints and an endpoint's rows with it.
@@ -254,8 +374,8 @@ struct SimulatorCatalog {
             if kind == .endpoint {
                 // A freed MAC is the next one its network gives.
                 var freed: (network: String, mac: Int64)?
-                try database.query("SELECT network, mac FROM endpoint WHERE id = ?1", .text(id.description)) { row in
-                    if let network = row.text(0), !row.isNull(1) { freed = (network, row.integer(1)) }
+                try database.query(Self.row(.endpoint), .text(id.description)) { row in
+                    if let network = row.text(2), !row.isNull(3) { freed = (network, row.integer(3)) }
                 }
                 if let freed {
                     try database.run(

@@ -35,6 +35,9 @@ enum StoredEndpoint {
 
     // MARK: - Create
 
+    /// What `create` reads of the network's document (`StoredNetwork.subnets` and `macRanges`).
+    static let networkMembers = ["Ipams", "MacPool"]
+
     static func create(
         id: GUID, settings: JSONObject, networkID: GUID, network: JSONObject, catalog: SimulatorCatalog,
         reader: DocumentReader
