@@ -41,9 +41,12 @@ struct EndpointCommands {
         var createdID: String?
         do throws(WinCNIError) {
             // Idempotent: an ADD killed after reserving and retried without a DEL in between (no endpoint in HNS
-            // yet) gets the address it already holds back, not a second one.
+            // yet) gets the address it already holds back, not a second one. Only a container that flannel saw for
+            // the first time, under its lock and with no endpoint in HNS, can hold nothing: host-local skips its
+            // scan then.
             var addresses = try ipam.allocate(
-                containerID: containerID, ifname: ifname, mode: config.mode, requested: requested)
+                containerID: containerID, ifname: ifname, mode: config.mode, requested: requested,
+                knownNew: invocation.containerIsNew && lock != nil && lookup.endpoint == nil && !lookup.clearedStale)
             reserved = addresses
             if case .hns = ipam, !requested.isEmpty {
                 addresses = try Self.requestedOnNetwork(requested, network: network, invocation)

@@ -33,7 +33,10 @@ struct FlannelMeta {
             throw .io(error)
         }
         do throws(WinCNIError) {
-            guard let result = try runDelegate(document, command: .add, invocation, bytes: bytes) else {
+            guard
+                let result = try runDelegate(
+                    document, command: .add, invocation, bytes: bytes, containerIsNew: !existed)
+            else {
                 throw .internalFailure("delegate \(quoted(config.delegateType)) returned no result")
             }
             return result
@@ -209,7 +212,8 @@ struct FlannelMeta {
 
     /// Runs the delegate for `command` with `document` as its stdin.
     private func runDelegate(
-        _ document: JSON, command: CNICommand, _ invocation: Invocation, bytes serialized: [UInt8]? = nil
+        _ document: JSON, command: CNICommand, _ invocation: Invocation, bytes serialized: [UInt8]? = nil,
+        containerIsNew: Bool = false
     ) throws(WinCNIError) -> CNIResult? {
         let bytes = serialized ?? document.compactBytes()
         let type = document[goKey: "type"]?.stringValue ?? "win-bridge"
@@ -237,7 +241,7 @@ struct FlannelMeta {
         request.config = filled
         let inner = Invocation(
             request: request, environment: invocation.environment, configPath: "delegate", network: network,
-            heldNetwork: held)
+            heldNetwork: held, containerIsNew: containerIsNew)
         let config = try BridgeOverlayConfig(request.config.raw, path: "delegate", policies: command == .add)
         let commands = EndpointCommands(client: client)
         switch command {

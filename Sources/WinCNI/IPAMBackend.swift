@@ -43,8 +43,10 @@ enum IPAMBackend {
     /// `requested`: the addresses the runtime asks for (`RequestedAddresses`), which host-local reserves exactly.
     /// An exec'd IPAM plugin reads them from its own stdin and `CNI_ARGS`; with HNS allocating, the caller puts them
     /// on the endpoint.
+    ///
+    /// `knownNew`: the container can hold no address yet (`HostLocalStore.allocate`), so host-local does not scan.
     func allocate(
-        containerID: String, ifname: String, mode: NetworkMode, requested: [IPAddress] = []
+        containerID: String, ifname: String, mode: NetworkMode, requested: [IPAddress] = [], knownNew: Bool = false
     )
         throws(WinCNIError) -> [IPAMAddress]
     {
@@ -61,7 +63,8 @@ enum IPAMBackend {
             }
             do {
                 return try store.allocate(
-                    containerID: containerID, ifname: ifname, excluding: excluded, requested: requested
+                    containerID: containerID, ifname: ifname, excluding: excluded, requested: requested,
+                    knownNew: knownNew
                 ).map {
                     IPAMAddress(address: $0.address, gateway: $0.gateway)
                 }

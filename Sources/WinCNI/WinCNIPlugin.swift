@@ -188,6 +188,9 @@ struct Invocation {
     var network: HostComputeNetwork? = nil
     /// For ADD, that network with its handle still open, for the endpoint's creation.
     var heldNetwork: HeldNetwork? = nil
+    /// For ADD: flannel had saved no config for this sandbox before this ADD, so no earlier ADD of the container
+    /// got as far as reserving an address (flannel saves the config, synced, before it runs the delegate).
+    var containerIsNew = false
 
     /// Finds plugins in CNI_PATH with the platform's `.exe` suffix, and forwards their stderr to the log.
     var delegator: PluginDelegator { PluginDelegator(environment: environment) }
