@@ -413,6 +413,8 @@ struct EndpointCommands {
         var notRemoved: Set<String> = []
         var ipam: IPAMBackend?
         do { ipam = try IPAMBackend(config: config, invocation: invocation) } catch { failures.append(error) }
+        // A store lock that is a symbolic link would fail every GC as it fails DEL (it is never followed).
+        if let warning = ipam?.replaceLinkedStoreLock() { invocation.log("wincni: " + warning) }
         var found = invocation.network
         if found == nil {
             found = try hns("look up network \(quoted(config.name))", { try client.network(named: config.name) })

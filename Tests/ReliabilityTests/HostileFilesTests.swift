@@ -163,6 +163,28 @@ struct HostileFilesTests {
     }
 
     @Test(
+        "a store lock that is a symbolic link: GC replaces the link (never writing through it) and removes the stale pod",
+        .enabled(if: PluginAvailability.isWired))
+    func linkedStoreLockGC() throws {
+        let node = try TestNode()
+        let victim = node.root + "/victim"
+        try FileTree.write(victim, "precious")
+        let pod = try node.pod("gclink")
+        let add = try run(node, node.backend.delegateType, "ADD", pod, config: node.directConfig(version: "1.1.0"))
+        #expect(add?.status == 0, "\(add?.stdout ?? "")")
+        FileTree.remove(node.directStore + "/lock")
+        try Files.makeLink(node.directStore + "/lock", to: victim)
+        let config = node.directConfig(version: "1.1.0", extra: #""cni.dev/valid-attachments":[]"#)
+        let gc = try node.run(node.backend.delegateType, "GC", nil, config: config)
+        #expect(gc.status == 0, "\(gc.stdout)")
+        #expect(gc.stderr.contains("symbolic link"), "\(gc.stderr)")
+        #expect(node.reservations(in: node.directStore).isEmpty)
+        #expect(node.endpoints() == [])
+        #expect(FileTree.text(victim) == "precious")
+        #expect(try Files.information(node.directStore + "/lock")?.kind == .regular)
+    }
+
+    @Test(
         "host-local's dataDir is a file: DEL finishes (no reservation can exist there)",
         .enabled(if: PluginAvailability.isWired))
     func hostLocalDataDirIsFile() throws {
