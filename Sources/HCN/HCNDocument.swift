@@ -215,13 +215,27 @@ struct HCNEnumTable: Sendable {
 
 /// Equal ignoring ASCII case (HNS and config keys and type names).
 public func asciiEqualFold(_ left: String, _ right: String) -> Bool {
-    guard left.utf8.count == right.utf8.count else { return false }
-    for (a, b) in zip(left.utf8, right.utf8) where a != b {
-        let lowerA = (a >= 0x41 && a <= 0x5A) ? a | 0x20 : a
-        let lowerB = (b >= 0x41 && b <= 0x5A) ? b | 0x20 : b
-        if lowerA != lowerB { return false }
+    let count = left.utf8.count
+    guard count == right.utf8.count else { return false }
+    // Native strings (all of them on Linux and Windows) have contiguous UTF-8, compared in place: the zipped
+    // iterators cost several times as much per byte. The iterator path is for the others.
+    let contiguous = left.utf8.withContiguousStorageIfAvailable { leftBytes in
+        right.utf8.withContiguousStorageIfAvailable { rightBytes in
+            for index in 0..<count where !asciiFoldEqualByte(leftBytes[index], rightBytes[index]) { return false }
+            return true
+        }
     }
+    if let contiguous, let equal = contiguous { return equal }
+    for (a, b) in zip(left.utf8, right.utf8) where !asciiFoldEqualByte(a, b) { return false }
     return true
+}
+
+@inline(__always)
+private func asciiFoldEqualByte(_ a: UInt8, _ b: UInt8) -> Bool {
+    if a == b { return true }
+    let lowerA = (a >= 0x41 && a <= 0x5A) ? a | 0x20 : a
+    let lowerB = (b >= 0x41 && b <= 0x5A) ? b | 0x20 : b
+    return lowerA == lowerB
 }
 
 // MARK: - Decoding helpers

@@ -583,25 +583,27 @@ struct EndpointCommands {
         return nil
     }
 
-    func hns<T>(_ action: String, _ body: () throws -> T) throws(WinCNIError) -> T {
+    /// `action` is only built when the call fails: on the success path of an ADD these descriptions (with their
+    /// quoted names) were a measurable share of the plugin's own work.
+    func hns<T>(_ action: @autoclosure () -> String, _ body: () throws -> T) throws(WinCNIError) -> T {
         do {
             return try body()
         } catch let error as HCNError {
-            throw .hns(error, action: action)
+            throw .hns(error, action: action())
         } catch {
-            throw .internalFailure("cannot \(action): \(error)")
+            throw .internalFailure("cannot \(action()): \(error)")
         }
     }
 
-    func hnsIgnoringNotFound(_ action: String, _ body: () throws -> Void) throws(WinCNIError) {
+    func hnsIgnoringNotFound(_ action: @autoclosure () -> String, _ body: () throws -> Void) throws(WinCNIError) {
         do {
             try body()
         } catch let error as HCNError where error.isNotFound {
             return
         } catch let error as HCNError {
-            throw .hns(error, action: action)
+            throw .hns(error, action: action())
         } catch {
-            throw .internalFailure("cannot \(action): \(error)")
+            throw .internalFailure("cannot \(action()): \(error)")
         }
     }
 }
