@@ -11,9 +11,7 @@ extension HostLocalStore {
         else { return [] }
         var result: [(address: IPAddress, containerID: String, ifname: String)] = []
         for address in addresses {
-            let plain = goText(address)
-            let escaped = String(
-                decoding: plain.utf8.map { $0 == UInt8(ascii: ":") ? UInt8(ascii: "_") : $0 }, as: UTF8.self)
+            let (plain, escaped) = StoreName.fileNames(for: address)
             let names = escapesColonsInFileNames ? [escaped, plain] : [plain, escaped]
             guard let content = names.lazy.compactMap({ store.read($0, limit: 4096) }).first, !content.truncated
             else { continue }

@@ -156,10 +156,7 @@ public struct HostLocalStore: Sendable {
         defer { buffer.deallocate() }
         var names: [String] = []
         for address in addresses {
-            let plain = goText(address)
-            let escaped = String(
-                decoding: plain.utf8.map { $0 == UInt8(ascii: ":") ? UInt8(ascii: "_") : $0 }, as: UTF8.self)
-            let name = escapesColonsInFileNames ? escaped : plain
+            let name = fileName(for: address)
             guard let count = store.read(name, into: buffer), count < buffer.count,
                 owner.match(UnsafeRawBufferPointer(rebasing: buffer[..<count])) == .current
             else {
@@ -201,9 +198,7 @@ public struct HostLocalStore: Sendable {
     public func release(address: IPAddress) throws(HostLocalError) {
         guard let store = try StoreDirectory(path: directory, create: false, platform: platform) else { return }
         // Either spelling of an IPv6 name: the file may come from a plugin with the other setting.
-        let plain = goText(address)
-        let escaped = String(
-            decoding: plain.utf8.map { $0 == UInt8(ascii: ":") ? UInt8(ascii: "_") : $0 }, as: UTF8.self)
+        let (plain, escaped) = StoreName.fileNames(for: address)
         try store.remove(plain)
         if escaped != plain { try store.remove(escaped) }
     }
@@ -232,9 +227,8 @@ public struct HostLocalStore: Sendable {
 
     /// The name of the reservation file of `address`.
     public func fileName(for address: IPAddress) -> String {
-        let text = goText(address)
-        guard escapesColonsInFileNames else { return text }
-        return String(decoding: text.utf8.map { $0 == UInt8(ascii: ":") ? UInt8(ascii: "_") : $0 }, as: UTF8.self)
+        let names = StoreName.fileNames(for: address)
+        return escapesColonsInFileNames ? names.escaped : names.plain
     }
 
     /// The content of `last_reserved_ip.<rangeSet>` when it holds an address.

@@ -43,6 +43,15 @@ enum StoreName {
         return nil
     }
 
+    /// Both spellings of the reservation file name of `address`: the Go host-local's on POSIX, and its Windows one,
+    /// where `:` (an NTFS stream separator) is written `_`.
+    static func fileNames(for address: IPAddress) -> (plain: String, escaped: String) {
+        let plain = goText(address)
+        let escaped = String(
+            decoding: plain.utf8.map { $0 == UInt8(ascii: ":") ? UInt8(ascii: "_") : $0 }, as: UTF8.self)
+        return (plain, escaped)
+    }
+
     /// The address a store entry is named after; nil for `lock`, `last_reserved_ip.N` and anything else. host-local
     /// on Windows spells `:` as `_` in file names, which is read back here too.
     static func address(fromFileName name: String) -> IPAddress? {
