@@ -59,7 +59,13 @@ func main() {
 		fmt.Fprintln(os.Stderr, "usage: cnirun [options] add|check|del|cached|version|validate CONFIG")
 		flags.PrintDefaults()
 	}
-	if err := flags.Parse(os.Args[1:]); err != nil || flags.NArg() != 2 {
+	// Parse has already printed the usage for -h and for a bad option; -h is not an error.
+	if err := flags.Parse(os.Args[1:]); errors.Is(err, flag.ErrHelp) {
+		os.Exit(0)
+	} else if err != nil {
+		os.Exit(2)
+	}
+	if flags.NArg() != 2 {
 		flags.Usage()
 		os.Exit(2)
 	}
