@@ -4,11 +4,15 @@
 #include <sqlite3.h>
 
 /* Process-wide settings, made once before the first connection: no memory statistics (they take a mutex on every
- * allocation), and a larger lookaside (small allocations from a per-connection arena instead of malloc). */
+ * allocation); no bulk page-cache allocation (SQLITE_DEFAULT_PCACHE_INITSZ, 20 pages: SQLite writes a free list
+ * through all of them at the first read, so a process that reads a dozen pages touched 20; each page is now
+ * allocated when it is first needed); no lookaside arena (Debian's library is built with SQLITE_OMIT_LOOKASIDE, so
+ * that is what was measured; a build with lookaside would write a free list through its whole arena at every open). */
 static void wincni_sqlite_setup(void)
 {
 	sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
-	sqlite3_config(SQLITE_CONFIG_LOOKASIDE, 512, 512);
+	sqlite3_config(SQLITE_CONFIG_PAGECACHE, (void *)0, 0, 0);
+	sqlite3_config(SQLITE_CONFIG_LOOKASIDE, 0, 0);
 }
 
 static inline void wincni_sqlite_configure(void)
