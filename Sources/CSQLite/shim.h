@@ -28,38 +28,10 @@ static inline int wincni_sqlite_bind_text(sqlite3_stmt *statement, int index, co
 	return sqlite3_bind_text(statement, index, text, length, SQLITE_TRANSIENT);
 }
 
-/* A connection that closes leaves the write-ahead log as it is instead of copying it into the database (and syncing
- * that) first: the simulator is opened and closed by every plugin exec, and the log is checkpointed by writers as
- * it grows. sqlite3_db_config is variadic, which Swift cannot call. */
-static inline int wincni_sqlite_keep_log_on_close(sqlite3 *connection)
-{
-	return sqlite3_db_config(connection, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, (int *)0);
-}
-
 /* Foreign keys (which carry the cascades) through the C API: a PRAGMA statement would be parsed in every exec. */
 static inline int wincni_sqlite_enable_foreign_keys(sqlite3 *connection)
 {
 	return sqlite3_db_config(connection, SQLITE_DBCONFIG_ENABLE_FKEY, 1, (int *)0);
 }
 
-/* The write-ahead log's length in frames after this connection's last commit (what sqlite3_wal_hook reports), and
- * the automatic checkpoint that a hook of one's own replaces: a PASSIVE one when the log holds `limit` frames. */
-struct wincni_sqlite_log {
-	int frames;
-	int limit;
-};
-
-static int wincni_sqlite_log_hook(void *state, sqlite3 *connection, const char *name, int frames)
-{
-	struct wincni_sqlite_log *log = state;
-	log->frames = frames;
-	if (frames >= log->limit)
-		sqlite3_wal_checkpoint_v2(connection, name, SQLITE_CHECKPOINT_PASSIVE, (int *)0, (int *)0);
-	return SQLITE_OK;
-}
-
-static inline void wincni_sqlite_track_log(sqlite3 *connection, struct wincni_sqlite_log *log)
-{
-	sqlite3_wal_hook(connection, wincni_sqlite_log_hook, log);
-}
 #endif
