@@ -28,6 +28,26 @@ static inline int wincni_sqlite_bind_text(sqlite3_stmt *statement, int index, co
 	return sqlite3_bind_text(statement, index, text, length, SQLITE_TRANSIENT);
 }
 
+/* What a connection does when another holds the lock it needs (a writer's commit, another writer): try again after
+ * 20, 50, 100, 200, 500 and 1,000 microseconds, then every 2 ms, for about 30 s in all. sqlite3_busy_timeout
+ * sleeps 1, 2, 5, 10 ms and more, while the simulator's transactions hold their locks for microseconds; with the
+ * rollback journal a reader also waits for a commit, so four pod ADDs started at once slept ~8 ms each. The sleep
+ * is the VFS's (microseconds on POSIX, rounded up to milliseconds on Windows). */
+static int wincni_sqlite_busy(void *vfs, int attempts)
+{
+	static const int first[] = {20, 50, 100, 200, 500, 1000};
+	sqlite3_vfs *system = vfs;
+	if (attempts >= 15000)
+		return 0;
+	system->xSleep(system, attempts < 6 ? first[attempts] : 2000);
+	return 1;
+}
+
+static inline int wincni_sqlite_wait_when_busy(sqlite3 *connection)
+{
+	return sqlite3_busy_handler(connection, wincni_sqlite_busy, sqlite3_vfs_find((const char *)0));
+}
+
 /* Foreign keys (which carry the cascades) through the C API: a PRAGMA statement would be parsed in every exec. */
 static inline int wincni_sqlite_enable_foreign_keys(sqlite3 *connection)
 {

@@ -58,8 +58,9 @@ final class SimulatorDatabase: @unchecked Sendable {
     /// up the 32 KB index (page faults, a memset) before its first read; each commit added 90 K of frame and index
     /// work. With the rollback journal an exec pays a `stat` of the journal per transaction instead. Callgrind, pod
     /// ADD and DEL on a tmpfs node: 3.15 M -> 2.89 M and 2.26 M -> 2.09 M instructions; 14 and 29 fewer page faults.
-    /// Readers and writers now exclude each other for the moment of a commit (microseconds without syncs; a waiting
-    /// call retries under the busy timeout): 8 processes adding and deleting 200 pods took as long as with the log.
+    /// Readers and writers now exclude each other for the moment of a commit (microseconds without syncs); a waiting
+    /// call retries after microseconds (`wincni_sqlite_wait_when_busy`), so four pod ADDs or DELs started at once
+    /// take as long as with the log (with `sqlite3_busy_timeout`'s 1 ms and longer sleeps they took 10-25 % longer).
     ///
     /// `synchronous=OFF`: a commit writes the journal, then the database, and cuts the journal, without an fsync.
     /// A killed process loses nothing the kernel holds, and the next process finds the journal of a commit that did
@@ -85,9 +86,8 @@ final class SimulatorDatabase: @unchecked Sendable {
         connection = handle
         mutex = sqlite3_mutex_alloc(SQLITE_MUTEX_RECURSIVE)
         sqlite3_extended_result_codes(handle, 1)
-        // Writers wait for each other (BEGIN IMMEDIATE), and readers for a commit, instead of failing; a pod's
-        // transaction takes milliseconds.
-        sqlite3_busy_timeout(handle, 30_000)
+        // Writers wait for each other (BEGIN IMMEDIATE), and readers for a commit, instead of failing, for ~30 s.
+        wincni_sqlite_wait_when_busy(handle)
         wincni_sqlite_enable_foreign_keys(handle)
         do throws(DatabaseFailure) {
             try execute(Self.journalSettings)
