@@ -228,16 +228,25 @@ struct ModifyRequest {
     }
 }
 
-/// Where `needle` starts in `text`, every time.
+/// Where `needle` starts in `text`, every time. Through buffer pointers: the scan of an ~800-byte endpoint document
+/// with array slices and `elementsEqual` cost ~8 K instructions a needle (25 K in a pod ADD's attach, 16 K in a DEL's
+/// detach).
 private func occurrences(_ needle: [UInt8], in text: [UInt8]) -> [Int] {
     guard !needle.isEmpty, text.count >= needle.count else { return [] }
-    var result: [Int] = []
-    var start = 0
-    while start <= text.count - needle.count {
-        if text[start] == needle[0] && text[start..<(start + needle.count)].elementsEqual(needle) {
-            result.append(start)
+    return text.withUnsafeBufferPointer { haystack in
+        needle.withUnsafeBufferPointer { pattern in
+            var result: [Int] = []
+            let first = pattern[0]
+            var start = 0
+            while start <= haystack.count - pattern.count {
+                if haystack[start] == first {
+                    var matched = 1
+                    while matched < pattern.count && haystack[start + matched] == pattern[matched] { matched += 1 }
+                    if matched == pattern.count { result.append(start) }
+                }
+                start += 1
+            }
+            return result
         }
-        start += 1
     }
-    return result
 }
