@@ -226,5 +226,5 @@ func withWideString<Result>(_ text: String, _ body: (UnsafePointer<UInt16>?) -> 
 
 /// Runs `body` with a pointer to the 16 bytes of the C `GUID` struct for `id`.
 func withGUID<Result>(_ id: GUID, _ body: (UnsafeRawPointer?) -> Result) -> Result {
-    id.memoryLayoutBytes.withUnsafeBytes { raw in body(raw.baseAddress) }
+    id.withMemoryLayout { raw in body(raw.baseAddress) }
 }
