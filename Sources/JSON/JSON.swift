@@ -63,7 +63,7 @@ public struct JSONObject: Sendable, Equatable, Sequence {
             return entries[index].value
         }
         set {
-            let index = exactIndex(of: key)
+            let index = entries.firstIndex { $0.key == key }
             switch (index, newValue) {
             case (let index?, let value?): entries[index].value = value
             case (let index?, nil): entries.remove(at: index)
@@ -79,7 +79,8 @@ public struct JSONObject: Sendable, Equatable, Sequence {
 
     /// The first entry whose key is `key` (`String` equality).
     private func exactIndex(of key: String) -> Int? {
-        if keysAreASCII, isASCII(key) {
+        // The check of `key` costs about what comparing a few keys does: worth it in larger objects only.
+        if entries.count > 4, keysAreASCII, isASCII(key) {
             // Two ASCII strings are equal exactly when their bytes are: strings of different lengths never are.
             let length = key.utf8.count
             for index in entries.indices where entries[index].key.utf8.count == length && entries[index].key == key {
