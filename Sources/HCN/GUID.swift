@@ -40,65 +40,126 @@ public struct GUID: Hashable, Sendable, CustomStringConvertible {
 
     /// Parses `xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx` (any case, optional `{}`); nil for anything else.
     public init?(_ text: String) {
-        var utf8 = Array(text.utf8)
-        if utf8.first == UInt8(ascii: "{") && utf8.last == UInt8(ascii: "}") && utf8.count == 38 {
-            utf8 = Array(utf8[1..<37])
+        // The text's own bytes (native strings have them contiguous); no array is made.
+        let parsed = text.utf8.withContiguousStorageIfAvailable { GUID(parsing: $0) } ?? GUID(parsing: Array(text.utf8))
+        guard let parsed else { return nil }
+        self = parsed
+    }
+
+    private init?(parsing utf8: [UInt8]) {
+        guard let parsed = utf8.withUnsafeBufferPointer({ GUID(parsing: $0) }) else { return nil }
+        self = parsed
+    }
+
+    private init?(parsing text: UnsafeBufferPointer<UInt8>) {
+        var start = 0
+        if text.count == 38 && text[0] == UInt8(ascii: "{") && text[37] == UInt8(ascii: "}") {
+            start = 1
+        } else if text.count != 36 {
+            return nil
         }
-        guard utf8.count == 36 else { return nil }
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(16)
-        var index = 0
-        while index < 36 {
-            if index == 8 || index == 13 || index == 18 || index == 23 {
-                guard utf8[index] == UInt8(ascii: "-") else { return nil }
-                index += 1
-                continue
+        guard text[start + 8] == UInt8(ascii: "-"), text[start + 13] == UInt8(ascii: "-"),
+            text[start + 18] == UInt8(ascii: "-"), text[start + 23] == UInt8(ascii: "-")
+        else { return nil }
+        /// The `digits` hex digits from `offset`, or nil.
+        func hex(_ offset: Int, _ digits: Int) -> UInt64? {
+            var value: UInt64 = 0
+            for position in start + offset..<start + offset + digits {
+                guard let nibble = hexValue(text[position]) else { return nil }
+                value = value << 4 | UInt64(nibble)
             }
-            guard let high = hexValue(utf8[index]), let low = hexValue(utf8[index + 1]) else { return nil }
-            bytes.append(high << 4 | low)
-            index += 2
+            return value
         }
-        self.init(bytes: bytes)
+        guard let first = hex(0, 8), let second = hex(9, 4), let third = hex(14, 4), let fourth = hex(19, 4),
+            let last = hex(24, 12)
+        else { return nil }
+        data1 = UInt32(first)
+        data2 = UInt16(second)
+        data3 = UInt16(third)
+        data4 = (
+            UInt8(fourth >> 8), UInt8(fourth & 0xFF), UInt8(last >> 40), UInt8(last >> 32 & 0xFF),
+            UInt8(last >> 24 & 0xFF), UInt8(last >> 16 & 0xFF), UInt8(last >> 8 & 0xFF), UInt8(last & 0xFF)
+        )
     }
 
     public var isZero: Bool { self == .zero }
 
     /// The bytes of the C `GUID` struct in memory (x86-64 and arm64 Windows are little-endian).
     public var memoryLayoutBytes: [UInt8] {
-        let canonical = bytes
-        return [
-            canonical[3], canonical[2], canonical[1], canonical[0], canonical[5], canonical[4], canonical[7],
-            canonical[6],
-        ] + canonical[8..<16]
+        withMemoryLayout { raw in Array(raw) }
+    }
+
+    /// Runs `body` with the 16 bytes of the C `GUID` struct, kept on the stack.
+    func withMemoryLayout<Result>(_ body: (UnsafeRawBufferPointer) -> Result) -> Result {
+        var layout = (data1.littleEndian, data2.littleEndian, data3.littleEndian, data4)
+        return withUnsafeBytes(of: &layout) { raw in
+            // (UInt32, UInt16, UInt16, 8 x UInt8) has the C struct's offsets 0, 4, 6 and 8, and no padding.
+            precondition(raw.count == 16)
+            return body(raw)
+        }
     }
 
     /// Reads a C `GUID` struct from memory.
     public init(memoryLayout pointer: UnsafeRawPointer) {
-        let raw = UnsafeRawBufferPointer(start: pointer, count: 16)
-        self.init(bytes: [raw[3], raw[2], raw[1], raw[0], raw[5], raw[4], raw[7], raw[6]] + raw[8..<16])
+        data1 = UInt32(littleEndian: pointer.loadUnaligned(as: UInt32.self))
+        data2 = UInt16(littleEndian: pointer.loadUnaligned(fromByteOffset: 4, as: UInt16.self))
+        data3 = UInt16(littleEndian: pointer.loadUnaligned(fromByteOffset: 6, as: UInt16.self))
+        let raw = pointer + 8
+        data4 = (
+            raw.load(as: UInt8.self), raw.load(fromByteOffset: 1, as: UInt8.self),
+            raw.load(fromByteOffset: 2, as: UInt8.self), raw.load(fromByteOffset: 3, as: UInt8.self),
+            raw.load(fromByteOffset: 4, as: UInt8.self), raw.load(fromByteOffset: 5, as: UInt8.self),
+            raw.load(fromByteOffset: 6, as: UInt8.self), raw.load(fromByteOffset: 7, as: UInt8.self)
+        )
+    }
+
+    /// The last eight bytes as one big-endian number (`Data4` in text order).
+    private var data4Value: UInt64 {
+        var value: UInt64 = 0
+        withUnsafeBytes(of: data4) { raw in
+            for byte in raw { value = value << 8 | UInt64(byte) }
+        }
+        return value
     }
 
     /// Upper-case canonical text, as HNS writes IDs.
     public var description: String {
-        let bytes = self.bytes
+        let high = UInt64(data1) << 32 | UInt64(data2) << 16 | UInt64(data3)
+        let low = data4Value
         return String(unsafeUninitializedCapacity: 36) { text in
-            var position = 0
-            for index in 0..<16 {
-                if index == 4 || index == 6 || index == 8 || index == 10 {
-                    text[position] = UInt8(ascii: "-")
-                    position += 1
+            /// `digits` hex digits of `value`'s low bits at `offset`.
+            func put(_ value: UInt64, _ digits: Int, at offset: Int) {
+                var rest = value
+                var position = offset + digits
+                while position > offset {
+                    position -= 1
+                    text[position] = hexDigit(UInt8(truncatingIfNeeded: rest) & 0x0F)
+                    rest >>= 4
                 }
-                let byte = bytes[index]
-                text[position] = hexDigit(byte >> 4)
-                text[position + 1] = hexDigit(byte & 0x0F)
-                position += 2
             }
-            return position
+            put(high >> 32, 8, at: 0)
+            text[8] = UInt8(ascii: "-")
+            put(high >> 16, 4, at: 9)
+            text[13] = UInt8(ascii: "-")
+            put(high, 4, at: 14)
+            text[18] = UInt8(ascii: "-")
+            put(low >> 48, 4, at: 19)
+            text[23] = UInt8(ascii: "-")
+            put(low, 12, at: 24)
+            return 36
         }
     }
 
-    public static func == (lhs: GUID, rhs: GUID) -> Bool { lhs.bytes == rhs.bytes }
-    public func hash(into hasher: inout Hasher) { hasher.combine(bytes) }
+    public static func == (lhs: GUID, rhs: GUID) -> Bool {
+        lhs.data1 == rhs.data1 && lhs.data2 == rhs.data2 && lhs.data3 == rhs.data3 && lhs.data4Value == rhs.data4Value
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(data1)
+        hasher.combine(data2)
+        hasher.combine(data3)
+        hasher.combine(data4Value)
+    }
 }
 
 private func hexDigit(_ value: UInt8) -> UInt8 {

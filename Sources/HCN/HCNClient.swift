@@ -15,22 +15,20 @@ public final class HCNClient {
     // MARK: Networks
 
     public func networks() throws(HCNError) -> [HostComputeNetwork] {
-        try list(.network, query: .default, decode: HostComputeNetwork.init(json:))
+        try list(.network, query: HostComputeQuery.defaultText, decode: HostComputeNetwork.init(json:))
     }
 
     /// The first network named `name` (hcsshim `GetNetworkByName`).
     public func network(named name: String) throws(HCNError) -> HostComputeNetwork? {
-        try list(
-            .network, query: HostComputeQuery(filter: ["Name": .string(name)]), decode: HostComputeNetwork.init(json:)
-        )
-        .first
+        try list(.network, query: HostComputeQuery.filterText("Name", name), decode: HostComputeNetwork.init(json:))
+            .first
     }
 
     /// The first network named `name` with its handle left open (Enumerate → Open → Query, as `network(named:)`
     /// without the Close), so that endpoints are created on it without opening it again. Close it with
     /// `close(_:)`.
     public func openNetwork(named name: String) throws(HCNError) -> OpenNetwork? {
-        let queryText = HostComputeQuery(filter: ["Name": .string(name)]).json.compact()
+        let queryText = HostComputeQuery.filterText("Name", name)
         for id in try enumerateIDs(.network, query: queryText) {
             let handle: HCNHandle
             do {
@@ -54,8 +52,7 @@ public final class HCNClient {
     public func close(_ network: OpenNetwork) { service.close(network.handle) }
 
     public func network(id: String) throws(HCNError) -> HostComputeNetwork? {
-        try list(.network, query: HostComputeQuery(filter: ["ID": .string(id)]), decode: HostComputeNetwork.init(json:))
-            .first
+        try list(.network, query: HostComputeQuery.filterText("ID", id), decode: HostComputeNetwork.init(json:)).first
     }
 
     /// Creates `network` after the checks hcsshim makes client-side (`HostComputeNetwork.validate()`).
@@ -90,30 +87,24 @@ public final class HCNClient {
     /// All endpoints, or those of one network (filter `{"VirtualNetwork":id}`, the v1 key hcsshim's
     /// `ListEndpointsOfNetwork` uses).
     public func endpoints(networkID: String?) throws(HCNError) -> [HostComputeEndpoint] {
-        let query = networkID.map { HostComputeQuery(filter: ["VirtualNetwork": .string($0)]) } ?? .default
+        let query = networkID.map { HostComputeQuery.filterText("VirtualNetwork", $0) } ?? HostComputeQuery.defaultText
         return try list(.endpoint, query: query, decode: HostComputeEndpoint.init(json:))
     }
 
     /// The first endpoint named `name`. Endpoint names are not unique in HNS.
     public func endpoint(named name: String) throws(HCNError) -> HostComputeEndpoint? {
-        try list(
-            .endpoint, query: HostComputeQuery(filter: ["Name": .string(name)]), decode: HostComputeEndpoint.init(json:)
-        )
-        .first
+        try list(.endpoint, query: HostComputeQuery.filterText("Name", name), decode: HostComputeEndpoint.init(json:))
+            .first
     }
 
     /// Every endpoint named `name` (one enumeration).
     public func endpoints(named name: String) throws(HCNError) -> [HostComputeEndpoint] {
-        try list(
-            .endpoint, query: HostComputeQuery(filter: ["Name": .string(name)]), decode: HostComputeEndpoint.init(json:)
-        )
+        try list(.endpoint, query: HostComputeQuery.filterText("Name", name), decode: HostComputeEndpoint.init(json:))
     }
 
     public func endpoint(id: String) throws(HCNError) -> HostComputeEndpoint? {
-        try list(
-            .endpoint, query: HostComputeQuery(filter: ["ID": .string(id)]), decode: HostComputeEndpoint.init(json:)
-        )
-        .first
+        try list(.endpoint, query: HostComputeQuery.filterText("ID", id), decode: HostComputeEndpoint.init(json:))
+            .first
     }
 
     /// Creates `endpoint` on network `networkID` (hcsshim `network.CreateEndpoint`: Open network →
@@ -163,8 +154,7 @@ public final class HCNClient {
     private func removeUnreadableEndpoint(named name: String, networkID: String) {
         guard let network = GUID(networkID),
             let candidates = try? list(
-                .endpoint, query: HostComputeQuery(filter: ["Name": .string(name)]),
-                decode: HostComputeEndpoint.init(json:))
+                .endpoint, query: HostComputeQuery.filterText("Name", name), decode: HostComputeEndpoint.init(json:))
         else { return }
         for candidate in candidates
         where GUID(candidate.hostComputeNetwork) == network && candidate.hostComputeNamespace == nil {
@@ -188,14 +178,12 @@ public final class HCNClient {
     // MARK: Namespaces
 
     public func namespaces() throws(HCNError) -> [HostComputeNamespace] {
-        try list(.namespace, query: .default, decode: HostComputeNamespace.init(json:))
+        try list(.namespace, query: HostComputeQuery.defaultText, decode: HostComputeNamespace.init(json:))
     }
 
     public func namespace(id: String) throws(HCNError) -> HostComputeNamespace? {
-        try list(
-            .namespace, query: HostComputeQuery(filter: ["ID": .string(id)]), decode: HostComputeNamespace.init(json:)
-        )
-        .first
+        try list(.namespace, query: HostComputeQuery.filterText("ID", id), decode: HostComputeNamespace.init(json:))
+            .first
     }
 
     public func createNamespace(_ namespace: HostComputeNamespace) throws(HCNError) -> HostComputeNamespace {
@@ -212,18 +200,18 @@ public final class HCNClient {
     /// `{"ResourceType":"Endpoint","RequestType":"Add","Settings":{"EndpointId":…}}`. Unlike hcsshim, the
     /// namespace is not queried afterwards: nobody reads the answer, and the plugin does this for every pod.
     public func addEndpoint(_ endpointID: String, toNamespace namespaceID: String) throws(HCNError) {
-        try modify(namespaceID, .addNamespaceEndpoint(endpointID))
+        try modify(namespaceID, settings: ModifyRequest.namespaceEndpointText(.add, endpointID))
     }
 
     /// hcsshim `RemoveNamespaceEndpoint` (without its query, as `addEndpoint`).
     public func removeEndpoint(_ endpointID: String, fromNamespace namespaceID: String) throws(HCNError) {
-        try modify(namespaceID, .removeNamespaceEndpoint(endpointID))
+        try modify(namespaceID, settings: ModifyRequest.namespaceEndpointText(.remove, endpointID))
     }
 
-    private func modify(_ namespaceID: String, _ request: ModifyRequest) throws(HCNError) {
+    private func modify(_ namespaceID: String, settings: String) throws(HCNError) {
         let handle = try service.open(.namespace, id: guid(namespaceID, of: .namespace))
         defer { service.close(handle) }
-        try service.modify(handle, settings: request.json.compact())
+        try service.modify(handle, settings: settings)
     }
 
     @discardableResult
@@ -275,9 +263,8 @@ public final class HCNClient {
     /// Enumerate with `query`, then Open → Query (same query) → Close each ID. An object deleted between the
     /// enumeration and the open is skipped (hcsshim would fail the whole listing).
     private func list<Value>(
-        _ kind: HCNResourceKind, query: HostComputeQuery, decode: (JSON) throws(HCNDecodingError) -> Value
+        _ kind: HCNResourceKind, query queryText: String, decode: (JSON) throws(HCNDecodingError) -> Value
     ) throws(HCNError) -> [Value] {
-        let queryText = query.json.compact()
         let ids = try enumerateIDs(kind, query: queryText)
         var values: [Value] = []
         for id in ids {
@@ -318,7 +305,7 @@ public final class HCNClient {
     private func query<Value>(_ handle: HCNHandle, decode: (JSON) throws(HCNDecodingError) -> Value) throws(HCNError)
         -> Value
     {
-        let properties = try service.queryProperties(handle, query: HostComputeQuery.default.json.compact())
+        let properties = try service.queryProperties(handle, query: HostComputeQuery.defaultText)
         return try parse(properties, operation: "HcnQuery\(handle.kind.rawValue)Properties", decode: decode)
     }
 

@@ -208,23 +208,34 @@ func trimmed(_ text: String) -> String {
 /// Runs `body` with `text` as a NUL-terminated UTF-16 string.
 func withWideString<Result>(_ text: String, _ body: (UnsafePointer<UInt16>?) -> Result) -> Result {
     var text = text
-    let ascii = text.withUTF8 { bytes in !bytes.contains { $0 >= 0x80 } }
-    guard ascii else {
-        var units = Array(text.utf16)
-        units.append(0)
-        return units.withUnsafeBufferPointer { buffer in body(buffer.baseAddress) }
-    }
-    // ASCII (HCN documents almost always are): one code unit per byte, widened in one pass.
-    return text.withUTF8 { bytes in
-        let units = UnsafeMutableBufferPointer<UInt16>.allocate(capacity: bytes.count + 1)
+    // ASCII (HCN documents almost always are): one code unit per byte, widened in one pass that also notes
+    // whether any byte was not ASCII (no early exit, so the compiler can widen several bytes at a time).
+    var ascii = true
+    let widened: Result? = text.withUTF8 { bytes -> Result? in
+        let count = bytes.count
+        let units = UnsafeMutablePointer<UInt16>.allocate(capacity: count + 1)
         defer { units.deallocate() }
-        for index in 0..<bytes.count { units[index] = UInt16(bytes[index]) }
-        units[bytes.count] = 0
-        return body(UnsafePointer(units.baseAddress))
+        var union: UInt8 = 0
+        if let source = bytes.baseAddress {
+            for index in 0..<count {
+                union |= source[index]
+                units[index] = UInt16(source[index])
+            }
+        }
+        guard union < 0x80 else {
+            ascii = false
+            return nil
+        }
+        units[count] = 0
+        return body(UnsafePointer(units))
     }
+    if ascii, let widened { return widened }
+    var units = Array(text.utf16)
+    units.append(0)
+    return units.withUnsafeBufferPointer { buffer in body(buffer.baseAddress) }
 }
 
 /// Runs `body` with a pointer to the 16 bytes of the C `GUID` struct for `id`.
 func withGUID<Result>(_ id: GUID, _ body: (UnsafeRawPointer?) -> Result) -> Result {
-    id.memoryLayoutBytes.withUnsafeBytes { raw in body(raw.baseAddress) }
+    id.withMemoryLayout { raw in body(raw.baseAddress) }
 }

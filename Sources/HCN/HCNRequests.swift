@@ -60,6 +60,41 @@ public struct HostComputeQuery: Sendable, Equatable {
     }
 }
 
+extension HostComputeQuery {
+    /// `HostComputeQuery.default` as the client sends it: `default.json.compact()`, written out.
+    static let defaultText = #"{"SchemaVersion":{"Major":2,"Minor":0}}"#
+
+    /// The text of a v2 query whose filter has one member, `key` (a name with nothing to escape, such as `Name`)
+    /// = `value`: the text `HostComputeQuery(filter: [key: .string(value)]).json.compact()` gives, written without
+    /// building the JSON values.
+    static func filterText(_ key: String, _ value: String) -> String {
+        guard needsNoEscape(value) else {
+            var filter = "{\""
+            filter += key
+            filter += "\":"
+            filter += JSON.quoted(value)
+            filter += "}"
+            return #"{"SchemaVersion":{"Major":2,"Minor":0},"Filter":"# + JSON.quoted(filter) + "}"
+        }
+        // Nothing to escape in the value, so the filter's quotes are the only escapes in the text.
+        var text = #"{"SchemaVersion":{"Major":2,"Minor":0},"Filter":"{\""#
+        text.reserveCapacity(text.utf8.count + key.utf8.count + value.utf8.count + 10)
+        text += key
+        text += #"\":\""#
+        text += value
+        text += #"\"}"}"#
+        return text
+    }
+}
+
+/// Whether `text` is written into a JSON string as it is: no quote, backslash or control character.
+func needsNoEscape(_ text: String) -> Bool {
+    let plain = text.utf8.withContiguousStorageIfAvailable { bytes in
+        bytes.allSatisfy { $0 >= 0x20 && $0 != UInt8(ascii: "\"") && $0 != UInt8(ascii: "\\") }
+    }
+    return plain ?? text.utf8.allSatisfy { $0 >= 0x20 && $0 != UInt8(ascii: "\"") && $0 != UInt8(ascii: "\\") }
+}
+
 /// `RequestType` of a modify request; always sent as a string (WSL's integer values are accepted when decoding).
 public enum ModifyRequestType: String, Sendable, CaseIterable {
     case add = "Add"
@@ -148,6 +183,24 @@ public struct ModifyRequest: Sendable, Equatable {
     {
         ModifyRequest(
             resourceType: .policy, requestType: requestType, settings: PolicyEndpointRequest(policies: policies).json)
+    }
+
+    /// The text of `addNamespaceEndpoint(endpointID)` or `removeNamespaceEndpoint(endpointID)` (`requestType` .add
+    /// or .remove): `json.compact()` of the request, written without building the JSON values.
+    static func namespaceEndpointText(_ requestType: ModifyRequestType, _ endpointID: String) -> String {
+        var text = #"{"ResourceType":"Endpoint","RequestType":""#
+        text.reserveCapacity(text.utf8.count + endpointID.utf8.count + 40)
+        text += requestType.rawValue
+        text += #"","Settings":{"EndpointId":"#
+        if needsNoEscape(endpointID) {
+            text += "\""
+            text += endpointID
+            text += "\"}}"
+        } else {
+            text += JSON.quoted(endpointID)
+            text += "}}"
+        }
+        return text
     }
 
     /// The `Settings.EndpointId` of a namespace endpoint request.

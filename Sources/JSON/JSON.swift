@@ -19,25 +19,35 @@ public enum JSON: Sendable, Equatable {
 /// configs depend on (`"Policies"`, `"Name"`, `"Value"`).
 public struct JSONObject: Sendable, Equatable, Sequence {
     public private(set) var entries: [(key: String, value: JSON)]
+    /// True when every key is known to be ASCII. Lookups then compare bytes (the length first), which for ASCII is
+    /// what `String`'s `==` decides; false only sends lookups the general way.
+    private(set) var keysAreASCII: Bool
 
-    public init() { entries = [] }
+    public init() {
+        entries = []
+        keysAreASCII = true
+    }
 
     /// A later duplicate key replaces the earlier value in place, as assigning through `subscript` does.
     public init(_ entries: [(String, JSON)]) {
         self.entries = []
+        self.keysAreASCII = true
         self.entries.reserveCapacity(entries.count)
         for (key, value) in entries {
             if let index = self.entries.firstIndex(where: { $0.key == key }) {
                 self.entries[index].value = value
             } else {
+                if keysAreASCII { keysAreASCII = isASCII(key) }
                 self.entries.append((key, value))
             }
         }
     }
 
     /// Entries whose keys the caller knows to be distinct (json-c's hash table has one entry per key).
-    init(uniqueKeys entries: [(key: String, value: JSON)]) {
+    /// `asciiKeys`: the caller knows every key to be ASCII.
+    init(uniqueKeys entries: [(key: String, value: JSON)], asciiKeys: Bool) {
         self.entries = entries
+        self.keysAreASCII = asciiKeys
     }
 
     public var count: Int { entries.count }
@@ -49,8 +59,8 @@ public struct JSONObject: Sendable, Equatable, Sequence {
     /// Exact-key access. Setting `nil` removes the key; setting an existing key replaces it in place.
     public subscript(key: String) -> JSON? {
         get {
-            for entry in entries where entry.key == key { return entry.value }
-            return nil
+            guard let index = exactIndex(of: key) else { return nil }
+            return entries[index].value
         }
         set {
             let index = entries.firstIndex { $0.key == key }
@@ -60,10 +70,25 @@ public struct JSONObject: Sendable, Equatable, Sequence {
             case (nil, let value?):
                 // Objects built key by key start with room for a few, rather than growing from one.
                 if entries.capacity == 0 { entries.reserveCapacity(4) }
+                if keysAreASCII { keysAreASCII = isASCII(key) }
                 entries.append((key, value))
             case (nil, nil): break
             }
         }
+    }
+
+    /// The first entry whose key is `key` (`String` equality).
+    private func exactIndex(of key: String) -> Int? {
+        // The check of `key` costs about what comparing a few keys does: worth it in larger objects only.
+        if entries.count > 4, keysAreASCII, isASCII(key) {
+            // Two ASCII strings are equal exactly when their bytes are: strings of different lengths never are.
+            let length = key.utf8.count
+            for index in entries.indices where entries[index].key.utf8.count == length && entries[index].key == key {
+                return index
+            }
+            return nil
+        }
+        return entries.firstIndex { $0.key == key }
     }
 
     /// Go-compatible lookup: the last key that matches ignoring ASCII case, as Go's decoder assigns them in order.
@@ -82,6 +107,9 @@ public struct JSONObject: Sendable, Equatable, Sequence {
     /// that field in document order, so the last matching key wins: `{"name":"a","Name":"b"}` has name "b". The
     /// parser keeps a repeated identical key at its first position with its last value (json-c's table).
     func goMatch(of key: String) -> (index: Int, exact: Bool)? {
+        if keysAreASCII, let found = key.utf8.withContiguousStorageIfAvailable({ asciiGoMatch(of: $0) }), found != -2 {
+            return found < 0 ? nil : (found >> 1, found & 1 == 1)
+        }
         let length = key.utf8.count
         var match: (index: Int, exact: Bool)?
         for index in entries.indices {
@@ -94,6 +122,41 @@ public struct JSONObject: Sendable, Equatable, Sequence {
         return match
     }
 
+    /// `goMatch` when every key is ASCII, byte by byte: for ASCII, `String`'s `==` is byte equality, so keys of
+    /// another length match neither exactly nor folded. Returns `index << 1 | exact`, -1 for no match, or -2 when
+    /// `key` is not ASCII (an ASCII key may equal it under canonical equivalence: the general way decides).
+    private func asciiGoMatch(of key: UnsafeBufferPointer<UInt8>) -> Int {
+        var union: UInt8 = 0
+        for byte in key { union |= byte }
+        if union >= 0x80 { return -2 }
+        let length = key.count
+        return entries.withUnsafeBufferPointer { entries in
+            var match = -1
+            for index in entries.indices where entries[index].key.utf8.count == length {
+                let found = entries[index].key.utf8.withContiguousStorageIfAvailable { bytes -> Int in
+                    var exact = 1
+                    for position in 0..<length where bytes[position] != key[position] {
+                        guard asciiFoldEqual(bytes[position], key[position]) else { return -1 }
+                        exact = 0
+                    }
+                    return index << 1 | exact
+                }
+                if let found {
+                    if found >= 0 { match = found }
+                } else {
+                    // Not contiguous (never for native strings): the general comparison.
+                    let text = String(decoding: key, as: UTF8.self)
+                    if entries[index].key == text {
+                        match = index << 1 | 1
+                    } else if asciiCaseInsensitiveEqual(entries[index].key, text) {
+                        match = index << 1
+                    }
+                }
+            }
+            return match
+        }
+    }
+
     public static func == (lhs: JSONObject, rhs: JSONObject) -> Bool {
         guard lhs.entries.count == rhs.entries.count else { return false }
         for (left, right) in zip(lhs.entries, rhs.entries) where left.key != right.key || left.value != right.value {
@@ -101,6 +164,16 @@ public struct JSONObject: Sendable, Equatable, Sequence {
         }
         return true
     }
+}
+
+/// Whether every byte of `text` is ASCII.
+func isASCII(_ text: String) -> Bool {
+    let contiguous = text.utf8.withContiguousStorageIfAvailable { bytes in
+        var union: UInt8 = 0
+        for byte in bytes { union |= byte }
+        return union < 0x80
+    }
+    return contiguous ?? text.utf8.allSatisfy { $0 < 0x80 }
 }
 
 /// Go's `encoding/json` folds case with `bytes.EqualFold`, which for the ASCII keys of CNI and HNS documents is
@@ -208,7 +281,7 @@ extension JSON {
             // Keys of one object are distinct, so the order is total and no stability is needed.
             entries.sort { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }
             for index in entries.indices { entries[index].value = entries[index].value.sortedLikeGo() }
-            return .object(JSONObject(uniqueKeys: entries))
+            return .object(JSONObject(uniqueKeys: entries, asciiKeys: object.keysAreASCII))
         case .array(var elements):
             for index in elements.indices { elements[index] = elements[index].sortedLikeGo() }
             return .array(elements)

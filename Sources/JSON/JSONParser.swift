@@ -291,7 +291,8 @@ extension JSON {
         }
         // Distinct bytes are distinct ASCII keys; non-ASCII ones may still be equal as Swift strings (canonical
         // equivalence, repaired UTF-8), and then the later value replaces the earlier one in place.
-        return allASCII ? JSONObject(uniqueKeys: entries) : JSONObject(entries.map { ($0.key, $0.value) })
+        return allASCII
+            ? JSONObject(uniqueKeys: entries, asciiKeys: true) : JSONObject(entries.map { ($0.key, $0.value) })
     }
 
     private static func string(of object: OpaquePointer) -> String {

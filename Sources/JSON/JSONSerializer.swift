@@ -14,6 +14,13 @@ extension JSON {
         return output.string()
     }
 
+    /// `text` as a JSON string literal, quoted and escaped as `JSON.string(text).compact()` writes it.
+    public static func quoted(_ text: String) -> String {
+        var output = JSONOutput(capacity: text.utf8.count + 16)
+        JSONWriter.writeString(text, into: &output)
+        return output.string()
+    }
+
     /// Bytes of `compact()`, for writers that want bytes.
     public func compactBytes() -> [UInt8] {
         var output = JSONOutput()

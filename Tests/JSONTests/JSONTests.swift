@@ -322,6 +322,28 @@ struct JSONEdgeCaseTests {
         #expect(kelvinLast.matchedKey(goKey: "Key") == "Key")
     }
 
+    @Test("lookups in a parsed ASCII object still see a non-ASCII key added later, and after sorting")
+    func asciiLookupAfterNonASCIIKey() throws {
+        var object = try #require(try JSON.parse(#"{"b":1,"key":2}"#).objectValue)
+        #expect(object["KEY"] == nil)
+        #expect(object.value(goKey: "KEY") == .integer(2))
+        object["\u{212A}ind"] = .integer(3)
+        #expect(object["Kind"] == .integer(3))
+        #expect(object.value(goKey: "Kind") == .integer(3))
+        #expect(object.matchedKey(goKey: "Kind") == "Kind")
+        #expect(object.value(goKey: "kind") == nil)
+        let sorted = try #require(JSON.object(object).sortedLikeGo().objectValue)
+        #expect(sorted.keys == ["b", "key", "\u{212A}ind"])
+        #expect(sorted["Kind"] == .integer(3))
+        #expect(sorted.value(goKey: "KEY") == .integer(2))
+        object["b"] = nil
+        object["Key"] = .integer(4)
+        #expect(object.keys == ["key", "\u{212A}ind", "Key"])
+        #expect(object["key"] == .integer(2))
+        #expect(object.value(goKey: "key") == .integer(4))
+        #expect(object.matchedKey(goKey: "key") == "Key")
+    }
+
     @Test(
         "numbers at the edges of the fast range checks",
         arguments: [
