@@ -101,30 +101,50 @@ public enum CNIParameters {
     public static func parseArgs(_ text: String?, lenient: Bool = false) throws(CNIError)
         -> [(key: String, value: String)]
     {
-        guard let text, !text.isEmpty else { return [] }
+        guard var text, !text.isEmpty else { return [] }
         // Byte-wise: ';' and '=' are ASCII, so UTF-8 splits exactly where characters would.
-        var result: [(key: String, value: String)] = []
-        let bytes = text.utf8
-        var start = bytes.startIndex
-        while start != bytes.endIndex {
-            let end = bytes[start...].firstIndex(of: UInt8(ascii: ";")) ?? bytes.endIndex
-            if start != end {
-                let pair = bytes[start..<end]
-                let equals = pair.firstIndex(of: UInt8(ascii: "="))
-                if let equals, equals != pair.startIndex,
-                    !pair[pair.index(after: equals)...].contains(UInt8(ascii: "="))
-                {
-                    result.append(
-                        (String(Substring(pair[..<equals])), String(Substring(pair[bytes.index(after: equals)...]))))
-                } else if !lenient {
-                    throw CNIError(
-                        .invalidEnvironment, "CNI_ARGS has an invalid pair \(quoted(String(Substring(pair))))",
-                        details:
-                            "CNI_ARGS must be KEY=VALUE pairs separated by ';', each with one '=', e.g. "
-                            + "IgnoreUnknown=1;K8S_POD_NAME=web")
+        // One pass over the bytes in place finds the ';' and '=' of every pair, and the array is made once at its
+        // final size (a search per pair and per '=' walked the UTF-8 view generically).
+        var invalidPair: String? = nil
+        let result = text.withUTF8 { bytes -> [(key: String, value: String)] in
+            var pairs = 1
+            for byte in bytes where byte == UInt8(ascii: ";") { pairs += 1 }
+            var result: [(key: String, value: String)] = []
+            result.reserveCapacity(pairs)
+            var start = 0
+            while start < bytes.count {
+                var end = start
+                var equals = -1
+                var extraEquals = false
+                while end < bytes.count, bytes[end] != UInt8(ascii: ";") {
+                    if bytes[end] == UInt8(ascii: "=") {
+                        if equals < 0 { equals = end } else { extraEquals = true }
+                    }
+                    end += 1
                 }
+                if start != end {
+                    if equals > start, !extraEquals {
+                        result.append(
+                            (
+                                String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<equals]), as: UTF8.self),
+                                String(
+                                    decoding: UnsafeBufferPointer(rebasing: bytes[(equals + 1)..<end]), as: UTF8.self)
+                            ))
+                    } else if !lenient {
+                        invalidPair = String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<end]), as: UTF8.self)
+                        return []
+                    }
+                }
+                start = end + 1
             }
-            start = end == bytes.endIndex ? end : bytes.index(after: end)
+            return result
+        }
+        if let invalidPair {
+            throw CNIError(
+                .invalidEnvironment, "CNI_ARGS has an invalid pair \(quoted(invalidPair))",
+                details:
+                    "CNI_ARGS must be KEY=VALUE pairs separated by ';', each with one '=', e.g. "
+                    + "IgnoreUnknown=1;K8S_POD_NAME=web")
         }
         return result
     }
