@@ -86,6 +86,15 @@ public struct HostLocalConfig: Sendable {
         self.rangeSetPaths = rangeSets.indices.map { "ipam.ranges[\($0)]" }
     }
 
+    /// The subnet of every range, range set by range set.
+    public var subnets: [IPPrefix] {
+        var result: [IPPrefix] = []
+        for set in rangeSets {
+            for range in set { result.append(range.subnet) }
+        }
+        return result
+    }
+
     /// The JSON path of range set `index`, as used in error messages.
     public func path(ofRangeSet index: Int) -> String {
         index < rangeSetPaths.count ? rangeSetPaths[index] : "ipam.ranges[\(index)]"

@@ -54,8 +54,10 @@ enum IPAMBackend {
         case .hostLocal(let store):
             var excluded: [IPAddress] = []
             if mode == .l2bridge {
-                for range in store.config.rangeSets.joined() {
-                    if let gateway = EndpointAddressing.bridgeGateway(for: range.subnet), !excluded.contains(gateway) {
+                // The subnets as host-local lists them: a copy of the nested range sets here went through their
+                // generic value witness, which set up the metadata of [[Range]] in every exec.
+                for subnet in store.config.subnets {
+                    if let gateway = EndpointAddressing.bridgeGateway(for: subnet), !excluded.contains(gateway) {
                         excluded.append(gateway)
                     }
                 }
