@@ -53,14 +53,23 @@ public struct CNIEnvironment: Sendable {
     /// The value of `name`, or nil when it is unset or empty: libcni always sets all six `CNI_*` variables and
     /// leaves the ones that do not apply empty. The first definition wins, as with `getenv`.
     public func value(_ name: String) -> String? {
-        for entry in variables {
-            guard entry.utf8.count > name.utf8.count, entry.hasPrefix(name) else { continue }
-            let rest = entry.utf8.dropFirst(name.utf8.count)
-            guard rest.first == UInt8(ascii: "=") else { continue }
-            let value = String(decoding: rest.dropFirst(), as: UTF8.self)
-            return value.isEmpty ? nil : value
+        // Byte-wise in place: the names are ASCII constants, and the '=' where this name would end rules most
+        // entries out before their bytes are compared (String.hasPrefix compares characters).
+        var key = name
+        return key.withUTF8 { key -> String? in
+            for entry in variables {
+                var entry = entry
+                let found = entry.withUTF8 { bytes -> String?? in
+                    guard bytes.count > key.count, bytes[key.count] == UInt8(ascii: "="),
+                        UnsafeBufferPointer(rebasing: bytes[..<key.count]).elementsEqual(key)
+                    else { return .none }
+                    return .some(
+                        String(decoding: UnsafeBufferPointer(rebasing: bytes[(key.count + 1)...]), as: UTF8.self))
+                }
+                if let found { return found.flatMap { $0.isEmpty ? nil : $0 } }
+            }
+            return nil
         }
-        return nil
     }
 
     /// `CNI_PATH` split into its directories (empty elements dropped).

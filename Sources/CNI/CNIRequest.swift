@@ -7,8 +7,10 @@ public struct CNIRequest: Sendable {
     /// Set for ADD and CHECK, and for DEL when the runtime still knows it.
     public var netns: String?
     public var ifname: String?
-    /// `CNI_ARGS` as `K=V` pairs, in order; `IgnoreUnknown` is kept like any other pair.
-    public var args: [(key: String, value: String)]
+    /// `CNI_ARGS` as its `K=V` pairs, in order, each with one '=' and a non-empty key (`arg(_:)` reads a value);
+    /// `IgnoreUnknown` is kept like any other pair. Plain strings: a list of (key, value) tuples cost every exec the
+    /// set-up of its generic types.
+    public var args: [String]
     /// `CNI_PATH` split into its directories.
     public var path: [String]
     public var config: NetworkConfig
@@ -17,7 +19,7 @@ public struct CNIRequest: Sendable {
 
     public init(
         command: CNICommand, containerID: String? = nil, netns: String? = nil, ifname: String? = nil,
-        args: [(key: String, value: String)] = [], path: [String] = [], config: NetworkConfig,
+        args: [String] = [], path: [String] = [], config: NetworkConfig,
         environment: [String] = []
     ) {
         self.command = command
@@ -33,7 +35,20 @@ public struct CNIRequest: Sendable {
     /// The value of the `CNI_ARGS` pair named `key` (exact match; the last one wins, as Go's `LoadArgs` assigns in
     /// order).
     public func arg(_ key: String) -> String? {
-        args.last { $0.key == key }?.value
+        var key = key
+        return key.withUTF8 { key -> String? in
+            for pair in args.reversed() {
+                var pair = pair
+                let value = pair.withUTF8 { bytes -> String? in
+                    guard bytes.count > key.count, bytes[key.count] == UInt8(ascii: "="),
+                        UnsafeBufferPointer(rebasing: bytes[..<key.count]).elementsEqual(key)
+                    else { return nil }
+                    return String(decoding: UnsafeBufferPointer(rebasing: bytes[(key.count + 1)...]), as: UTF8.self)
+                }
+                if let value { return value }
+            }
+            return nil
+        }
     }
 }
 
@@ -97,34 +112,48 @@ public enum CNIParameters {
     /// Parses `CNI_ARGS` (`K=V;K=V`) as Go's `types.LoadArgs` splits it, which host-local and sdnbridge use: each
     /// pair must hold exactly one `=` (`K8S_POD_NAME=a=b` is an invalid pair, with or without `IgnoreUnknown`).
     /// Unlike `LoadArgs`, empty elements (a trailing `;`) are skipped. `lenient` (DEL, which must finish) skips
-    /// invalid pairs instead of failing.
-    public static func parseArgs(_ text: String?, lenient: Bool = false) throws(CNIError)
-        -> [(key: String, value: String)]
-    {
-        guard let text, !text.isEmpty else { return [] }
+    /// invalid pairs instead of failing. The pairs come back as they are written, `K=V`.
+    public static func parseArgs(_ text: String?, lenient: Bool = false) throws(CNIError) -> [String] {
+        guard var text, !text.isEmpty else { return [] }
         // Byte-wise: ';' and '=' are ASCII, so UTF-8 splits exactly where characters would.
-        var result: [(key: String, value: String)] = []
-        let bytes = text.utf8
-        var start = bytes.startIndex
-        while start != bytes.endIndex {
-            let end = bytes[start...].firstIndex(of: UInt8(ascii: ";")) ?? bytes.endIndex
-            if start != end {
-                let pair = bytes[start..<end]
-                let equals = pair.firstIndex(of: UInt8(ascii: "="))
-                if let equals, equals != pair.startIndex,
-                    !pair[pair.index(after: equals)...].contains(UInt8(ascii: "="))
-                {
-                    result.append(
-                        (String(Substring(pair[..<equals])), String(Substring(pair[bytes.index(after: equals)...]))))
-                } else if !lenient {
-                    throw CNIError(
-                        .invalidEnvironment, "CNI_ARGS has an invalid pair \(quoted(String(Substring(pair))))",
-                        details:
-                            "CNI_ARGS must be KEY=VALUE pairs separated by ';', each with one '=', e.g. "
-                            + "IgnoreUnknown=1;K8S_POD_NAME=web")
+        // One pass over the bytes in place finds the ';' and '=' of every pair, and the array is made once at its
+        // final size (a search per pair and per '=' walked the UTF-8 view generically).
+        var invalidPair: String? = nil
+        let result = text.withUTF8 { bytes -> [String] in
+            var pairs = 1
+            for byte in bytes where byte == UInt8(ascii: ";") { pairs += 1 }
+            var result: [String] = []
+            result.reserveCapacity(pairs)
+            var start = 0
+            while start < bytes.count {
+                var end = start
+                var equals = -1
+                var extraEquals = false
+                while end < bytes.count, bytes[end] != UInt8(ascii: ";") {
+                    if bytes[end] == UInt8(ascii: "=") {
+                        if equals < 0 { equals = end } else { extraEquals = true }
+                    }
+                    end += 1
                 }
+                if start != end {
+                    if equals > start, !extraEquals {
+                        result.append(
+                            String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<end]), as: UTF8.self))
+                    } else if !lenient {
+                        invalidPair = String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<end]), as: UTF8.self)
+                        return []
+                    }
+                }
+                start = end + 1
             }
-            start = end == bytes.endIndex ? end : bytes.index(after: end)
+            return result
+        }
+        if let invalidPair {
+            throw CNIError(
+                .invalidEnvironment, "CNI_ARGS has an invalid pair \(quoted(invalidPair))",
+                details:
+                    "CNI_ARGS must be KEY=VALUE pairs separated by ';', each with one '=', e.g. "
+                    + "IgnoreUnknown=1;K8S_POD_NAME=web")
         }
         return result
     }

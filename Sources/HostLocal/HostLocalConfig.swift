@@ -54,6 +54,9 @@ public struct HostLocalConfig: Sendable {
         public var resolved: Range {
             Range(subnet: subnet, rangeStart: firstAddress, rangeEnd: lastAddress, gateway: effectiveGateway)
         }
+
+        /// Whether every default is already explicit (`resolved` would return the range as it is).
+        var isResolved: Bool { rangeStart != nil && rangeEnd != nil && gateway != nil }
     }
 
     /// A static route host-local puts in its result.
@@ -81,6 +84,15 @@ public struct HostLocalConfig: Sendable {
         self.dataDir = dataDir
         self.resolvConf = resolvConf
         self.rangeSetPaths = rangeSets.indices.map { "ipam.ranges[\($0)]" }
+    }
+
+    /// The subnet of every range, range set by range set.
+    public var subnets: [IPPrefix] {
+        var result: [IPPrefix] = []
+        for set in rangeSets {
+            for range in set { result.append(range.subnet) }
+        }
+        return result
     }
 
     /// The JSON path of range set `index`, as used in error messages.
@@ -152,8 +164,19 @@ public struct HostLocalConfig: Sendable {
         config.rangeSetPaths = paths
         config.ipamPath = fields.path
         try config.validate()
-        config.rangeSets = config.rangeSets.map { $0.map(\.resolved) }
+        config.resolveRanges()
         return config
+    }
+
+    /// Makes every range's defaults explicit, in place: a config that is already resolved (every decoded one) is
+    /// left as it is, with no array rebuilt (`map` over the nested arrays made new ones and set up their generic
+    /// types in every exec).
+    mutating func resolveRanges() {
+        for setIndex in rangeSets.indices {
+            for rangeIndex in rangeSets[setIndex].indices where !rangeSets[setIndex][rangeIndex].isResolved {
+                rangeSets[setIndex][rangeIndex] = rangeSets[setIndex][rangeIndex].resolved
+            }
+        }
     }
 
     private static func decodeRange(_ fields: JSONFields, subnetText: String) throws(any Error) -> Range {

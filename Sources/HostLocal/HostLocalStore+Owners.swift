@@ -7,17 +7,33 @@ extension HostLocalStore {
     public func owners(of addresses: [IPAddress]) throws(HostLocalError)
         -> [(address: IPAddress, containerID: String, ifname: String)]
     {
-        guard !addresses.isEmpty, let store = try StoreDirectory(path: directory, create: false, platform: platform)
-        else { return [] }
         var result: [(address: IPAddress, containerID: String, ifname: String)] = []
-        for address in addresses {
-            let (plain, escaped) = StoreName.fileNames(for: address)
-            let names = escapesColonsInFileNames ? [escaped, plain] : [plain, escaped]
-            guard let content = names.lazy.compactMap({ store.read($0, limit: 4096) }).first, !content.truncated
-            else { continue }
-            let owner = Owner.parse(content.bytes)
-            result.append((address, owner.containerID, owner.ifname))
+        try forEachOwner(of: addresses) { address, containerID, ifname in
+            result.append((address, containerID, ifname))
         }
         return result
+    }
+
+    /// Calls `body` with the owner of the reservation file of each of `addresses` in turn, as `owners(of:)` lists
+    /// them, without building the list (a caller with one question, such as DEL's "is this another interface's
+    /// endpoint", needs no array of tuples, whose generic type every exec would set up).
+    public func forEachOwner(
+        of addresses: [IPAddress], _ body: (_ address: IPAddress, _ containerID: String, _ ifname: String) -> Void
+    ) throws(HostLocalError) {
+        guard !addresses.isEmpty, let store = try StoreDirectory(path: directory, create: false, platform: platform)
+        else { return }
+        // One buffer for every file, one byte longer than the longest content read: a file that fills it is too
+        // long to be a reservation and is left out.
+        let limit = 4096
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: limit + 1, alignment: 1)
+        defer { buffer.deallocate() }
+        for address in addresses {
+            let (plain, escaped) = StoreName.fileNames(for: address)
+            let (first, second) = escapesColonsInFileNames ? (escaped, plain) : (plain, escaped)
+            guard let count = store.read(first, into: buffer) ?? store.read(second, into: buffer), count <= limit
+            else { continue }
+            let owner = Owner.parse(UnsafeRawBufferPointer(rebasing: buffer[..<count]))
+            body(address, owner.containerID, owner.ifname)
+        }
     }
 }

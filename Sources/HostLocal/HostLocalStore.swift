@@ -79,7 +79,9 @@ public struct HostLocalStore: Sendable {
         knownNew: Bool = false
     ) throws(HostLocalError) -> [HostLocalAllocation] {
         let owner = try Owner(containerID: containerID, ifname: ifname)
-        let sets = config.rangeSets.map { $0.map(\.resolved) }
+        var resolvedConfig = config
+        resolvedConfig.resolveRanges()
+        let sets = resolvedConfig.rangeSets
         var pending = requested.map(goCanonical)
         for address in pending where !sets.contains(where: { HostLocalConfig.Range.index(of: address, in: $0) != nil })
         {
@@ -421,13 +423,13 @@ struct Owner {
         return .none
     }
 
-    static func parse(_ bytes: [UInt8]) -> (containerID: String, ifname: String) {
+    static func parse<Bytes: BidirectionalCollection<UInt8>>(_ bytes: Bytes) -> (containerID: String, ifname: String) {
         let trimmed = trimmingASCIIWhitespace(bytes)
         guard let newline = trimmed.firstIndex(of: 0x0A) else {
             return (String(decoding: trimmed, as: UTF8.self), "")
         }
         let id = trimmingASCIIWhitespace(trimmed[..<newline])
-        let ifname = trimmingASCIIWhitespace(trimmed[(newline + 1)...])
+        let ifname = trimmingASCIIWhitespace(trimmed[trimmed.index(after: newline)...])
         return (String(decoding: id, as: UTF8.self), String(decoding: ifname, as: UTF8.self))
     }
 }

@@ -188,6 +188,7 @@ public struct BridgeOverlayConfig: Sendable, Equatable {
                 if let options = try runtimeDNS.strings("options"), !options.isEmpty { dns.options = options }
             }
             for entry in try runtime.objects("portMappings") ?? [] {
+                let entry = ConfigFields(entry)
                 let mapping = try PortMapping.decode(entry)
                 // HNS holds one host port per protocol and address (HCN_E_PORT_ALREADY_EXISTS after the endpoint
                 // and IP exist); only ADD sends the mappings, so DEL does not fail over them.
@@ -206,6 +207,7 @@ public struct BridgeOverlayConfig: Sendable, Equatable {
         var routes: [AdditionalRoute] = []
         if translatePolicies {
             for entry in try fields.objects("additionalRoutes") ?? [] {
+                let entry = ConfigFields(entry)
                 let destinationText = try entry.string("dst") ?? ""
                 guard let destination = IPPrefix(destinationText) else {
                     throw .invalidConfig(

@@ -42,7 +42,9 @@ struct ConfigFields {
         do { return try fields.fields(key).map(ConfigFields.init) } catch { throw WinCNIError(error) }
     }
 
-    func objects(_ key: String) throws(WinCNIError) -> [ConfigFields]? {
-        do { return try fields.objects(key)?.map(ConfigFields.init) } catch { throw WinCNIError(error) }
+    /// The members of an array of objects, as `JSONFields`: callers wrap each one in `ConfigFields` where they read
+    /// it (an array of `ConfigFields`, built only to be iterated, set up one more generic type in every exec).
+    func objects(_ key: String) throws(WinCNIError) -> [JSONFields]? {
+        do { return try fields.objects(key) } catch { throw WinCNIError(error) }
     }
 }

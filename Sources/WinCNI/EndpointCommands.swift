@@ -216,7 +216,7 @@ struct EndpointCommands {
     static func podDNS(_ config: BridgeOverlayConfig, _ invocation: Invocation) -> DNSSettings {
         var dns = config.dns
         guard PluginKind.isSDNType(config.type), !config.searchFromRuntime, let first = dns.search.first,
-            let namespace = invocation.request.args.last(where: { $0.key == "K8S_POD_NAMESPACE" })?.value,
+            let namespace = invocation.request.arg("K8S_POD_NAMESPACE"),
             !namespace.isEmpty
         else { return dns }
         dns.search[0] = "\(namespace).\(first)"

@@ -32,9 +32,10 @@ public struct PolicyDocument: Sendable, Equatable {
 enum EndpointPolicyTranslation {
     /// The policies of `entries` (each `{Name, Value}`); entries whose `Name` is not `EndpointPolicy` (any case,
     /// as pkg/hns compares) are skipped, as both win-bridge and sdnbridge do.
-    static func policies(from entries: [ConfigFields]) throws(WinCNIError) -> [PolicyDocument] {
+    static func policies(from entries: [JSONFields]) throws(WinCNIError) -> [PolicyDocument] {
         var result: [PolicyDocument] = []
         for entry in entries {
+            let entry = ConfigFields(entry)
             guard let name = try entry.string("name"), name.lowercased() == "endpointpolicy" else { continue }
             guard let value = entry.value("value") else {
                 throw .invalidConfig(path: entry.path(of: "value"), message: "missing: an EndpointPolicy needs a Value")

@@ -24,10 +24,16 @@ struct FlannelMeta {
         let bytes = document.compactBytes()
         var existingLength: Int? = nil
         do throws(PlatformError) {
-            existingLength = try Files.makeDirectories(config.dataDir, permissions: 0o700)
             // On disk before the delegate runs (DEL needs it), as the Go flannel plugin syncs it, and replaced
-            // atomically so that a killed ADD leaves no partial file.
-            try Files.write(path, bytes, mode: [.atomic, .durable], permissions: 0o600)
+            // atomically so that a killed ADD leaves no partial file. The dataDir exists for every pod after the
+            // first: the write is tried first, and only a missing directory (or a file in its place, which then
+            // fails as the directory's creation) costs the `mkdir -p` and a second try.
+            do {
+                try Files.write(path, bytes, mode: [.atomic, .durable], permissions: 0o600)
+            } catch  where error.kind == .notFound || error.kind == .notDirectory {
+                existingLength = try Files.makeDirectories(config.dataDir, permissions: 0o700)
+                try Files.write(path, bytes, mode: [.atomic, .durable], permissions: 0o600)
+            }
         } catch {
             if let existingLength { Files.removeEmptyDirectories(config.dataDir, keeping: existingLength) }
             throw .io(error)
@@ -60,17 +66,21 @@ struct FlannelMeta {
     func del(_ invocation: Invocation) throws(WinCNIError) {
         let config = try FlannelConfig(invocation.request.config.raw)
         let path = try savedConfigPath(config, invocation)
-        var document = try savedDocument(path, invocation)
-        let saved = Files.exists(path)  // also a damaged file, which the successful DEL then removes
-        if document == nil {
+        let saved = try savedDocument(path, invocation)
+        // Also a damaged file, which the successful DEL then removes (a file just read needs no second look).
+        let exists = saved != nil || Files.exists(path)
+        if let saved {
+            // The delegate gets the saved bytes as they are, as flannel passes them (they are what `document` was
+            // parsed from, so they need no second serialization).
+            _ = try runDelegate(saved.document, command: .del, invocation, bytes: saved.bytes)
+        } else {
             // flannel returns success here without calling the delegate, so an endpoint whose file was lost
             // stays in HNS forever. Rebuild what ADD would have sent.
             invocation.log("flannel: no usable delegate config at \(path); rebuilding it from the current config")
-            document = try config.delegateDocument(try subnetEnvIfPresent(config, invocation))
+            let document = try config.delegateDocument(try subnetEnvIfPresent(config, invocation))
+            _ = try runDelegate(document, command: .del, invocation)
         }
-        guard let document else { return }
-        _ = try runDelegate(document, command: .del, invocation)
-        if saved {
+        if exists {
             // Not synced: a removal lost in a crash leaves a saved config that the next DEL or GC removes again.
             do throws(PlatformError) { try Files.removeIfPresent(path) } catch {
                 // A directory is no saved config of this pod: DEL is done, the directory is left to its owner.
@@ -84,7 +94,7 @@ struct FlannelMeta {
     func check(_ invocation: Invocation) throws(WinCNIError) {
         let config = try FlannelConfig(invocation.request.config.raw)
         let path = try savedConfigPath(config, invocation)
-        guard var document = try savedDocument(path, invocation)?.objectValue else {
+        guard var document = try savedDocument(path, invocation)?.document.objectValue else {
             throw .noSavedDelegate(path: path)
         }
         if let previous = invocation.request.config.raw.value(goKey: "prevResult") {
@@ -168,7 +178,9 @@ struct FlannelMeta {
 
     /// The saved delegate config, or nil when there is none or it cannot be parsed (a zero-byte file after a
     /// crash, flannel-io/cni-plugin#43).
-    private func savedDocument(_ path: String, _ invocation: Invocation) throws(WinCNIError) -> JSON? {
+    private func savedDocument(_ path: String, _ invocation: Invocation) throws(WinCNIError)
+        -> (document: JSON, bytes: [UInt8])?
+    {
         let bytes: [UInt8]
         do throws(PlatformError) {
             // Only a regular file: a FIFO there must not stall the command, nor a link make it read another file.
@@ -195,7 +207,7 @@ struct FlannelMeta {
             invocation.log("flannel: \(path) is not a JSON object (\(bytes.count) bytes); ignoring it")
             return nil
         }
-        return document
+        return (document, bytes)
     }
 
     private func subnetEnvIfPresent(_ config: FlannelConfig, _ invocation: Invocation) throws(WinCNIError)

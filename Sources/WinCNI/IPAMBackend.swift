@@ -3,11 +3,10 @@ import HostLocal
 import JSON
 import NetAddress
 
-/// An address IPAM handed out: the address with its prefix length and IPAM's gateway, if any.
-struct IPAMAddress: Sendable, Equatable {
-    var address: IPPrefix
-    var gateway: IPAddress?
-}
+/// An address IPAM handed out: the address with its prefix length and IPAM's gateway, if any. host-local's own
+/// type, so that its allocations are used as they come (a second array type, mapped into, cost every exec the set-up
+/// of its generic metadata and a copy).
+typealias IPAMAddress = HostLocalAllocation
 
 /// Where a pod's addresses come from: host-local inside this process (same on-disk store as the Go plugin), an
 /// IPAM plugin exec'd from `CNI_PATH`, or HNS itself when the config has no `ipam` (win-bridge: "HNS can provide
@@ -55,8 +54,10 @@ enum IPAMBackend {
         case .hostLocal(let store):
             var excluded: [IPAddress] = []
             if mode == .l2bridge {
-                for range in store.config.rangeSets.joined() {
-                    if let gateway = EndpointAddressing.bridgeGateway(for: range.subnet), !excluded.contains(gateway) {
+                // The subnets as host-local lists them: a copy of the nested range sets here went through their
+                // generic value witness, which set up the metadata of [[Range]] in every exec.
+                for subnet in store.config.subnets {
+                    if let gateway = EndpointAddressing.bridgeGateway(for: subnet), !excluded.contains(gateway) {
                         excluded.append(gateway)
                     }
                 }
@@ -64,10 +65,7 @@ enum IPAMBackend {
             do {
                 return try store.allocate(
                     containerID: containerID, ifname: ifname, excluding: excluded, requested: requested,
-                    knownNew: knownNew
-                ).map {
-                    IPAMAddress(address: $0.address, gateway: $0.gateway)
-                }
+                    knownNew: knownNew)
             } catch {
                 throw Self.mapped(error)
             }
@@ -141,14 +139,21 @@ enum IPAMBackend {
         throws(WinCNIError) -> String?
     {
         guard case .hostLocal(let store) = self else { return nil }
-        let owners: [(address: IPAddress, containerID: String, ifname: String)]
+        var heldByThis = false
+        var other: String? = nil
         do {
-            owners = try store.owners(of: addresses).filter { $0.containerID == containerID }
+            try store.forEachOwner(of: addresses) { _, owner, interface in
+                guard owner == containerID else { return }
+                if interface == ifname || interface.isEmpty {
+                    heldByThis = true
+                } else if other == nil {
+                    other = interface
+                }
+            }
         } catch {
             throw Self.mapped(error)
         }
-        if owners.contains(where: { $0.ifname == ifname || $0.ifname.isEmpty }) { return nil }
-        return owners.first?.ifname
+        return heldByThis ? nil : other
     }
 
     /// Which container host-local holds each of `addresses` for (nil when the backend is not host-local).

@@ -18,12 +18,19 @@ public enum NodePlaceholders {
 
     /// Whether the document's bytes name a placeholder (a cheap test before any HNS call).
     public static func present(in bytes: [UInt8]) -> Bool {
-        let marker = Array("${NODE_".utf8)
-        guard bytes.count >= marker.count else { return false }
-        for start in 0...(bytes.count - marker.count) where bytes[start] == marker[0] {
-            if Array(bytes[start..<(start + marker.count)]) == marker { return true }
+        // In place: every exec's config is scanned, so no array is made for the marker or for a candidate.
+        let marker: StaticString = "${NODE_"
+        return bytes.withUnsafeBufferPointer { buffer in
+            marker.withUTF8Buffer { marker in
+                guard buffer.count >= marker.count else { return false }
+                for start in 0...(buffer.count - marker.count) where buffer[start] == marker[0] {
+                    if UnsafeBufferPointer(rebasing: buffer[start..<(start + marker.count)]).elementsEqual(marker) {
+                        return true
+                    }
+                }
+                return false
+            }
         }
-        return false
     }
 
     /// The request's config with its placeholders filled from the HNS network it names (one lookup, only when the

@@ -121,7 +121,7 @@ struct EnvironmentTests {
         let result = Result { () throws(CNIError) in try CNIParameters.parseArgs(testCase.input) }
         switch result {
         case .success(let pairs):
-            #expect(pairs.map { "\($0.key)=\($0.value)" } == testCase.pairs)
+            #expect(pairs == testCase.pairs)
         case .failure(let error):
             #expect(testCase.pairs == nil)
             #expect(error.code == 4)
