@@ -107,7 +107,7 @@ let package = Package(
         // Bad input, HNS faults, crashes, concurrency and security, through the built binaries (issue 5).
         .testTarget(
             name: "ReliabilityTests",
-            dependencies: ["JSON", "CNI", "HCN", "HNSSimulator", "NetAddress", "Platform", "WinCNIFuzz"],
+            dependencies: ["JSON", "CNI", "HCN", "HNSSimulator", "HostLocal", "NetAddress", "Platform", "WinCNIFuzz"],
             exclude: ["Fixtures"],
             swiftSettings: strict
         ),

@@ -46,7 +46,7 @@ struct EndpointCommands {
             // scan then.
             var addresses = try ipam.allocate(
                 containerID: containerID, ifname: ifname, mode: config.mode, requested: requested,
-                knownNew: invocation.containerIsNew && lock != nil && lookup.endpoint == nil && !lookup.clearedStale)
+                knownNew: lock != nil && lookup.endpoint == nil && !lookup.clearedStale && invocation.containerIsNew)
             reserved = addresses
             if case .hns = ipam, !requested.isEmpty {
                 addresses = try Self.requestedOnNetwork(requested, network: network, invocation)

@@ -23,25 +23,31 @@ struct FlannelMeta {
         // Serialized once: the saved file and the delegate's stdin are the same bytes.
         let bytes = document.compactBytes()
         var existingLength: Int? = nil
+        // A sandbox seen for the first time is written exclusively: when another ADD of it (which runtimes should
+        // not start, but some do) saved its config since `existed` was read, the create fails, and that ADD may
+        // have reserved an address: this one is then not new, and replaces the file as usual.
+        var exclusive = !existed
         do throws(PlatformError) {
             // On disk before the delegate runs (DEL needs it), as the Go flannel plugin syncs it, and replaced
             // atomically so that a killed ADD leaves no partial file. The dataDir exists for every pod after the
             // first: the write is tried first, and only a missing directory (or a file in its place, which then
             // fails as the directory's creation) costs the `mkdir -p` and a second try.
             do {
-                try Files.write(path, bytes, mode: [.atomic, .durable], permissions: 0o600)
+                try save(path, bytes, exclusive: &exclusive)
             } catch  where error.kind == .notFound || error.kind == .notDirectory {
                 existingLength = try Files.makeDirectories(config.dataDir, permissions: 0o700)
-                try Files.write(path, bytes, mode: [.atomic, .durable], permissions: 0o600)
+                try save(path, bytes, exclusive: &exclusive)
             }
         } catch {
             if let existingLength { Files.removeEmptyDirectories(config.dataDir, keeping: existingLength) }
             throw .io(error)
         }
+        // What this ADD saved, for the delegate to check under the container's lock (Invocation.containerIsNew).
+        let saved = exclusive ? (try? Files.information(path)).map { SavedConfig(path: path, file: $0) } : nil
         do throws(WinCNIError) {
             guard
                 let result = try runDelegate(
-                    document, command: .add, invocation, bytes: bytes, containerIsNew: !existed)
+                    document, command: .add, invocation, bytes: bytes, newContainer: saved)
             else {
                 throw .internalFailure("delegate \(quoted(config.delegateType)) returned no result")
             }
@@ -50,6 +56,19 @@ struct FlannelMeta {
             cleanUp(config, path: path, existed: existed, existingLength: existingLength, invocation)
             throw error
         }
+    }
+
+    /// Writes the saved config: exclusively while `exclusive` (which turns false when the file is already there,
+    /// and the write is then an atomic replace), else atomically replacing it.
+    private func save(_ path: String, _ bytes: [UInt8], exclusive: inout Bool) throws(PlatformError) {
+        if exclusive {
+            do {
+                return try Files.write(path, bytes, mode: [.exclusive, .durable], permissions: 0o600)
+            } catch  where error.kind == .exists {
+                exclusive = false
+            }
+        }
+        try Files.write(path, bytes, mode: [.atomic, .durable], permissions: 0o600)
     }
 
     /// A failed ADD leaves flannel's dataDir as it found it: no saved config and no directory it created.
@@ -225,7 +244,7 @@ struct FlannelMeta {
     /// Runs the delegate for `command` with `document` as its stdin.
     private func runDelegate(
         _ document: JSON, command: CNICommand, _ invocation: Invocation, bytes serialized: [UInt8]? = nil,
-        containerIsNew: Bool = false
+        newContainer: SavedConfig? = nil
     ) throws(WinCNIError) -> CNIResult? {
         let bytes = serialized ?? document.compactBytes()
         let type = document[goKey: "type"]?.stringValue ?? "win-bridge"
@@ -253,7 +272,7 @@ struct FlannelMeta {
         request.config = filled
         let inner = Invocation(
             request: request, environment: invocation.environment, configPath: "delegate", network: network,
-            heldNetwork: held, containerIsNew: containerIsNew)
+            heldNetwork: held, newContainer: newContainer)
         let config = try BridgeOverlayConfig(request.config.raw, path: "delegate", policies: command == .add)
         let commands = EndpointCommands(client: client)
         switch command {

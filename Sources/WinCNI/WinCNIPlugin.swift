@@ -1,6 +1,7 @@
 import CNI
 import HCN
 import JSON
+import Platform
 
 /// The wincni plugin: win-bridge/sdnbridge (HNS `L2Bridge`), win-overlay/sdnoverlay (HNS `Overlay`), `wincni`
 /// with `"mode"`, and the flannel meta plugin, chosen by the config's `type`. It talks HCN v2 only.
@@ -178,6 +179,12 @@ public struct WinCNIPlugin: CNIPlugin {
     }
 }
 
+/// A file flannel saved, and what it was when saved (its identity and modification time tell a replaced file).
+struct SavedConfig {
+    var path: String
+    var file: FileInformation
+}
+
 /// One run of a command: the request as this layer sees it (for a flannel delegate run in-process, the delegate's
 /// config), the environment, and where in the user's document the config came from (`delegate`), for error paths.
 struct Invocation {
@@ -188,9 +195,18 @@ struct Invocation {
     var network: HostComputeNetwork? = nil
     /// For ADD, that network with its handle still open, for the endpoint's creation.
     var heldNetwork: HeldNetwork? = nil
-    /// For ADD: flannel had saved no config for this sandbox before this ADD, so no earlier ADD of the container
-    /// got as far as reserving an address (flannel saves the config, synced, before it runs the delegate).
-    var containerIsNew = false
+    /// For ADD: flannel had saved no config for this sandbox before this ADD and created the file it saved; the
+    /// file it saved, as it was then.
+    var newContainer: SavedConfig? = nil
+
+    /// For ADD, under the container's lock: no earlier ADD of the container got as far as reserving an address.
+    /// Flannel saves the config, synced, before it runs the delegate, so an ADD that reserved saved it first: this
+    /// holds while the file flannel created is still the one in place (an ADD of the same sandbox that ran in
+    /// between replaced it, and a DEL removed it).
+    var containerIsNew: Bool {
+        guard let newContainer else { return false }
+        return (try? Files.information(newContainer.path)) == newContainer.file
+    }
 
     /// Finds plugins in CNI_PATH with the platform's `.exe` suffix, and forwards their stderr to the log.
     var delegator: PluginDelegator { PluginDelegator(environment: environment) }

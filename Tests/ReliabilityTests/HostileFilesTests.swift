@@ -1,3 +1,4 @@
+import HostLocal
 import JSON
 import Platform
 import Testing
@@ -280,6 +281,37 @@ struct HostileFilesTests {
             #expect(try node.run("flannel", "GC", nil, config: gc).status == 0)
             #expect(FileTree.list(node.flannelDataDir) == [])
         }
+    }
+
+    @Test(
+        "an ADD of the sandbox that saved flannel's config and reserved while this ADD waited: its address is reused",
+        .enabled(if: PluginAvailability.isWired))
+    func raceWithAnotherAdd() throws {
+        let node = try TestNode()
+        let pod = try node.pod("raced")
+        let ipam = try JSON.parse(#"{"type":"host-local","subnet":"10.244.1.0/24"}"#).objectValue ?? [:]
+        let store = try HostLocalStore(config: HostLocalConfig.decode(ipam, path: "ipam"), networkName: node.network)
+        #expect(store.directory == node.flannelStore)
+        // Holding the sandbox's lock keeps the ADD between saving flannel's config and reserving.
+        let lock = try #require(try store.lockContainer(pod.containerID))
+        let adding = try node.spawn("flannel", "ADD", pod, config: node.flannelConfig())
+        let saved = node.flannelDataDir + "/" + pod.containerID
+        let deadline = ProcessEnvironment.monotonicSeconds() + 20
+        while !Files.exists(saved) && ProcessEnvironment.monotonicSeconds() < deadline {
+            ProcessEnvironment.sleep(milliseconds: 2)
+        }
+        // What an ADD of the same sandbox run meanwhile and killed after its reservation leaves: the config
+        // saved again (replaced) and an address reserved for the pod.
+        let bytes = try #require(try Files.read(saved))
+        try Files.write(saved, bytes, mode: [.atomic, .durable])
+        try Files.write(node.flannelStore + "/10.244.1.77", Array("\(pod.containerID)\r\neth0".utf8))
+        lock.release()
+        let added = try adding.wait()
+        #expect(added.status == 0, "\(added.stdout)")
+        #expect(added.stdout.contains("10.244.1.77/24"), "\(added.stdout)")
+        let deleted = try node.run("flannel", "DEL", pod, config: node.flannelConfig())
+        #expect(deleted.status == 0, "\(deleted.stdout)")
+        #expect(node.reservations(in: node.flannelStore) == [:])
     }
 }
 
