@@ -31,20 +31,44 @@ extension JSON {
 /// case-insensitively, `null` treated as absent, a wrong type reported with the member's path.
 public struct JSONFields: Sendable {
     public let object: JSONObject
-    public let path: String
+    /// The path is `base` followed by `step`, joined only when asked for (an error, or the object of a member
+    /// whose own members are read): a decoder reads many members and arrays, and almost never needs a path.
+    private let base: String
+    private let step: PathStep
+
+    private enum PathStep: Sendable {
+        case none
+        case member(String)
+        case element(Int)
+    }
+
+    /// The dotted path of this object in its document, as the document spells it (`Ipams[0].Subnets[1]`).
+    public var path: String {
+        switch step {
+        case .none: return base
+        case .member(let spelled): return JSONFields.memberPath(base, spelled)
+        case .element(let index): return JSONFields.elementPath(base, index)
+        }
+    }
 
     /// Reads `value` as an object; anything else is an error naming `path`.
     public init(_ value: JSON, path: String) throws(JSONFieldError) {
         guard case .object(let object) = value else {
             throw .mismatch(path.isEmpty ? "(document)" : path, expected: "an object", found: value)
         }
-        self.object = object
-        self.path = path
+        self.init(object: object, path: path)
     }
 
     public init(object: JSONObject, path: String) {
         self.object = object
-        self.path = path
+        self.base = path
+        self.step = .none
+    }
+
+    private init(object: JSONObject, base: String, step: PathStep) {
+        self.object = object
+        self.base = base
+        self.step = step
     }
 
     /// The path of a member, as it would appear in an error.
@@ -52,7 +76,32 @@ public struct JSONFields: Sendable {
         memberPath(object.matchedKey(goKey: key) ?? key)
     }
 
+    /// `path` joined with a member's spelled key, written into one string.
     private func memberPath(_ spelled: String) -> String {
+        switch step {
+        case .none:
+            return JSONFields.memberPath(base, spelled)
+        case .member(let parent):
+            if base.isEmpty { return JSONFields.memberPath(parent, spelled) }
+            var joined = base
+            joined.reserveCapacity(base.utf8.count + parent.utf8.count + spelled.utf8.count + 2)
+            joined.append(".")
+            joined.append(parent)
+            joined.append(".")
+            joined.append(spelled)
+            return joined
+        case .element(let index):
+            var joined = base
+            joined.reserveCapacity(base.utf8.count + spelled.utf8.count + 24)
+            joined.append("[")
+            joined.append(String(index))
+            joined.append("].")
+            joined.append(spelled)
+            return joined
+        }
+    }
+
+    private static func memberPath(_ path: String, _ spelled: String) -> String {
         if path.isEmpty { return spelled }
         var joined = path
         joined.reserveCapacity(path.utf8.count + 1 + spelled.utf8.count)
@@ -61,8 +110,8 @@ public struct JSONFields: Sendable {
         return joined
     }
 
-    /// `base[index]`, built without string interpolation (one of these per element of every array of objects).
-    private func elementPath(_ base: String, _ index: Int) -> String {
+    /// `base[index]`, built without string interpolation.
+    private static func elementPath(_ base: String, _ index: Int) -> String {
         var joined = base
         joined.append("[")
         joined.append(String(index))
@@ -70,12 +119,12 @@ public struct JSONFields: Sendable {
         return joined
     }
 
-    /// The member and its path in one lookup, or nil when it is absent or `null`.
-    private func member(_ key: String) -> (value: JSON, path: String)? {
+    /// The member and its key as the document spells it, in one lookup; nil when it is absent or `null`.
+    private func member(_ key: String) -> (value: JSON, spelled: String)? {
         guard let match = object.goMatch(of: key) else { return nil }
         let entry = object.entries[match.index]
         if entry.value.isNull { return nil }
-        return (entry.value, memberPath(match.exact ? key : entry.key))
+        return (entry.value, match.exact ? key : entry.key)
     }
 
     /// The raw member, or nil when it is absent or `null`.
@@ -138,7 +187,10 @@ public struct JSONFields: Sendable {
 
     public func fields(_ key: String) throws(JSONFieldError) -> JSONFields? {
         guard let member = member(key) else { return nil }
-        return try JSONFields(member.value, path: member.path)
+        guard case .object(let child) = member.value else {
+            throw .mismatch(memberPath(member.spelled), expected: "an object", found: member.value)
+        }
+        return JSONFields(object: child, base: path, step: .member(member.spelled))
     }
 
     public func strings(_ key: String) throws(JSONFieldError) -> [String]? {
@@ -157,13 +209,17 @@ public struct JSONFields: Sendable {
     /// Each element of an array member read as an object, with its indexed path.
     public func objects(_ key: String) throws(JSONFieldError) -> [JSONFields]? {
         guard let member = member(key) else { return nil }
+        let arrayPath = memberPath(member.spelled)
         guard case .array(let elements) = member.value else {
-            throw .mismatch(member.path, expected: "an array", found: member.value)
+            throw .mismatch(arrayPath, expected: "an array", found: member.value)
         }
         var result: [JSONFields] = []
         result.reserveCapacity(elements.count)
         for (index, element) in elements.enumerated() {
-            result.append(try JSONFields(element, path: elementPath(member.path, index)))
+            guard case .object(let child) = element else {
+                throw .mismatch(JSONFields.elementPath(arrayPath, index), expected: "an object", found: element)
+            }
+            result.append(JSONFields(object: child, base: arrayPath, step: .element(index)))
         }
         return result
     }

@@ -504,4 +504,45 @@ struct JSONFieldPathTests {
             _ = try listed.first?.string("name")
         }
     }
+
+    @Test("paths join at every depth: members of members, elements of elements, under a base path and without one")
+    func nestedPaths() throws {
+        let text = #"{"A":{"B":{"C":[{"D":[{"E":{"F":true}}],"G":{}}],"H":5}},"":{"":{"x":1}}}"#
+        for base in ["", "conf"] {
+            let prefix = base.isEmpty ? "" : base + "."
+            let root = try JSONFields(JSON.parse(text), path: base)
+            let a = try #require(try root.fields("a"))
+            let b = try #require(try a.fields("b"))
+            #expect(a.path == prefix + "A")
+            #expect(b.path == prefix + "A.B")
+            #expect(b.path(of: "h") == prefix + "A.B.H")
+            #expect(a.path(of: "b") == prefix + "A.B")
+            let c = try #require(try b.objects("c"))
+            #expect(c.map(\.path) == [prefix + "A.B.C[0]"])
+            #expect(c[0].path(of: "d") == prefix + "A.B.C[0].D")
+            let d = try #require(try c[0].objects("d"))
+            #expect(d[0].path == prefix + "A.B.C[0].D[0]")
+            let e = try #require(try d[0].fields("e"))
+            #expect(e.path == prefix + "A.B.C[0].D[0].E")
+            #expect(
+                throws: JSONFieldError(
+                    path: prefix + "A.B.C[0].D[0].E.F", message: "expected a string, found a boolean (true)")
+            ) {
+                _ = try e.string("f")
+            }
+            #expect(throws: JSONFieldError(path: prefix + "A.B.H", message: "expected an object, found a number (5)")) {
+                _ = try b.fields("h")
+            }
+            #expect(throws: JSONFieldError(path: prefix + "A.B.H", message: "expected an array, found a number (5)")) {
+                _ = try b.objects("h")
+            }
+            #expect(try c[0].fields("g")?.path == prefix + "A.B.C[0].G")
+            // Empty keys: the path is built the same way, empty segments and all.
+            let empty = try #require(try root.fields(""))
+            #expect(empty.path == (base.isEmpty ? "" : base + "."))
+            let inner = try #require(try empty.fields(""))
+            #expect(inner.path == (base.isEmpty ? "" : base + ".."))
+            #expect(inner.path(of: "x") == (base.isEmpty ? "x" : base + "...x"))
+        }
+    }
 }
