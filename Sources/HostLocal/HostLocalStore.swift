@@ -154,7 +154,7 @@ public struct HostLocalStore: Sendable {
         let owner = try Owner(containerID: containerID, ifname: ifname)
         guard !addresses.isEmpty else { return try release(containerID: containerID, ifname: ifname) }
         guard let store = try StoreDirectory(path: directory, create: false, platform: platform) else { return }
-        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: owner.content.count + 64, alignment: 1)
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: owner.contentLength + 64, alignment: 1)
         defer { buffer.deallocate() }
         var names: [String] = []
         for address in addresses {
@@ -291,6 +291,7 @@ public struct HostLocalStore: Sendable {
         in set: [HostLocalConfig.Range], setIndex: Int, store: StoreDirectory, owner: Owner, taken: Set<IPAddress>,
         excluded: [IPAddress]
     ) throws(HostLocalError) -> (IPAddress, HostLocalConfig.Range, String) {
+        let content = owner.content
         var rangeIndex = 0
         var current: IPAddress? = nil
         if let last = lastReserved(store, rangeSet: setIndex),
@@ -328,7 +329,7 @@ public struct HostLocalStore: Sendable {
                 continue
             }
             let name = fileName(for: candidate)
-            guard try store.createExclusive(name, content: owner.content) else { continue }
+            guard try store.createExclusive(name, content: content) else { continue }
             do {
                 try store.overwrite("last_reserved_ip.\(setIndex)", content: Array(goText(candidate).utf8))
             } catch {
@@ -359,7 +360,7 @@ public struct HostLocalStore: Sendable {
         throws(HostLocalError) -> Scan
     {
         var scan = Scan()
-        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: owner.content.count + 64, alignment: 1)
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: owner.contentLength + 64, alignment: 1)
         defer { buffer.deallocate() }
         for name in try store.reclaimingLeftovers(try store.fileNames()) {
             guard let address = StoreName.address(fromFileName: name) else { continue }
@@ -400,8 +401,8 @@ struct Owner {
 
     let containerID: String
     let ifname: String
-    /// `<containerID>\r\n<ifname>`: host-local's `LineBreak` is `\r\n` on every platform.
-    let content: [UInt8]
+    /// The length of `content`.
+    let contentLength: Int
     private let idLength: Int
 
     init(containerID: String, ifname: String) throws(HostLocalError) {
@@ -409,8 +410,21 @@ struct Owner {
         try StoreName.check(ifname, as: .interfaceName)
         self.containerID = containerID
         self.ifname = ifname
-        self.content = Array(containerID.utf8) + [0x0D, 0x0A] + Array(ifname.utf8)
         self.idLength = containerID.utf8.count
+        self.contentLength = idLength + 2 + ifname.utf8.count
+    }
+
+    /// `<containerID>\r\n<ifname>`: host-local's `LineBreak` is `\r\n` on every platform. Made where a file is
+    /// written: an array kept in the owner was destroyed through its generic value witness, which set up the
+    /// metadata of Array in every ADD (~15 K instructions).
+    var content: [UInt8] {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(contentLength)
+        bytes.append(contentsOf: containerID.utf8)
+        bytes.append(0x0D)
+        bytes.append(0x0A)
+        bytes.append(contentsOf: ifname.utf8)
+        return bytes
     }
 
     /// host-local compares the whitespace-trimmed file content with `<id>\r\n<ifname>`, and with `<id>` alone for
@@ -418,7 +432,14 @@ struct Owner {
     func match(_ bytes: UnsafeRawBufferPointer) -> Match {
         let trimmed = trimmingASCIIWhitespace(bytes)
         // Lengths first: almost every file in a scan belongs to someone else.
-        if trimmed.count == content.count, trimmed.elementsEqual(content) { return .current }
+        if trimmed.count == contentLength {
+            let rest = trimmed.dropFirst(idLength)
+            if trimmed.prefix(idLength).elementsEqual(containerID.utf8), rest.first == 0x0D,
+                rest.dropFirst().first == 0x0A, rest.dropFirst(2).elementsEqual(ifname.utf8)
+            {
+                return .current
+            }
+        }
         if trimmed.count == idLength, trimmed.elementsEqual(containerID.utf8) { return .legacy }
         return .none
     }

@@ -207,30 +207,36 @@ enum PolicyKind: Equatable {
 }
 
 /// A list of IP addresses or CIDRs, trimmed, each checked.
-private func addressList(_ value: JSON, path: String) throws(WinCNIError) -> [String] {
+private func addressList(_ value: JSON, path: @autoclosure () -> String) throws(WinCNIError) -> [String] {
     guard let elements = value.arrayValue else {
-        throw .invalidConfig(path: path, message: "expected a list of CIDRs, found \(value.excerpt)")
+        throw .invalidConfig(path: path(), message: "expected a list of CIDRs, found \(value.excerpt)")
     }
     var result: [String] = []
     for (index, element) in elements.enumerated() {
         guard let text = element.stringValue?.trimmingASCIISpaces(), IPPrefix(text) != nil || IPAddress(text) != nil
         else {
-            throw .invalidConfig(path: "\(path)[\(index)]", message: "\(element.excerpt) is not a CIDR or IP address")
+            throw .invalidConfig(path: "\(path())[\(index)]", message: "\(element.excerpt) is not a CIDR or IP address")
         }
         result.append(text)
     }
     return result
 }
 
-private func address(_ value: JSON, path: String) throws(WinCNIError) -> IPAddress {
+private func address(_ value: JSON, path: @autoclosure () -> String) throws(WinCNIError) -> IPAddress {
     guard let text = value.stringValue, let address = IPAddress(text) else {
-        throw .invalidConfig(path: path, message: "\(value.excerpt) is not an IP address")
+        throw .invalidConfig(path: path(), message: "\(value.excerpt) is not an IP address")
     }
     return address
 }
 
 extension String {
-    func trimmingASCIISpaces() -> String { asciiTrimmed(Array(utf8)[...]) }
+    /// The string without leading and trailing ASCII spaces, tabs, CRs and LFs; itself, with no copy, when it has
+    /// none (every well-formed config value).
+    func trimmingASCIISpaces() -> String {
+        func isSpace(_ byte: UInt8) -> Bool { byte == 0x20 || byte == 0x09 || byte == 0x0D || byte == 0x0A }
+        guard let first = utf8.first, let last = utf8.last, isSpace(first) || isSpace(last) else { return self }
+        return asciiTrimmed(Array(utf8)[...])
+    }
 }
 
 /// The bytes without leading and trailing ASCII spaces, tabs, CRs and LFs, as a String.
