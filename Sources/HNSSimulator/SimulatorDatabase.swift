@@ -47,29 +47,15 @@ final class SimulatorDatabase: @unchecked Sendable {
     private let connection: OpaquePointer
     private var statements: [String: OpaquePointer] = [:]
     private let mutex: OpaquePointer?
+    /// The log's length after this connection's last commit; its hook checkpoints at `checkpointFrames`.
+    private let log = UnsafeMutablePointer<wincni_sqlite_log>.allocate(capacity: 1)
+    /// A writer folds the log into the database (PASSIVE) after a commit that leaves it this long (SQLite's own
+    /// automatic checkpoint, which the hook replaces, would wait for 1,000).
+    static let checkpointFrames: Int32 = 100
+    /// A process that wrote restarts the log when it closes the database and the log is this long: a pod ADD or
+    /// DEL writes about 11 frames.
+    static let truncateFrames: Int32 = 32
     let path: String
-
-    /// How every connection keeps the database consistent: a rollback journal (`hns.db-journal`, cut to nothing at
-    /// each commit rather than deleted, so the file and its inode stay), without syncs.
-    ///
-    /// Why not the write-ahead log (WAL) of earlier versions: the first process to open a WAL database rebuilds the
-    /// log's index from the log (SQLite cannot trust a shared index no process holds), and every plugin exec is such
-    /// a first process: it read and checksummed every frame, 50 to 230 K instructions by the log's length, and set
-    /// up the 32 KB index (page faults, a memset) before its first read; each commit added 90 K of frame and index
-    /// work. With the rollback journal an exec pays a `stat` of the journal per transaction instead. Callgrind, pod
-    /// ADD and DEL on a tmpfs node: 3.15 M -> 2.89 M and 2.26 M -> 2.09 M instructions; 14 and 29 fewer page faults.
-    /// Readers and writers now exclude each other for the moment of a commit (microseconds without syncs); a waiting
-    /// call retries after microseconds (`wincni_sqlite_wait_when_busy`), so four pod ADDs or DELs started at once
-    /// take as long as with the log (with `sqlite3_busy_timeout`'s 1 ms and longer sleeps they took 10-25 % longer).
-    ///
-    /// `synchronous=OFF`: a commit writes the journal, then the database, and cuts the journal, without an fsync.
-    /// A killed process loses nothing the kernel holds, and the next process finds the journal of a commit that did
-    /// not finish and rolls it back (KillStormTests); a power loss could leave the file inconsistent, which the WAL
-    /// setup risked as well (its log restart ran with synchronous=OFF), and the simulator is a test double that need
-    /// not survive one (HNS keeps its own state on Windows). The journal mode is a setting of the connection, not of
-    /// the file: a database that an earlier version left in WAL mode is converted here when no other process has it
-    /// open (SQLite needs the only lock to fold the log in), and otherwise used as it is until a later open can.
-    static let journalSettings = "PRAGMA synchronous=OFF;PRAGMA journal_mode=TRUNCATE"
 
     /// Opens `path`, which must exist (an empty file is an empty database), and creates the tables once.
     init(path: String) throws(DatabaseFailure) {
@@ -86,20 +72,45 @@ final class SimulatorDatabase: @unchecked Sendable {
         connection = handle
         mutex = sqlite3_mutex_alloc(SQLITE_MUTEX_RECURSIVE)
         sqlite3_extended_result_codes(handle, 1)
-        // Writers wait for each other (BEGIN IMMEDIATE), and readers for a commit, instead of failing, for ~30 s.
+        // Writers wait for each other (BEGIN IMMEDIATE) instead of failing, for ~30 s, retrying after microseconds.
         wincni_sqlite_wait_when_busy(handle)
+        wincni_sqlite_keep_log_on_close(handle)
         wincni_sqlite_enable_foreign_keys(handle)
-        do throws(DatabaseFailure) {
-            try execute(Self.journalSettings)
-        } catch  where error.code & 0xFF == SQLITE_BUSY {
-            // A WAL database another process has open: it stays in WAL mode for this connection.
-        }
+        log.pointee = wincni_sqlite_log(frames: 0, limit: Self.checkpointFrames)
+        wincni_sqlite_track_log(handle, log)
+        // NORMAL is durable against a killed process in WAL mode (commits write the log without a sync).
+        try execute("PRAGMA synchronous=NORMAL")
         if try version() != Self.schemaVersion { try createSchema() }
     }
 
     deinit {
         for statement in statements.values { sqlite3_finalize(statement) }
+        // A process that opens the database while no other has it open reads the whole log to rebuild its index
+        // (and checksums every frame: at 100 frames, 0.55 M instructions, 15 % of a pod ADD). Closing leaves the
+        // log as it is (`wincni_sqlite_keep_log_on_close`) unless this connection's commits left it at
+        // `truncateFrames` or longer: then it is folded into the database without waiting for anyone, and when
+        // that folded all of it, a one-page write restarts the log (SQLite starts a folded log over at the next
+        // write, with a new salt that ends what a recovery reads), so the next process reads one frame. The file
+        // keeps its size: truncating it (checkpoint TRUNCATE) measured the same on tmpfs, but on ext4 a file cut
+        // to zero and written again is flushed when it is closed, which stalled some execs for milliseconds.
+        // Doing it in every exec measured 7 % faster per pod on tmpfs but 14 to 26 % slower on disk (its syncs).
+        // The checkpoint and the one-page write run with synchronous=OFF: with NORMAL the checkpoint synced the log
+        // and the database file (two fsyncs in every third writing exec, which made a pod DEL on disk 1.23x slower).
+        // What they write is already committed to the log, and a killed process loses nothing the kernel holds
+        // (KillStormTests); only a power loss could, and the simulator is a test double that need not survive one.
+        if log.pointee.frames >= Self.truncateFrames {
+            sqlite3_busy_timeout(connection, 0)
+            sqlite3_exec(connection, "PRAGMA synchronous=OFF", nil, nil, nil)
+            var logged: Int32 = 0
+            var copied: Int32 = 0
+            let result = sqlite3_wal_checkpoint_v2(connection, nil, SQLITE_CHECKPOINT_PASSIVE, &logged, &copied)
+            if result == SQLITE_OK && logged == copied {
+                sqlite3_exec(
+                    connection, "BEGIN IMMEDIATE;PRAGMA user_version = \(Self.schemaVersion);COMMIT", nil, nil, nil)
+            }
+        }
         sqlite3_close_v2(connection)
+        log.deallocate()
         sqlite3_mutex_free(mutex)
     }
 
@@ -116,8 +127,9 @@ final class SimulatorDatabase: @unchecked Sendable {
         return value
     }
 
-    /// The tables, made by the first process that opens a new database.
+    /// The tables, made by the first process that opens a new database. WAL is a property of the file, set once.
     private func createSchema() throws(DatabaseFailure) {
+        try execute("PRAGMA journal_mode=WAL")
         try execute("BEGIN IMMEDIATE")
         do throws(DatabaseFailure) {
             let current = try version()

@@ -4,8 +4,8 @@ import Platform
 /// layer: making its directory, ending the process for a crash fault, and the process ID for the trace.
 enum SimulatorPlatform {
     /// `mkdir -p directory` (mode 0700) and an empty `file` (mode 0600) in it unless there is one, so SQLite's
-    /// database and its `-journal` file (which takes the database file's mode) are private. Returns false when the
-    /// file existed already.
+    /// database and its `-wal` and `-shm` files (which take the database file's mode) are private. Returns false when
+    /// the file existed already.
     static func prepare(directory: String, file: String) throws(DatabaseFailure) -> Bool {
         do throws(PlatformError) {
             _ = try Files.makeDirectories(directory, permissions: 0o700)

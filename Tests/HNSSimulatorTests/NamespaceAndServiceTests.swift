@@ -157,13 +157,13 @@ struct NamespaceAndServiceTests {
         #expect(SimulatorFault.operationName(operation.lowercased()) == operation)
     }
 
-    @Test("the state directory is private: a 0700 directory, a 0600 database and journal")
+    @Test("the state directory is private: a 0700 directory, a 0600 database and log")
     func permissions() throws {
         let node = try SimulatedNode()
         try node.createNetwork()
         var info = stat()
         #expect(stat(node.directory, &info) == 0 && info.st_mode & 0o777 == 0o700)
-        for file in ["hns.db", "hns.db-journal"] {
+        for file in ["hns.db", "hns.db-wal"] {
             #expect(stat(node.directory + "/" + file, &info) == 0 && info.st_mode & 0o777 == 0o600, "\(file)")
         }
     }

@@ -1,4 +1,3 @@
-import Foundation
 import HCN
 import JSON
 import Testing
@@ -9,8 +8,10 @@ import Testing
 /// from the start) is converted when it is opened, and keeps every rule its rows held.
 @Suite("HNS simulator: a version 1 database is upgraded")
 struct SchemaUpgradeTests {
-    /// Turns a version 2 database back into version 1's tables, with the same rows.
+    /// Turns a version 2 database back into version 1's tables, with the same rows. The log is emptied first, so
+    /// the connection does not restart it on close (that one-page write sets the current version).
     static let downgrade = """
+        PRAGMA wal_checkpoint(TRUNCATE);
         BEGIN IMMEDIATE;
         CREATE TABLE endpoint_ip(
             network TEXT NOT NULL, ip TEXT NOT NULL, endpoint TEXT NOT NULL REFERENCES endpoint(id) ON DELETE CASCADE,
@@ -62,27 +63,5 @@ struct SchemaUpgradeTests {
         }
         try node.createEndpoint(network: network, name: "e", ip: "10.244.1.9")
         #expect(try simulator.consistencyProblems() == [])
-    }
-
-    @Test("a database an earlier version left in WAL mode is used as it is while shared, and converted when not")
-    func walDatabase() throws {
-        let directory = "/tmp/hnssim-test-" + UUID().uuidString
-        defer { try? FileManager.default.removeItem(atPath: directory) }
-        let path = directory + "/hns.db"
-        _ = try HNSSimulator(directory: directory)
-        do {
-            let earlier = try SimulatorDatabase(path: path)
-            #expect(try earlier.text("PRAGMA journal_mode") == "truncate")
-            #expect(try earlier.text("PRAGMA journal_mode=WAL") == "wal")
-            try earlier.run("UPDATE config SET version_major = 9, version_minor = 1")
-            // Another connection while one has it open: SQLite cannot fold the log in, so this one reads it.
-            let shared = try SimulatorDatabase(path: path)
-            #expect(try shared.text("PRAGMA journal_mode") == "wal")
-            #expect(try shared.integer("SELECT version_major FROM config") == 9)
-        }
-        let database = try SimulatorDatabase(path: path)
-        #expect(try database.text("PRAGMA journal_mode") == "truncate")
-        #expect(try database.integer("SELECT version_major FROM config") == 9)
-        #expect(!FileManager.default.fileExists(atPath: path + "-wal"))
     }
 }
