@@ -177,20 +177,24 @@ static int32_t kind_of_mode(mode_t mode) {
     return WINCNI_KIND_OTHER;
 }
 
+static void describe(const struct stat *status, wincni_file_info *info) {
+    info->kind = kind_of_mode(status->st_mode);
+    info->permissions = (uint32_t)(status->st_mode & 07777);
+    info->size = S_ISDIR(status->st_mode) ? 0 : (int64_t)status->st_size;
+    info->identity = (uint64_t)status->st_ino;
+    info->links = (uint32_t)status->st_nlink;
+#if defined(__APPLE__)
+    info->modified_nanoseconds =
+        (int64_t)status->st_mtimespec.tv_sec * 1000000000 + (int64_t)status->st_mtimespec.tv_nsec;
+#else
+    info->modified_nanoseconds = (int64_t)status->st_mtim.tv_sec * 1000000000 + (int64_t)status->st_mtim.tv_nsec;
+#endif
+}
+
 wincni_status wincni_file_information(const char *path, wincni_file_info *info) {
     struct stat status;
     if (lstat(path, &status) != 0) return status_errno(errno);
-    info->kind = kind_of_mode(status.st_mode);
-    info->permissions = (uint32_t)(status.st_mode & 07777);
-    info->size = S_ISDIR(status.st_mode) ? 0 : (int64_t)status.st_size;
-    info->identity = (uint64_t)status.st_ino;
-    info->links = (uint32_t)status.st_nlink;
-#if defined(__APPLE__)
-    info->modified_nanoseconds =
-        (int64_t)status.st_mtimespec.tv_sec * 1000000000 + (int64_t)status.st_mtimespec.tv_nsec;
-#else
-    info->modified_nanoseconds = (int64_t)status.st_mtim.tv_sec * 1000000000 + (int64_t)status.st_mtim.tv_nsec;
-#endif
+    describe(&status, info);
     return status_ok();
 }
 
@@ -345,14 +349,26 @@ static int write_temporary(const char *temporary, const uint8_t *bytes, int64_t 
     return code;
 }
 
+/// Describes the complete temporary file for `wincni_write_file_noting` (nothing when `written` is NULL); the name is
+/// this process's own, so what it describes is what then takes the final name.
+static int note_temporary(const char *temporary, wincni_file_info *written) {
+    if (written == NULL) return 0;
+    wincni_status status = wincni_file_information(temporary, written);
+    return status.kind == WINCNI_OK ? 0 : (status.native != 0 ? status.native : EIO);
+}
+
 static wincni_status write_atomically(const char *path, const uint8_t *bytes, int64_t count, int durable,
-                                      uint32_t permissions) {
+                                      uint32_t permissions, wincni_file_info *written) {
     struct stat status;
     // A directory in the file's place would only fail at the rename: say so before anything is written.
     if (lstat(path, &status) == 0 && S_ISDIR(status.st_mode)) return status_errno(EISDIR);
     char *temporary = temporary_name(path);
     if (temporary == NULL) return status_errno(ENOMEM);
     int code = write_temporary(temporary, bytes, count, durable, permissions);
+    if (code == 0) {
+        code = note_temporary(temporary, written);
+        if (code != 0) (void)unlink(temporary);
+    }
     if (code == 0 && rename(temporary, path) != 0) {
         code = errno;
         (void)unlink(temporary);
@@ -366,11 +382,20 @@ static wincni_status write_atomically(const char *path, const uint8_t *bytes, in
 /// The old exclusive create, for file systems without hard links: O_EXCL, then the bytes; removed again when they
 /// cannot all be written.
 static wincni_status create_and_write(const char *path, const uint8_t *bytes, int64_t count, int durable,
-                                      uint32_t permissions) {
+                                      uint32_t permissions, wincni_file_info *written) {
     int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, (mode_t)permissions);
     if (fd < 0) return status_errno(errno);
     int code = write_all(fd, bytes, count);
     if (code == 0 && durable && fsync(fd) != 0) code = errno;
+    struct stat created;
+    if (code == 0 && written != NULL) {
+        // This call made the file (O_EXCL) and still holds it open: the descriptor describes this call's file.
+        if (fstat(fd, &created) != 0) {
+            code = errno;
+        } else {
+            describe(&created, written);
+        }
+    }
     if (close(fd) != 0 && code == 0 && errno != EINTR) code = errno;
     if (code != 0) {
         (void)unlink(path);
@@ -382,12 +407,16 @@ static wincni_status create_and_write(const char *path, const uint8_t *bytes, in
 /// The exclusive create: the complete content in a temporary file, which link(2) gives the name only when the name
 /// is free (link never replaces), then the temporary name goes. The name never shows an empty or partial file.
 static wincni_status write_exclusively(const char *path, const uint8_t *bytes, int64_t count, int durable,
-                                       uint32_t permissions) {
+                                       uint32_t permissions, wincni_file_info *written) {
     struct stat status;
     if (lstat(path, &status) == 0) return S_ISDIR(status.st_mode) ? status_errno(EISDIR) : status_errno(EEXIST);
     char *temporary = temporary_name(path);
     if (temporary == NULL) return status_errno(ENOMEM);
     int code = write_temporary(temporary, bytes, count, durable, permissions);
+    if (code == 0) {
+        code = note_temporary(temporary, written);
+        if (code != 0) (void)unlink(temporary);
+    }
     if (code != 0) {
         free(temporary);
         return status_errno(code);
@@ -397,15 +426,15 @@ static wincni_status write_exclusively(const char *path, const uint8_t *bytes, i
     (void)unlink(temporary);
     free(temporary);
     if (!linked && (code == EPERM || code == ENOTSUP || code == EOPNOTSUPP || code == ENOSYS || code == EMLINK)) {
-        return create_and_write(path, bytes, count, durable, permissions);
+        return create_and_write(path, bytes, count, durable, permissions, written);
     }
     if (code != 0) return status_errno(code);
     if (durable) sync_directory(path);
     return status_ok();
 }
 
-wincni_status wincni_write_file(const char *path, const uint8_t *bytes, int64_t count, int32_t mode,
-                                uint32_t permissions) {
+static wincni_status write_file(const char *path, const uint8_t *bytes, int64_t count, int32_t mode,
+                                uint32_t permissions, wincni_file_info *written) {
     const int32_t checks = WINCNI_OPEN_REGULAR_ONLY | WINCNI_OPEN_SINGLE_LINK;
     if (count < 0 || (mode & ~(15 | checks)) != 0) return status_kind(WINCNI_E_INVALID, EINVAL);
     int durable = (mode & WINCNI_WRITE_DURABLE) != 0;
@@ -413,12 +442,13 @@ wincni_status wincni_write_file(const char *path, const uint8_t *bytes, int64_t 
         if (mode & (WINCNI_WRITE_EXCLUSIVE | WINCNI_WRITE_APPEND | checks)) {
             return status_kind(WINCNI_E_INVALID, EINVAL);
         }
-        return write_atomically(path, bytes, count, durable, permissions);
+        return write_atomically(path, bytes, count, durable, permissions, written);
     }
     if (mode & WINCNI_WRITE_EXCLUSIVE) {
         if (mode & (WINCNI_WRITE_APPEND | checks)) return status_kind(WINCNI_E_INVALID, EINVAL);
-        return write_exclusively(path, bytes, count, durable, permissions);
+        return write_exclusively(path, bytes, count, durable, permissions, written);
     }
+    if (written != NULL) return status_kind(WINCNI_E_INVALID, EINVAL);
     int flags = O_WRONLY | O_CREAT | O_CLOEXEC | ((mode & WINCNI_WRITE_APPEND) ? O_APPEND : O_TRUNC);
     wincni_status status;
     int fd = open_checked(path, flags, (mode_t)permissions, mode & checks, &status);
@@ -428,6 +458,17 @@ wincni_status wincni_write_file(const char *path, const uint8_t *bytes, int64_t 
     if (close(fd) != 0 && code == 0 && errno != EINTR) code = errno;
     if (code != 0) return status_errno(code);
     return status_ok();
+}
+
+wincni_status wincni_write_file(const char *path, const uint8_t *bytes, int64_t count, int32_t mode,
+                                uint32_t permissions) {
+    return write_file(path, bytes, count, mode, permissions, NULL);
+}
+
+wincni_status wincni_write_file_noting(const char *path, const uint8_t *bytes, int64_t count, int32_t mode,
+                                       uint32_t permissions, wincni_file_info *written) {
+    if (written == NULL) return status_kind(WINCNI_E_INVALID, EINVAL);
+    return write_file(path, bytes, count, mode, permissions, written);
 }
 
 wincni_status wincni_remove_file(const char *path) {

@@ -265,13 +265,11 @@ static int ends_with_exe(const char *path) {
     return length >= 4 && ascii_prefix_ignoring_case(path + length - 4, ".exe", 4);
 }
 
-wincni_status wincni_file_information(const char *path, wincni_file_info *info) {
+// wincni_file_information for a path already widened; `executable`: the name ends in ".exe".
+static wincni_status describe_path(const wchar_t *wide, int executable, wincni_file_info *info) {
     memset(info, 0, sizeof *info);
-    wchar_t *wide = win_path(path);
-    if (wide == NULL) return last_status();
     HANDLE file = CreateFileW(wide, FILE_READ_ATTRIBUTES, FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE, NULL,
                               OPEN_EXISTING, FILE_FLAG_OPEN_REPARSE_POINT | FILE_FLAG_BACKUP_SEMANTICS, NULL);
-    free(wide);
     if (file == INVALID_HANDLE_VALUE) return last_status();
     BY_HANDLE_FILE_INFORMATION data;
     if (!GetFileInformationByHandle(file, &data)) {
@@ -289,13 +287,22 @@ wincni_status wincni_file_information(const char *path, wincni_file_info *info) 
         info->kind = type == FILE_TYPE_DISK ? WINCNI_KIND_REGULAR : WINCNI_KIND_OTHER;
     }
     info->permissions = (data.dwFileAttributes & FILE_ATTRIBUTE_READONLY) != 0 ? 0444 : 0666;
-    if (info->kind == WINCNI_KIND_DIRECTORY || ends_with_exe(path)) info->permissions |= 0111;
+    if (info->kind == WINCNI_KIND_DIRECTORY || executable) info->permissions |= 0111;
     info->size = info->kind == WINCNI_KIND_DIRECTORY ? 0
                                                      : (int64_t)(((uint64_t)data.nFileSizeHigh << 32) | data.nFileSizeLow);
     info->identity = ((uint64_t)data.nFileIndexHigh << 32) | data.nFileIndexLow;
     info->links = (uint32_t)data.nNumberOfLinks;
     info->modified_nanoseconds = unix_nanoseconds(data.ftLastWriteTime);
     return success;
+}
+
+wincni_status wincni_file_information(const char *path, wincni_file_info *info) {
+    memset(info, 0, sizeof *info);
+    wchar_t *wide = win_path(path);
+    if (wide == NULL) return last_status();
+    wincni_status status = describe_path(wide, ends_with_exe(path), info);
+    free(wide);
+    return status;
 }
 
 int32_t wincni_is_executable_file(const char *path) {
@@ -517,10 +524,21 @@ static wchar_t *temporary_name(const wchar_t *path) {
 }
 
 // The atomic write: a new temporary file, written and flushed, then moved over `path`; removed again on any failure.
-static wincni_status write_atomically(const wchar_t *path, const uint8_t *bytes, int64_t count, int durable) {
+// For wincni_write_file_noting: describes the complete, closed temporary file (this process's own name) before it
+// takes the final name; removes it when that fails. Nothing when `written` is NULL.
+static wincni_status note_temporary(const wchar_t *temporary, wincni_file_info *written) {
+    if (written == NULL) return success;
+    wincni_status status = describe_path(temporary, 0, written);
+    if (status.kind != WINCNI_OK) DeleteFileW(temporary);
+    return status;
+}
+
+static wincni_status write_atomically(const wchar_t *path, const uint8_t *bytes, int64_t count, int durable,
+                                      wincni_file_info *written) {
     wchar_t *temporary = temporary_name(path);
     if (temporary == NULL) return status_of(ERROR_NOT_ENOUGH_MEMORY);
     wincni_status status = write_with(temporary, GENERIC_WRITE, CREATE_NEW, bytes, count, durable, 1, 0, 0);
+    if (status.kind == WINCNI_OK) status = note_temporary(temporary, written);
     if (status.kind == WINCNI_OK) {
         DWORD code = replace_file(temporary, path);
         if (code != 0) DeleteFileW(temporary);
@@ -532,11 +550,13 @@ static wincni_status write_atomically(const wchar_t *path, const uint8_t *bytes,
 
 // The exclusive create: the complete content in a temporary file, which MoveFileExW without
 // MOVEFILE_REPLACE_EXISTING gives the name only when it is free. The name never shows an empty or partial file.
-static wincni_status write_exclusively(const wchar_t *path, const uint8_t *bytes, int64_t count, int durable) {
+static wincni_status write_exclusively(const wchar_t *path, const uint8_t *bytes, int64_t count, int durable,
+                                       wincni_file_info *written) {
     if (GetFileAttributesW(path) != INVALID_FILE_ATTRIBUTES) return status_of(ERROR_FILE_EXISTS);
     wchar_t *temporary = temporary_name(path);
     if (temporary == NULL) return status_of(ERROR_NOT_ENOUGH_MEMORY);
     wincni_status status = write_with(temporary, GENERIC_WRITE, CREATE_NEW, bytes, count, durable, 1, 0, 0);
+    if (status.kind == WINCNI_OK) status = note_temporary(temporary, written);
     if (status.kind == WINCNI_OK) {
         DWORD move_flags = durable ? MOVEFILE_WRITE_THROUGH : 0;
         if (!MoveFileExW(temporary, path, move_flags)) {
@@ -548,15 +568,15 @@ static wincni_status write_exclusively(const wchar_t *path, const uint8_t *bytes
     return status;
 }
 
-wincni_status wincni_write_file(const char *path, const uint8_t *bytes, int64_t count, int32_t mode,
-                                uint32_t permissions) {
+static wincni_status write_file(const char *path, const uint8_t *bytes, int64_t count, int32_t mode,
+                                uint32_t permissions, wincni_file_info *written) {
     (void)permissions;  // the directory's inherited ACL applies on Windows
     const int32_t checks = WINCNI_OPEN_REGULAR_ONLY | WINCNI_OPEN_SINGLE_LINK;
     int atomic = (mode & WINCNI_WRITE_ATOMIC) != 0, durable = (mode & WINCNI_WRITE_DURABLE) != 0;
     int exclusive = (mode & WINCNI_WRITE_EXCLUSIVE) != 0, append = (mode & WINCNI_WRITE_APPEND) != 0;
     int32_t wanted = mode & checks;
     if (count < 0 || (mode & ~(15 | checks)) != 0 || (atomic && exclusive) || ((atomic || exclusive) && wanted) ||
-        (append && (mode & ~checks) != WINCNI_WRITE_APPEND)) {
+        (append && (mode & ~checks) != WINCNI_WRITE_APPEND) || (written != NULL && !atomic && !exclusive)) {
         return own_status(WINCNI_E_INVALID);
     }
     wchar_t *wide = win_path(path);
@@ -567,9 +587,9 @@ wincni_status wincni_write_file(const char *path, const uint8_t *bytes, int64_t 
         return own_status(WINCNI_E_IS_DIRECTORY);
     }
     if (atomic) {
-        status = write_atomically(wide, bytes, count, durable);
+        status = write_atomically(wide, bytes, count, durable, written);
     } else if (exclusive) {
-        status = write_exclusively(wide, bytes, count, durable);
+        status = write_exclusively(wide, bytes, count, durable, written);
     } else if (append) {
         // FILE_APPEND_DATA without FILE_WRITE_DATA: every write goes to the current end of the file.
         status = write_with(wide, FILE_APPEND_DATA | SYNCHRONIZE, OPEN_ALWAYS, bytes, count, 0, 0, wanted, 0);
@@ -581,6 +601,17 @@ wincni_status wincni_write_file(const char *path, const uint8_t *bytes, int64_t 
     }
     free(wide);
     return status;
+}
+
+wincni_status wincni_write_file(const char *path, const uint8_t *bytes, int64_t count, int32_t mode,
+                                uint32_t permissions) {
+    return write_file(path, bytes, count, mode, permissions, NULL);
+}
+
+wincni_status wincni_write_file_noting(const char *path, const uint8_t *bytes, int64_t count, int32_t mode,
+                                       uint32_t permissions, wincni_file_info *written) {
+    if (written == NULL) return own_status(WINCNI_E_INVALID);
+    return write_file(path, bytes, count, mode, permissions, written);
 }
 
 wincni_status wincni_remove_file(const char *path) {

@@ -17,6 +17,27 @@ public struct FileInformation: Sendable, Equatable {
     public var links: UInt32 = 1
 }
 
+extension FileInformation {
+    init(_ info: wincni_file_info) {
+        let kind: Kind
+        switch info.kind {
+        case WINCNI_KIND_REGULAR: kind = .regular
+        case WINCNI_KIND_DIRECTORY: kind = .directory
+        case WINCNI_KIND_LINK: kind = .link
+        default: kind = .other
+        }
+        self.init(
+            kind: kind, permissions: info.permissions, size: info.size, identity: info.identity,
+            modifiedNanoseconds: info.modified_nanoseconds, links: info.links)
+    }
+
+    /// The same file, unchanged since it was described: its identity on the volume and its modification time (an
+    /// identity alone can be reused by a file made after this one was removed).
+    public func isSameFile(as other: FileInformation) -> Bool {
+        identity == other.identity && modifiedNanoseconds == other.modifiedNanoseconds
+    }
+}
+
 /// How `Files.write` writes.
 public struct WriteMode: OptionSet, Sendable {
     public let rawValue: Int32
@@ -96,6 +117,21 @@ public enum Files {
         try check(status, operation, path)
     }
 
+    /// `write` in `.atomic` or `.exclusive` mode that also returns what the file it gave the name was then (read
+    /// before the name was taken, so a later replace of `path` by another process shows as another identity or
+    /// modification time).
+    public static func writeNoting(
+        _ path: String, _ bytes: [UInt8], mode: WriteMode, permissions: UInt32 = 0o600
+    ) throws(PlatformError) -> FileInformation {
+        var info = wincni_file_info()
+        let status = bytes.withUnsafeBufferPointer { buffer in
+            wincni_write_file_noting(
+                path, buffer.baseAddress, Int64(buffer.count), mode.rawValue, permissions, &info)
+        }
+        try check(status, mode.contains(.exclusive) ? "create" : "write", path)
+        return FileInformation(info)
+    }
+
     /// Removes the file at `path`; `.notFound` when there is none.
     public static func remove(_ path: String) throws(PlatformError) {
         try check(wincni_remove_file(path), "remove", path)
@@ -142,16 +178,7 @@ public enum Files {
         let status = wincni_file_information(path, &info)
         if status.kind == WINCNI_E_NOT_FOUND { return nil }
         try check(status, "inspect", path)
-        let kind: FileInformation.Kind
-        switch info.kind {
-        case WINCNI_KIND_REGULAR: kind = .regular
-        case WINCNI_KIND_DIRECTORY: kind = .directory
-        case WINCNI_KIND_LINK: kind = .link
-        default: kind = .other
-        }
-        return FileInformation(
-            kind: kind, permissions: info.permissions, size: info.size, identity: info.identity,
-            modifiedNanoseconds: info.modified_nanoseconds, links: info.links)
+        return FileInformation(info)
     }
 
     /// Whether something (a file, a directory, a link) is at `path`.

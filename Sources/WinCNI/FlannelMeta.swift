@@ -27,23 +27,24 @@ struct FlannelMeta {
         // not start, but some do) saved its config since `existed` was read, the create fails, and that ADD may
         // have reserved an address: this one is then not new, and replaces the file as usual.
         var exclusive = !existed
+        var created: FileInformation? = nil
         do throws(PlatformError) {
             // On disk before the delegate runs (DEL needs it), as the Go flannel plugin syncs it, and replaced
             // atomically so that a killed ADD leaves no partial file. The dataDir exists for every pod after the
             // first: the write is tried first, and only a missing directory (or a file in its place, which then
             // fails as the directory's creation) costs the `mkdir -p` and a second try.
             do {
-                try save(path, bytes, exclusive: &exclusive)
+                created = try save(path, bytes, exclusive: &exclusive)
             } catch  where error.kind == .notFound || error.kind == .notDirectory {
                 existingLength = try Files.makeDirectories(config.dataDir, permissions: 0o700)
-                try save(path, bytes, exclusive: &exclusive)
+                created = try save(path, bytes, exclusive: &exclusive)
             }
         } catch {
             if let existingLength { Files.removeEmptyDirectories(config.dataDir, keeping: existingLength) }
             throw .io(error)
         }
         // What this ADD saved, for the delegate to check under the container's lock (Invocation.containerIsNew).
-        let saved = exclusive ? (try? Files.information(path)).map { SavedConfig(path: path, file: $0) } : nil
+        let saved = created.map { SavedConfig(path: path, file: $0) }
         do throws(WinCNIError) {
             guard
                 let result = try runDelegate(
@@ -59,16 +60,20 @@ struct FlannelMeta {
     }
 
     /// Writes the saved config: exclusively while `exclusive` (which turns false when the file is already there,
-    /// and the write is then an atomic replace), else atomically replacing it.
-    private func save(_ path: String, _ bytes: [UInt8], exclusive: inout Bool) throws(PlatformError) {
+    /// and the write is then an atomic replace), else atomically replacing it. Returns the file an exclusive write
+    /// created, as it was before it took the name.
+    private func save(_ path: String, _ bytes: [UInt8], exclusive: inout Bool) throws(PlatformError)
+        -> FileInformation?
+    {
         if exclusive {
             do {
-                return try Files.write(path, bytes, mode: [.exclusive, .durable], permissions: 0o600)
+                return try Files.writeNoting(path, bytes, mode: [.exclusive, .durable], permissions: 0o600)
             } catch  where error.kind == .exists {
                 exclusive = false
             }
         }
         try Files.write(path, bytes, mode: [.atomic, .durable], permissions: 0o600)
+        return nil
     }
 
     /// A failed ADD leaves flannel's dataDir as it found it: no saved config and no directory it created.

@@ -196,7 +196,7 @@ struct Invocation {
     /// For ADD, that network with its handle still open, for the endpoint's creation.
     var heldNetwork: HeldNetwork? = nil
     /// For ADD: flannel had saved no config for this sandbox before this ADD and created the file it saved; the
-    /// file it saved, as it was then.
+    /// file it created, as it was before it took its name.
     var newContainer: SavedConfig? = nil
 
     /// For ADD, under the container's lock: no earlier ADD of the container got as far as reserving an address.
@@ -205,7 +205,8 @@ struct Invocation {
     /// between replaced it, and a DEL removed it).
     var containerIsNew: Bool {
         guard let newContainer else { return false }
-        return (try? Files.information(newContainer.path)) == newContainer.file
+        guard let current = try? Files.information(newContainer.path) else { return false }
+        return current.isSameFile(as: newContainer.file)
     }
 
     /// Finds plugins in CNI_PATH with the platform's `.exe` suffix, and forwards their stderr to the log.

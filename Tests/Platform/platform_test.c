@@ -362,6 +362,31 @@ static void test_replace_while_read(void) {
     wincni_free(names);
 }
 
+/// wincni_write_file_noting describes the file that took the name: the same identity, modification time and size
+/// as the name shows afterwards, and a later replace of the name is told apart by its identity.
+static void test_write_noting(void) {
+    const char *path = in_directory("noted.json");
+    wincni_file_info written, shown, replaced;
+    CHECK_OK(wincni_write_file_noting(path, (const uint8_t *)"first", 5, WINCNI_WRITE_EXCLUSIVE | WINCNI_WRITE_DURABLE,
+                                      0600, &written),
+             "create exclusively, noting the file");
+    CHECK_OK(wincni_file_information(path, &shown), "describe the created file");
+    CHECK(written.identity == shown.identity && written.modified_nanoseconds == shown.modified_nanoseconds &&
+              written.size == 5 && shown.size == 5 && written.kind == WINCNI_KIND_REGULAR,
+          "the noted file (identity %llu, size %lld) is not the one at the name (identity %llu, size %lld)",
+          (unsigned long long)written.identity, (long long)written.size, (unsigned long long)shown.identity,
+          (long long)shown.size);
+    wincni_status again = wincni_write_file_noting(path, (const uint8_t *)"x", 1, WINCNI_WRITE_EXCLUSIVE, 0600, &written);
+    CHECK(again.kind == WINCNI_E_EXISTS, "a second exclusive create: %s", kind_name(again.kind));
+    CHECK_OK(wincni_write_file_noting(path, (const uint8_t *)"second", 6, WINCNI_WRITE_ATOMIC, 0600, &replaced),
+             "replace atomically, noting the file");
+    CHECK_OK(wincni_file_information(path, &shown), "describe the replaced file");
+    CHECK(replaced.identity == shown.identity && replaced.size == 6, "the noted replacement is not the one at the name");
+    CHECK(replaced.identity != written.identity, "the replacement has the identity of the file it replaced");
+    wincni_status plain = wincni_write_file_noting(path, (const uint8_t *)"x", 1, 0, 0600, &shown);
+    CHECK(plain.kind == WINCNI_E_INVALID, "noting a plain write: %s", kind_name(plain.kind));
+}
+
 static void test_exclusive_create_race(void) {
     enum { racers = 6 };
     const char *path = in_directory("claimed");
@@ -947,6 +972,7 @@ int main(int argc, char **argv) {
     test_blocking_lock_waits();
     test_replace_while_read();
     test_exclusive_create_race();
+    test_write_noting();
     test_spawn_pipes_and_exit_codes();
     test_spawn_redirects_and_limit();
     test_timeout_kills_grandchild();

@@ -199,6 +199,13 @@ wincni_status wincni_read_prefix(const char *path, int32_t flags, uint8_t *buffe
 wincni_status wincni_write_file(const char *path, const uint8_t *bytes, int64_t count, int32_t mode,
                                 uint32_t permissions);
 
+/// `wincni_write_file` in WINCNI_WRITE_ATOMIC or WINCNI_WRITE_EXCLUSIVE mode (WINCNI_E_INVALID with any other) that
+/// also describes, in `*written`, the file it gave the name, as `wincni_file_information` would: read from the
+/// temporary file after it was closed and before it took the name, so another process that replaces `path` after
+/// that cannot be mistaken for this call's file (its identity or modification time differs).
+wincni_status wincni_write_file_noting(const char *path, const uint8_t *bytes, int64_t count, int32_t mode,
+                                       uint32_t permissions, wincni_file_info *written);
+
 /// Removes the file (not a directory) at `path` (unlink; DeleteFileW, after clearing a read-only attribute).
 /// WINCNI_E_NOT_FOUND when there is none, which callers that only want it gone treat as success.
 wincni_status wincni_remove_file(const char *path);
