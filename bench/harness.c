@@ -352,7 +352,10 @@ static void finish(struct job *j, int status, struct rusage *ru, double t1, cons
         s->ok = ok;
         memcpy(s->d, d, sizeof s->d);
         if ((size_t)j->idx + 1 > c->ns) c->ns = (size_t)j->idx + 1;
-        if (raw) fprintf(raw, "%s\t%ld\t%.1f\t%ld\t%d\n", c->label, j->round, us, ru->ru_maxrss, code);
+        if (raw) {
+            fprintf(raw, "%s\t%ld\t%.1f\t%ld\t%d\t%.0f\t%.0f\n", c->label, j->round, us, ru->ru_maxrss, code,
+                    d[D_CPU], d[D_MINFLT]);
+        }
     }
     close(j->out_fd);
     close(j->err_fd);
