@@ -19,14 +19,10 @@ struct FlannelMeta {
         let env = try SubnetEnv.load(path: config.subnetFile)
         let document = try config.delegateDocument(env)
         let path = try savedConfigPath(config, invocation)
-        let existed = Files.exists(path)
         // Serialized once: the saved file and the delegate's stdin are the same bytes.
         let bytes = document.compactBytes()
         var existingLength: Int? = nil
-        // A sandbox seen for the first time is written exclusively: when another ADD of it (which runtimes should
-        // not start, but some do) saved its config since `existed` was read, the create fails, and that ADD may
-        // have reserved an address: this one is then not new, and replaces the file as usual.
-        var exclusive = !existed
+        // The file this ADD created, when there was none: only then is the sandbox new (see `save`).
         var created: FileInformation? = nil
         do throws(PlatformError) {
             // On disk before the delegate runs (DEL needs it), as the Go flannel plugin syncs it, and replaced
@@ -34,15 +30,16 @@ struct FlannelMeta {
             // first: the write is tried first, and only a missing directory (or a file in its place, which then
             // fails as the directory's creation) costs the `mkdir -p` and a second try.
             do {
-                created = try save(path, bytes, exclusive: &exclusive)
+                created = try save(path, bytes)
             } catch  where error.kind == .notFound || error.kind == .notDirectory {
                 existingLength = try Files.makeDirectories(config.dataDir, permissions: 0o700)
-                created = try save(path, bytes, exclusive: &exclusive)
+                created = try save(path, bytes)
             }
         } catch {
             if let existingLength { Files.removeEmptyDirectories(config.dataDir, keeping: existingLength) }
             throw .io(error)
         }
+        let existed = created == nil
         // What this ADD saved, for the delegate to check under the container's lock (Invocation.containerIsNew).
         let saved = created.map { SavedConfig(path: path, file: $0) }
         do throws(WinCNIError) {
@@ -59,21 +56,17 @@ struct FlannelMeta {
         }
     }
 
-    /// Writes the saved config: exclusively while `exclusive` (which turns false when the file is already there,
-    /// and the write is then an atomic replace), else atomically replacing it. Returns the file an exclusive write
-    /// created, as it was before it took the name.
-    private func save(_ path: String, _ bytes: [UInt8], exclusive: inout Bool) throws(PlatformError)
-        -> FileInformation?
-    {
-        if exclusive {
-            do {
-                return try Files.writeNoting(path, bytes, mode: [.exclusive, .durable], permissions: 0o600)
-            } catch  where error.kind == .exists {
-                exclusive = false
-            }
+    /// Writes the saved config. It is created exclusively, which succeeds only when no file is there: the sandbox
+    /// is new, and the file created is returned as it was before it took the name. When one is there (a retried
+    /// ADD, or another ADD of the sandbox, which runtimes should not start but some do, that saved it and may have
+    /// reserved an address), it is replaced atomically and nil is returned.
+    private func save(_ path: String, _ bytes: [UInt8]) throws(PlatformError) -> FileInformation? {
+        do {
+            return try Files.writeNoting(path, bytes, mode: [.exclusive, .durable], permissions: 0o600)
+        } catch  where error.kind == .exists {
+            try Files.write(path, bytes, mode: [.atomic, .durable], permissions: 0o600)
+            return nil
         }
-        try Files.write(path, bytes, mode: [.atomic, .durable], permissions: 0o600)
-        return nil
     }
 
     /// A failed ADD leaves flannel's dataDir as it found it: no saved config and no directory it created.
