@@ -120,6 +120,21 @@ static int write_all(int fd, const uint8_t *bytes, int64_t count) {
     return 0;
 }
 
+/// Reads from `fd` into `buffer` until `capacity` bytes are there or the file ends, retrying an interrupted read;
+/// `*length` counts the bytes there (it may start above 0). Returns 0 or the errno of a failed read.
+static int read_into(int fd, uint8_t *buffer, int64_t capacity, int64_t *length) {
+    while (*length < capacity) {
+        ssize_t result = read(fd, buffer + *length, (size_t)(capacity - *length));
+        if (result < 0) {
+            if (errno == EINTR) continue;
+            return errno;
+        }
+        if (result == 0) break;
+        *length += result;
+    }
+    return 0;
+}
+
 /// Reads `fd` to its end into a new buffer (NUL appended, not counted), at most `limit` bytes (EFBIG beyond).
 static wincni_status read_all(int fd, int64_t size_hint, int64_t limit, uint8_t **bytes, int64_t *count) {
     *bytes = NULL;
@@ -130,26 +145,21 @@ static wincni_status read_all(int fd, int64_t size_hint, int64_t limit, uint8_t 
     if (buffer == NULL) return status_errno(ENOMEM);
     int64_t length = 0;
     for (;;) {
-        if (length == capacity) {
-            if (length > limit) break;
-            int64_t grown = capacity * 2 > limit + 1 ? limit + 1 : capacity * 2;
-            uint8_t *larger = realloc(buffer, (size_t)grown + 1);
-            if (larger == NULL) {
-                free(buffer);
-                return status_errno(ENOMEM);
-            }
-            buffer = larger;
-            capacity = grown;
-        }
-        ssize_t result = read(fd, buffer + length, (size_t)(capacity - length));
-        if (result < 0) {
-            if (errno == EINTR) continue;
-            int code = errno;
+        int code = read_into(fd, buffer, capacity, &length);
+        if (code != 0) {
             free(buffer);
             return status_errno(code);
         }
-        if (result == 0) break;
-        length += result;
+        // Short of a full buffer: the file ended. A full one past `limit` is too long.
+        if (length < capacity || length > limit) break;
+        int64_t grown = capacity * 2 > limit + 1 ? limit + 1 : capacity * 2;
+        uint8_t *larger = realloc(buffer, (size_t)grown + 1);
+        if (larger == NULL) {
+            free(buffer);
+            return status_errno(ENOMEM);
+        }
+        buffer = larger;
+        capacity = grown;
     }
     if (length > limit) {
         free(buffer);
@@ -285,18 +295,9 @@ wincni_status wincni_read_prefix(const char *path, int32_t flags, uint8_t *buffe
     int fd = open_checked(path, O_RDONLY | O_CLOEXEC, 0, flags | WINCNI_OPEN_REGULAR_ONLY, &status);
     if (fd < 0) return status;
     int64_t length = 0;
-    while (length < capacity) {
-        ssize_t result = read(fd, buffer + length, (size_t)(capacity - length));
-        if (result < 0) {
-            if (errno == EINTR) continue;
-            int code = errno;
-            close(fd);
-            return status_errno(code);
-        }
-        if (result == 0) break;
-        length += result;
-    }
+    int code = read_into(fd, buffer, capacity, &length);
     close(fd);
+    if (code != 0) return status_errno(code);
     *count = length;
     return status_ok();
 }
