@@ -96,6 +96,19 @@ struct PluginEdgeTests {
         #expect(try node.endpoints().map(\.name) == ["cbr0_ep"])
     }
 
+    @Test("a flannel ADD that fails keeps a saved config that was there before it (a retried ADD's)")
+    func failedFlannelAddKeepsEarlierConfig() throws {
+        let node = try TestNode()
+        try node.flannelUp(.hostGW)
+        let config = node.flannelConfig(.hostGW, cniVersion: "1.0.0").replacingOccurrences(
+            of: #""type": "win-bridge""#, with: #""type": "no-such-plugin""#)
+        _ = try Files.makeDirectories(node.flannelDirectory, permissions: 0o700)
+        try Files.write(node.flannelDirectory + "/retried", Array("{}".utf8), mode: .atomic)
+        let added = node.run(.add, stdin: config, containerID: "retried", netns: try node.makeNamespace())
+        #expect(added.code == 1, "\(added.text)")
+        #expect(try Files.list(node.flannelDirectory) == ["retried"])
+    }
+
     @Test("after ADD and DEL, flannel's dataDir and host-local's store hold only what the Go plugins leave")
     func directoriesAfterDelete() throws {
         let node = try TestNode()
