@@ -321,16 +321,20 @@ struct HostLocalStoreTests {
         let fixture = try Fixture(#"{"subnet":"10.0.0.0/24"}"#)
         defer { fixture.temporary.remove() }
         _ = try fixture.store.allocate(containerID: "a", ifname: "eth0")
-        // flock(1) takes the same flock(2) lock as Go's host-local.
+        // flock(1) takes the same flock(2) lock as Go's host-local. It notes `held` once it has the lock and `done`
+        // just before it lets go, so the allocation starts while the lock is held and, if it waited, finds `done`:
+        // no timing is assumed either way.
+        let held = fixture.temporary.path + "/held"
+        let done = fixture.temporary.path + "/done"
         let child = try ChildProcess(
-            "/usr/bin/flock", arguments: ["-x", fixture.directory + "/lock", "-c", "sleep 0.6"], environment: nil)
-        let start = monotonicSeconds()
-        // Give the child time to take the lock before we ask for it.
-        ProcessEnvironment.sleep(milliseconds: 300)
+            "/usr/bin/flock",
+            arguments: ["-x", fixture.directory + "/lock", "-c", "touch \(held); sleep 0.3; touch \(done)"],
+            environment: nil)
+        for _ in 0..<1000 where !exists(held) { ProcessEnvironment.sleep(milliseconds: 10) }
+        try #require(exists(held), "the other process never took the store lock")
         _ = try fixture.store.allocate(containerID: "b", ifname: "eth0")
-        let waited = monotonicSeconds() - start
+        #expect(exists(done), "the allocation did not wait for the other process's store lock")
         #expect(try child.wait() == 0)
-        #expect(waited >= 0.5)
     }
 
     @Test(

@@ -112,10 +112,10 @@ struct PlatformLayerTests {
         }
         #expect(busy.kind == .wouldBlock)
         range.release()
-        #expect(try !FileLock.isRangeLocked(lockFile, offset: offset))
+        #expect(eventually { try !FileLock.isRangeLocked(lockFile, offset: offset) })
         other.release()
         store.release()
-        _ = try FileLock.lockFile(lockFile, wait: false)
+        #expect(eventually { (try? FileLock.lockFile(lockFile, wait: false)) != nil })
         let invalid = try #require(throws: PlatformError.self) { _ = try FileLock.lockRange(lockFile, offset: 0) }
         #expect(invalid.kind == .invalid)
     }
@@ -124,14 +124,29 @@ struct PlatformLayerTests {
     func lockWaits() throws {
         let scratch = try Scratch()
         let lockFile = scratch.path("lock")
+        // The holder notes `held` once it has the lock and `done` just before it lets go: the lock is asked for while
+        // it is held, and a caller that waited finds `done` (no timing assumed).
+        let held = scratch.path("held")
+        let done = scratch.path("done")
         let holder = try ChildProcess(
-            "/usr/bin/flock", arguments: ["-x", lockFile, "-c", "sleep 0.5"], environment: nil)
-        ProcessEnvironment.sleep(milliseconds: 200)
-        let start = ProcessEnvironment.monotonicSeconds()
+            "/usr/bin/flock", arguments: ["-x", lockFile, "-c", "touch \(held); sleep 0.3; touch \(done)"],
+            environment: nil)
+        #expect(eventually { Files.exists(held) })
         let lock = try FileLock.lockFile(lockFile)
-        #expect(ProcessEnvironment.monotonicSeconds() - start >= 0.15)
+        #expect(Files.exists(done), "the lock was taken while another process held it")
         lock.release()
         #expect(try holder.wait() == 0)
+    }
+
+    /// Whether `condition` holds, looking again for up to 10 s. A released lock can stay held for a moment in a test
+    /// process: another test's spawn gives its child a copy of every descriptor until the child's exec closes them
+    /// (O_CLOEXEC), and a lock goes with the last copy. The plugin is one thread and never sees that.
+    func eventually(_ condition: () throws -> Bool) -> Bool {
+        for _ in 0..<1000 {
+            if (try? condition()) == true { return true }
+            ProcessEnvironment.sleep(milliseconds: 10)
+        }
+        return false
     }
 
     @Test("a child gets exactly its environment and arguments; a megabyte goes through the pipes both ways")
