@@ -11,9 +11,9 @@ import Platform
 /// store lock sits. So it never blocks the Go plugin or the store's own lock. Released on `release()`, when the value
 /// is dropped, or when the process dies.
 ///
-/// The store's operations under this lock (the `lock:` argument of `HostLocalStore`'s) take the store lock on the
-/// file this lock has open instead of opening `lock` again (`FileLock.lockFile(_:through:wait:)`). A `release()`
-/// while such an operation holds the store lock takes effect when it ends.
+/// The store's operations under this lock (their `under:` argument) take the store lock on the file this lock has
+/// open instead of opening `lock` again (`FileLock.lockFile(_:through:wait:)`). A `release()` while such an
+/// operation holds the store lock takes effect when it ends.
 public final class ContainerLock {
     /// The store's `lock` file, as this lock opened it.
     let path: String
