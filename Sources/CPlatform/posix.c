@@ -750,6 +750,29 @@ wincni_status wincni_range_is_locked(const char *path, uint64_t offset, int32_t 
     return status_ok();
 }
 
+wincni_status wincni_lock_file_through(wincni_lock range, const char *path, int32_t flags, int32_t *shared) {
+    *shared = 0;
+    if (range <= 0) return status_kind(WINCNI_E_INVALID, EBADF);
+    int fd = fd_of_lock(range);
+    // Only while `path` names the file the descriptor holds: a lock file removed or replaced since is not the file
+    // host-local flocks now, and the caller opens the one at `path` (lstat: a symbolic link there is never the file).
+    struct stat held, named;
+    if (fstat(fd, &held) != 0) return status_errno(errno);
+    if (lstat(path, &named) != 0 || named.st_dev != held.st_dev || named.st_ino != held.st_ino) return status_ok();
+    // flock belongs to the open file description, as wincni_lock_file's does: independent of the range's OFD lock.
+    int operation = LOCK_EX | ((flags & WINCNI_LOCK_NO_WAIT) ? LOCK_NB : 0);
+    while (flock(fd, operation) != 0) {
+        if (errno != EINTR) return status_errno(errno);
+    }
+    *shared = 1;
+    return status_ok();
+}
+
+void wincni_unlock_file_through(wincni_lock range) {
+    // LOCK_UN, not close: the descriptor is the range lock's, which stays held.
+    if (range > 0) flock(fd_of_lock(range), LOCK_UN);
+}
+
 void wincni_unlock(wincni_lock lock) {
     if (lock <= 0) return;
     // Closing the only descriptor of the open file description releases both flock and OFD locks.

@@ -1075,6 +1075,31 @@ wincni_status wincni_range_is_locked(const char *path, uint64_t offset, int32_t 
     return status_of(code);
 }
 
+wincni_status wincni_lock_file_through(wincni_lock range, const char *path, int32_t flags, int32_t *shared) {
+    *shared = 0;
+    // `path` is not checked again: the range's handle was opened without FILE_SHARE_DELETE, and deleting or renaming
+    // a file opens it with DELETE access, which that sharing mode refuses while the handle is open, so `path` still
+    // names the file the handle holds. (Unless `path` is a symbolic link, which CreateFileW follows here as
+    // go-filemutex's open does, and which can be removed while its target is open; then the store lock is the old
+    // target's, as a by-path lock taken just before the swap would be.)
+    (void)path;
+    if (range == 0) return own_status(WINCNI_E_INVALID);
+    // Byte 0 on the range's handle, as wincni_lock_file locks it on its own handle: LockFileEx locks belong to the
+    // handle, and this byte is disjoint from the range's.
+    DWORD code = lock_byte(handle_of(range), 0, flags);
+    if (code != 0) return status_of(code == ERROR_IO_PENDING ? ERROR_LOCK_VIOLATION : code);
+    *shared = 1;
+    return success;
+}
+
+void wincni_unlock_file_through(wincni_lock range) {
+    if (range == 0) return;
+    // Byte 0 only; the handle and its range lock stay.
+    OVERLAPPED overlapped;
+    memset(&overlapped, 0, sizeof overlapped);
+    UnlockFileEx(handle_of(range), 0, 1, 0, &overlapped);
+}
+
 void wincni_unlock(wincni_lock lock) {
     // Closing the handle releases its byte-range locks.
     if (lock != 0) CloseHandle(handle_of(lock));

@@ -10,12 +10,19 @@ import Platform
 /// that host-local (Go and wincni) takes on the same file; on Windows a LockFileEx byte far above byte 0, where the
 /// store lock sits. So it never blocks the Go plugin or the store's own lock. Released on `release()`, when the value
 /// is dropped, or when the process dies.
+///
+/// The store's operations under this lock (their `under:` argument) take the store lock on the file this lock has
+/// open instead of opening `lock` again (`FileLock.lockFile(_:through:wait:)`). A `release()` while such an
+/// operation holds the store lock takes effect when it ends.
 public final class ContainerLock {
-    private let lock: FileLock
+    /// The store's `lock` file, as this lock opened it.
+    let path: String
+    let lock: FileLock
 
     /// nil when the store directory does not exist and `create` is off.
     init?(directory: String, containerID: String, create: Bool, platform: PlatformConventions) throws(HostLocalError) {
         let path = platform.join(directory, "lock")
+        self.path = path
         let offset = Self.offset(of: containerID)
         do throws(PlatformError) {
             do throws(PlatformError) {

@@ -18,9 +18,12 @@ extension HostLocalStore {
     /// them, without building the list (a caller with one question, such as DEL's "is this another interface's
     /// endpoint", needs no array of tuples, whose generic type every exec would set up).
     public func forEachOwner(
-        of addresses: [IPAddress], _ body: (_ address: IPAddress, _ containerID: String, _ ifname: String) -> Void
+        of addresses: [IPAddress], under containerLock: ContainerLock? = nil,
+        _ body: (_ address: IPAddress, _ containerID: String, _ ifname: String) -> Void
     ) throws(HostLocalError) {
-        guard !addresses.isEmpty, let store = try StoreDirectory(path: directory, create: false, platform: platform)
+        guard !addresses.isEmpty,
+            let store = try StoreDirectory(
+                path: directory, create: false, platform: platform, containerLock: containerLock)
         else { return }
         // One buffer for every file, one byte longer than the longest content read: a file that fills it is too
         // long to be a reservation and is left out.

@@ -74,9 +74,12 @@ public struct HostLocalStore: Sendable {
     /// and exclusive creates from after `last_reserved_ip` find the free address (round-robin makes the first try
     /// succeed almost always), so an ADD costs the same with 10 pods on the node as with 1,000. Leftovers of killed
     /// writers are then reclaimed by the next scan (a retried ADD, DEL's fallback, GC).
+    ///
+    /// `containerLock`: the caller's lock of this container on this store (`lockContainer`), whose open `lock` file
+    /// then carries the store lock; here and in the other operations that take it.
     public func allocate(
         containerID: String, ifname: String, excluding: [IPAddress] = [], requested: [IPAddress] = [],
-        knownNew: Bool = false
+        knownNew: Bool = false, under containerLock: ContainerLock? = nil
     ) throws(HostLocalError) -> [HostLocalAllocation] {
         let owner = try Owner(containerID: containerID, ifname: ifname)
         var resolvedConfig = config
@@ -90,7 +93,10 @@ public struct HostLocalStore: Sendable {
                 "requested IP address \(goText(address)) is in no range set of network \(quoted(networkName)) ("
                     + sets.map { $0.map(\.description).joined(separator: ",") }.joined(separator: "; ") + ")")
         }
-        guard let store = try StoreDirectory(path: directory, create: true, platform: platform) else {
+        guard
+            let store = try StoreDirectory(
+                path: directory, create: true, platform: platform, containerLock: containerLock)
+        else {
             throw HostLocalError(.io, path: directory, "the store directory could not be created")
         }
         let excluded = excluding.map(goCanonical)
@@ -138,9 +144,14 @@ public struct HostLocalStore: Sendable {
     /// Removes every reservation held by containerID+ifname, whichever range set or plugin wrote it; nothing held
     /// (or no store directory) is success. Like host-local, files written by its older versions (content: the
     /// container ID alone) are released when no file names the interface.
-    public func release(containerID: String, ifname: String) throws(HostLocalError) {
+    public func release(containerID: String, ifname: String, under containerLock: ContainerLock? = nil)
+        throws(HostLocalError)
+    {
         let owner = try Owner(containerID: containerID, ifname: ifname)
-        guard let store = try StoreDirectory(path: directory, create: false, platform: platform) else { return }
+        guard
+            let store = try StoreDirectory(
+                path: directory, create: false, platform: platform, containerLock: containerLock)
+        else { return }
         let scan = try self.scan(store, owner: owner, readOnlyWithin: nil)
         let names = scan.ownedNames.isEmpty ? scan.legacyNames : scan.ownedNames
         guard !names.isEmpty else { return }
@@ -150,10 +161,17 @@ public struct HostLocalStore: Sendable {
     /// Releases what containerID+ifname hold when the caller knows their addresses (the plugin reads them from
     /// the HNS endpoint): each file is opened, its owner checked and removed, with no directory scan. When a file
     /// is missing or held by someone else, falls back to `release(containerID:ifname:)`'s scan.
-    public func release(containerID: String, ifname: String, addresses: [IPAddress]) throws(HostLocalError) {
+    public func release(
+        containerID: String, ifname: String, addresses: [IPAddress], under containerLock: ContainerLock? = nil
+    ) throws(HostLocalError) {
         let owner = try Owner(containerID: containerID, ifname: ifname)
-        guard !addresses.isEmpty else { return try release(containerID: containerID, ifname: ifname) }
-        guard let store = try StoreDirectory(path: directory, create: false, platform: platform) else { return }
+        guard !addresses.isEmpty else {
+            return try release(containerID: containerID, ifname: ifname, under: containerLock)
+        }
+        guard
+            let store = try StoreDirectory(
+                path: directory, create: false, platform: platform, containerLock: containerLock)
+        else { return }
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: owner.contentLength + 64, alignment: 1)
         defer { buffer.deallocate() }
         var names: [String] = []

@@ -10,15 +10,20 @@ final class StoreDirectory {
     private let lock: FileLock
 
     /// Locks the directory; creates it (and `dataDir`) first when `create` is set, otherwise returns nil when it does
-    /// not exist.
-    init?(path: String, create: Bool, platform: PlatformConventions) throws(HostLocalError) {
+    /// not exist. With `containerLock` (this store's), the store lock is taken on the file it holds open, when the
+    /// `lock` file is still that file; a lock file replaced since (`replaceLinkedLock`, another process) is opened
+    /// and locked by name as without it, since that file is the one host-local locks.
+    init?(path: String, create: Bool, platform: PlatformConventions, containerLock: ContainerLock? = nil)
+        throws(HostLocalError)
+    {
         self.path = path
         self.platform = platform
         let lockPath = platform.join(path, "lock")
+        let range = containerLock.flatMap { $0.path == lockPath ? $0.lock : nil }
         do throws(PlatformError) {
             // The directory exists after the first allocation: create it only when the lock cannot be taken.
             do throws(PlatformError) {
-                lock = try FileLock.lockFile(lockPath)
+                lock = try FileLock.lockFile(lockPath, through: range)
             } catch  where error.kind == .notFound && create {
                 try Files.makeDirectories(path, permissions: 0o700)
                 lock = try FileLock.lockFile(lockPath)
@@ -30,6 +35,9 @@ final class StoreDirectory {
             throw systemError(error, lockPath)
         }
     }
+
+    /// Whether the store lock is held through the container lock's open file (no open of its own).
+    var sharesContainerLock: Bool { lock.isThroughRange }
 
     /// Creates `name` with `content` unless it exists (false then), atomically even against a writer that ignores
     /// the lock. A file that cannot be written completely is removed again.

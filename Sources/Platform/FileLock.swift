@@ -3,15 +3,44 @@ import CPlatform
 /// A lock held on a file, released by `release()`, when the value is dropped, or when the process dies.
 public final class FileLock {
     private var lock: wincni_lock
+    /// Whether this is a `lockRange` lock, whose open file a store lock may use (`lockFile(_:through:wait:)`).
+    private let isRange: Bool
+    /// For a store lock taken through a range lock: that range lock, whose file it uses.
+    private let range: FileLock?
+    /// For a range lock: whether a store lock is held through its file now, and whether `release()` came meanwhile
+    /// (the file then closes when that store lock is released).
+    private var lent = false
+    private var releaseWhenReturned = false
 
-    private init(_ lock: wincni_lock) { self.lock = lock }
+    private init(_ lock: wincni_lock, isRange: Bool = false, through range: FileLock? = nil) {
+        self.lock = lock
+        self.isRange = isRange
+        self.range = range
+    }
 
     /// Host-local's store lock on `path` (created when missing): the lock the Go host-local takes on each platform
     /// (flock; LockFileEx on byte 0 on Windows). Waits for it unless `wait` is false, which fails with
     /// `.wouldBlock` while another holds it.
-    public static func lockFile(_ path: String, wait: Bool = true) throws(PlatformError) -> FileLock {
+    ///
+    /// `through`: a range lock this process holds on `path` (taken with that same path), whose open file carries
+    /// the store lock then, with no second open of the file. The lock is the same and excludes the same holders.
+    /// `path` is opened as without it when the range lock is released, already lends its file to a store lock
+    /// (a second store lock through one file would not exclude the first), or is not on the file at `path` any more
+    /// (removed or replaced since it was taken).
+    public static func lockFile(_ path: String, through range: FileLock? = nil, wait: Bool = true)
+        throws(PlatformError) -> FileLock
+    {
+        let flags = wait ? 0 : WINCNI_LOCK_NO_WAIT
+        if let range, range.isRange, range.lock != 0, !range.lent {
+            var shared: Int32 = 0
+            try check(wincni_lock_file_through(range.lock, path, flags, &shared), "lock", path)
+            if shared != 0 {
+                range.lent = true
+                return FileLock(range.lock, through: range)
+            }
+        }
         var lock: wincni_lock = 0
-        try check(wincni_lock_file(path, wait ? 0 : WINCNI_LOCK_NO_WAIT, &lock), "lock", path)
+        try check(wincni_lock_file(path, flags, &lock), "lock", path)
         return FileLock(lock)
     }
 
@@ -25,7 +54,7 @@ public final class FileLock {
     {
         var lock: wincni_lock = 0
         try check(wincni_lock_range(path, offset, wait ? 0 : WINCNI_LOCK_NO_WAIT, &lock), "lock", path)
-        return FileLock(lock)
+        return FileLock(lock, isRange: true)
     }
 
     /// Whether anyone holds the byte at `offset` of `path` (false when the file does not exist).
@@ -35,10 +64,29 @@ public final class FileLock {
         return held != 0
     }
 
-    /// Gives the lock up now.
+    /// Whether this store lock is held through a range lock's file (`lockFile(_:through:wait:)`).
+    public var isThroughRange: Bool { range != nil && lock != 0 }
+
+    /// Gives the lock up now. A store lock taken through a range lock gives up the store lock alone. A range lock
+    /// whose file carries a store lock stays held until that store lock is released: closing the file now would
+    /// drop the store lock in the middle of its holder's work.
     public func release() {
-        wincni_unlock(lock)
-        lock = 0
+        guard lock != 0 else { return }
+        if let range {
+            wincni_unlock_file_through(lock)
+            lock = 0
+            range.returned()
+        } else if lent {
+            releaseWhenReturned = true
+        } else {
+            wincni_unlock(lock)
+            lock = 0
+        }
+    }
+
+    private func returned() {
+        lent = false
+        if releaseWhenReturned { release() }
     }
 
     deinit { release() }

@@ -1,5 +1,6 @@
 import CNI
 import HCN
+import HostLocal
 import JSON
 import NetAddress
 
@@ -30,7 +31,8 @@ struct EndpointCommands {
 
         // A retried ADD finds its endpoint already attached: answer from it and create nothing (sdnbridge does
         // this; win-bridge v2 re-adds it to the namespace and, when HNS refuses, releases the IP it still uses).
-        let lookup = try reusableEndpoint(name, network: network, namespace: namespace, ipam: ipam, invocation)
+        let lookup = try reusableEndpoint(
+            name, network: network, namespace: namespace, ipam: ipam, lock: lock, invocation)
         if let existing = lookup.endpoint {
             invocation.log("wincni: endpoint \(quoted(name)) already in namespace \(namespace): reusing it")
             return result(existing, network: network, config: config, invocation: invocation)
@@ -46,7 +48,8 @@ struct EndpointCommands {
             // scan then.
             var addresses = try ipam.allocate(
                 containerID: containerID, ifname: ifname, mode: config.mode, requested: requested,
-                knownNew: lock != nil && lookup.endpoint == nil && !lookup.clearedStale && invocation.containerIsNew)
+                knownNew: lock != nil && lookup.endpoint == nil && !lookup.clearedStale && invocation.containerIsNew,
+                under: lock)
             reserved = addresses
             if case .hns = ipam, !requested.isEmpty {
                 addresses = try Self.requestedOnNetwork(requested, network: network, invocation)
@@ -75,7 +78,7 @@ struct EndpointCommands {
             if let reserved {
                 do {
                     try releaseAfterFailedAdd(
-                        reserved, ipam: ipam, locked: lock != nil, name: name, network: network, invocation)
+                        reserved, ipam: ipam, lock: lock, name: name, network: network, invocation)
                 } catch {
                     invocation.log("wincni: ADD failed and could not release the IP addresses: \(error)")
                 }
@@ -108,14 +111,15 @@ struct EndpointCommands {
 
     /// Gives back what a failed ADD reserved.
     private func releaseAfterFailedAdd(
-        _ addresses: [IPAMAddress], ipam: IPAMBackend, locked: Bool, name: String, network: HostComputeNetwork,
-        _ invocation: Invocation
+        _ addresses: [IPAMAddress], ipam: IPAMBackend, lock: ContainerLock?, name: String,
+        network: HostComputeNetwork, _ invocation: Invocation
     ) throws(WinCNIError) {
         let containerID = invocation.request.containerID ?? ""
         let ifname = invocation.request.ifname ?? "eth0"
-        if locked {
+        if let lock {
             // Nobody else can have taken these for this pod while the lock is held.
-            try ipam.release(containerID: containerID, ifname: ifname, addresses: addresses.map(\.address.address))
+            try ipam.release(
+                containerID: containerID, ifname: ifname, addresses: addresses.map(\.address.address), under: lock)
             return
         }
         // Without the lock (IPAM exec'd or by HNS), two racing ADDs of this pod get the same addresses, so the
@@ -133,7 +137,8 @@ struct EndpointCommands {
     /// another one by an interrupted ADD) is removed. One enumeration finds them all (HNS does not keep endpoint
     /// names unique). `clearedStale` says whether any was removed.
     private func reusableEndpoint(
-        _ name: String, network: HostComputeNetwork, namespace: GUID, ipam: IPAMBackend, _ invocation: Invocation
+        _ name: String, network: HostComputeNetwork, namespace: GUID, ipam: IPAMBackend, lock: ContainerLock?,
+        _ invocation: Invocation
     ) throws(WinCNIError) -> (endpoint: HostComputeEndpoint?, clearedStale: Bool) {
         var reusable: HostComputeEndpoint?
         var clearedStale = false
@@ -144,7 +149,8 @@ struct EndpointCommands {
             let request = invocation.request
             let addresses = found.flatMap { $0.ipConfigurations.compactMap { IPAddress($0.ipAddress) } }
             if let held = try ipam.otherInterface(
-                containerID: request.containerID ?? "", than: request.ifname ?? "eth0", holding: addresses)
+                containerID: request.containerID ?? "", than: request.ifname ?? "eth0", holding: addresses,
+                under: lock)
             {
                 throw .interfaceTaken(
                     containerID: request.containerID ?? "", network: network.name, held: held,
@@ -290,7 +296,7 @@ struct EndpointCommands {
         let ifname = request.ifname ?? "eth0"
         let held = try ipam.otherInterface(
             containerID: containerID, than: ifname,
-            holding: found.flatMap { $0.ipConfigurations.compactMap { IPAddress($0.ipAddress) } })
+            holding: found.flatMap { $0.ipConfigurations.compactMap { IPAddress($0.ipAddress) } }, under: lock)
         if let held {
             // The endpoint is another interface's; this one holds nothing to delete.
             invocation.log(
@@ -304,7 +310,8 @@ struct EndpointCommands {
         }
         // The endpoints named the pod's addresses: host-local opens those files instead of scanning (it scans when
         // there were none, or a file is not where the endpoint said).
-        try ipam.release(containerID: containerID, ifname: request.ifname ?? "eth0", addresses: addresses)
+        try ipam.release(
+            containerID: containerID, ifname: request.ifname ?? "eth0", addresses: addresses, under: lock)
     }
 
     /// Detaches `endpoint` from its namespace and deletes it; what is already gone counts as done.

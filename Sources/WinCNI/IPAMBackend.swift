@@ -44,8 +44,10 @@ enum IPAMBackend {
     /// on the endpoint.
     ///
     /// `knownNew`: the container can hold no address yet (`HostLocalStore.allocate`), so host-local does not scan.
+    /// `lock`: the container's lock from `lockContainer`, whose open file host-local's store lock then uses.
     func allocate(
-        containerID: String, ifname: String, mode: NetworkMode, requested: [IPAddress] = [], knownNew: Bool = false
+        containerID: String, ifname: String, mode: NetworkMode, requested: [IPAddress] = [], knownNew: Bool = false,
+        under lock: ContainerLock? = nil
     )
         throws(WinCNIError) -> [IPAMAddress]
     {
@@ -65,7 +67,7 @@ enum IPAMBackend {
             do {
                 return try store.allocate(
                     containerID: containerID, ifname: ifname, excluding: excluded, requested: requested,
-                    knownNew: knownNew)
+                    knownNew: knownNew, under: lock)
             } catch {
                 throw Self.mapped(error)
             }
@@ -101,13 +103,15 @@ enum IPAMBackend {
     }
 
     /// Gives the container's addresses back; nothing held is success. `addresses` (from the HNS endpoint) lets
-    /// host-local open just those files instead of scanning its store.
-    func release(containerID: String, ifname: String, addresses: [IPAddress] = []) throws(WinCNIError) {
+    /// host-local open just those files instead of scanning its store. `lock`: as for `allocate`.
+    func release(
+        containerID: String, ifname: String, addresses: [IPAddress] = [], under lock: ContainerLock? = nil
+    ) throws(WinCNIError) {
         switch self {
         case .hns: return
         case .hostLocal(let store):
             do {
-                try store.release(containerID: containerID, ifname: ifname, addresses: addresses)
+                try store.release(containerID: containerID, ifname: ifname, addresses: addresses, under: lock)
             } catch {
                 throw Self.mapped(error)
             }
@@ -134,15 +138,15 @@ enum IPAMBackend {
     /// The interface of this container that host-local holds `addresses` (an endpoint's) for, when it is not
     /// `ifname`; nil when they are `ifname`'s, nobody's, or the backend is not host-local (exec'd IPAM and HNS cannot
     /// tell the interfaces of a container apart). Files of older host-local versions name no interface and count as
-    /// `ifname`'s.
-    func otherInterface(containerID: String, than ifname: String, holding addresses: [IPAddress])
-        throws(WinCNIError) -> String?
-    {
+    /// `ifname`'s. `lock`: as for `allocate`.
+    func otherInterface(
+        containerID: String, than ifname: String, holding addresses: [IPAddress], under lock: ContainerLock? = nil
+    ) throws(WinCNIError) -> String? {
         guard case .hostLocal(let store) = self else { return nil }
         var heldByThis = false
         var other: String? = nil
         do {
-            try store.forEachOwner(of: addresses) { _, owner, interface in
+            try store.forEachOwner(of: addresses, under: lock) { _, owner, interface in
                 guard owner == containerID else { return }
                 if interface == ifname || interface.isEmpty {
                     heldByThis = true

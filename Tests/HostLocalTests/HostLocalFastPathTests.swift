@@ -1,7 +1,8 @@
-import HostLocal
 import NetAddress
 import Platform
 import Testing
+
+@testable import HostLocal
 
 @Suite("host-local store: the plugin's cheap paths")
 struct HostLocalFastPathTests {
@@ -88,6 +89,47 @@ struct HostLocalFastPathTests {
         #expect(Self.eventuallyUnlocked(fixture.store, "b"))
         // The lock file is the store's `lock`; no other file appeared.
         #expect(listing(fixture.directory) == ["10.0.0.2", "last_reserved_ip.0", "lock"])
+    }
+
+    @Test(
+        "under the container lock the store lock uses its file, unless it is another store's or was replaced since"
+    )
+    func storeLockThroughContainerLock() throws {
+        let fixture = try Fixture(#"{"subnet":"10.0.0.0/24"}"#)
+        defer { fixture.temporary.remove() }
+        let lock = try #require(try fixture.store.lockContainer("a"))
+        do {
+            let store = try #require(
+                try StoreDirectory(path: fixture.directory, create: false, platform: .posix, containerLock: lock))
+            #expect(store.sharesContainerLock)
+            // The container lock's release waits for the store lock taken through its file.
+            lock.release()
+            #expect(fixture.store.isContainerLocked("a"))
+        }
+        #expect(Self.eventuallyUnlocked(fixture.store, "a"))
+
+        let other = try Fixture(#"{"subnet":"10.0.0.0/24"}"#, network: "other")
+        defer { other.temporary.remove() }
+        let otherLock = try #require(try other.store.lockContainer("a"))
+        do {
+            let store = try #require(
+                try StoreDirectory(path: fixture.directory, create: false, platform: .posix, containerLock: otherLock))
+            #expect(!store.sharesContainerLock)
+        }
+
+        // A link put in place of the held lock file, replaced by a regular file as DEL does: that file is the lock.
+        let relock = try #require(try fixture.store.lockContainer("a"))
+        try Files.remove(fixture.directory + "/lock")
+        try Files.makeLink(fixture.directory + "/lock", to: other.directory + "/lock")
+        #expect(fixture.store.replaceLinkedLock() != nil)
+        do {
+            let store = try #require(
+                try StoreDirectory(path: fixture.directory, create: false, platform: .posix, containerLock: relock))
+            #expect(!store.sharesContainerLock)
+        }
+        #expect(listing(fixture.directory) == ["lock"])
+        relock.release()
+        otherLock.release()
     }
 
     /// Whether `containerID`'s lock is free, looking again for up to 5 s. A released lock can stay held for a moment

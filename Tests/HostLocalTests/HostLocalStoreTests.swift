@@ -316,25 +316,49 @@ struct HostLocalStoreTests {
         #expect(try store.reservations().count == 48)
     }
 
-    @Test("allocation waits for the flock another process holds on the lock file")
+    @Test(
+        "allocation and release wait for another process's flock of the lock file, also under the container lock")
     func waitsForLock() throws {
         let fixture = try Fixture(#"{"subnet":"10.0.0.0/24"}"#)
         defer { fixture.temporary.remove() }
-        _ = try fixture.store.allocate(containerID: "a", ifname: "eth0")
-        // flock(1) takes the same flock(2) lock as Go's host-local. It notes `held` once it has the lock and `done`
-        // just before it lets go, so the allocation starts while the lock is held and, if it waited, finds `done`:
-        // no timing is assumed either way.
-        let held = fixture.temporary.path + "/held"
-        let done = fixture.temporary.path + "/done"
-        let child = try ChildProcess(
-            "/usr/bin/flock",
-            arguments: ["-x", fixture.directory + "/lock", "-c", "touch \(held); sleep 0.3; touch \(done)"],
-            environment: nil)
-        for _ in 0..<1000 where !exists(held) { ProcessEnvironment.sleep(milliseconds: 10) }
-        try #require(exists(held), "the other process never took the store lock")
-        _ = try fixture.store.allocate(containerID: "b", ifname: "eth0")
-        #expect(exists(done), "the allocation did not wait for the other process's store lock")
-        #expect(try child.wait() == 0)
+        let store = fixture.store
+        _ = try store.allocate(containerID: "a", ifname: "eth0")
+        let lock = try #require(try store.lockContainer("b"))
+        let address = try #require(IPAddress("10.0.0.4"))
+        // Each operation starts while another process holds the store's flock (flock(1) takes the same flock(2)
+        // lock as Go's host-local), which notes `done` just before it lets go: an operation that waited finds it.
+        let operations: [(name: String, run: () throws -> Void)] = [
+            ("allocation", { _ = try store.allocate(containerID: "c", ifname: "eth0") }),
+            (
+                "ADD's allocation under the container lock",
+                { _ = try store.allocate(containerID: "b", ifname: "eth0", under: lock) }
+            ),
+            (
+                "DEL's owner lookup under the container lock",
+                { try store.forEachOwner(of: [address], under: lock) { _, _, _ in } }
+            ),
+            (
+                "DEL's release under the container lock",
+                { try store.release(containerID: "b", ifname: "eth0", addresses: [address], under: lock) }
+            ),
+        ]
+        for (index, operation) in operations.enumerated() {
+            let held = fixture.temporary.path + "/held.\(index)"
+            let done = fixture.temporary.path + "/done.\(index)"
+            let child = try ChildProcess(
+                "/usr/bin/flock",
+                arguments: ["-x", fixture.directory + "/lock", "-c", "touch \(held); sleep 0.5; touch \(done)"],
+                environment: nil)
+            for _ in 0..<1000 where !exists(held) { ProcessEnvironment.sleep(milliseconds: 10) }
+            try #require(exists(held), "the other process never took the store lock")
+            try operation.run()
+            #expect(exists(done), "\(operation.name) did not wait for the store lock of another process")
+            #expect(try child.wait() == 0)
+        }
+        // The container lock was held throughout and is still.
+        #expect(store.isContainerLocked("b"))
+        lock.release()
+        #expect(try store.reservations().map(\.containerID) == ["a", "c"])
     }
 
     @Test(

@@ -101,6 +101,25 @@ static int child_main(int argc, char **argv) {
         wincni_sleep_milliseconds(atoi(argv[4]));
         return 0;
     }
+    if (strcmp(mode, "hold-lock") == 0 && argc == 6) {
+        // As above, and notes argv[5] just before it exits: whoever gets the lock after this process finds the note.
+        wincni_lock lock = 0;
+        if (wincni_lock_file(argv[2], 0, &lock).kind != WINCNI_OK) return 2;
+        if (wincni_write_file(argv[3], (const uint8_t *)"held", 4, 0, 0600).kind != WINCNI_OK) return 2;
+        wincni_sleep_milliseconds(atoi(argv[4]));
+        if (wincni_write_file(argv[5], (const uint8_t *)"done", 4, 0, 0600).kind != WINCNI_OK) return 2;
+        return 0;
+    }
+    if (strcmp(mode, "wait-lock") == 0 && argc == 4) {
+        // Waits for the store lock; exit 0 when the holder's note argv[3] (written before it let go) is there by
+        // then, 4 when this process got the lock before the holder said it was letting go.
+        wincni_lock lock = 0;
+        wincni_status status = wincni_lock_file(argv[2], 0, &lock);
+        if (status.kind != WINCNI_OK) return 10 + status.kind;
+        int noted = exists(argv[3]);
+        wincni_unlock(lock);
+        return noted ? 0 : 4;
+    }
     if (strcmp(mode, "hold-open") == 0 && argc == 5) {
         // Holds the file open for reading the way wincni_read_file opens it, then closes it.
 #if defined(_WIN32)
@@ -305,6 +324,102 @@ static void test_store_lock_between_processes(void) {
     wincni_unlock(lock);
     CHECK(run(try_lock, 2) == 0, "the store lock stayed held after unlock");
     wincni_unlock(range);
+}
+
+// The store lock taken through a held range lock's open file (wincni_lock_file_through): it excludes other
+// processes' store locks, waiting and not, both ways; releasing it keeps the range held; and it is not taken through
+// the handle once the name no longer leads to that file.
+static void test_store_lock_through_range(void) {
+    char lock_path[4096], released[4096], held_marker[4096], done[4096];
+    snprintf(lock_path, sizeof lock_path, "%s", in_directory("lock-through"));
+    snprintf(released, sizeof released, "%s", in_directory("lock-through.released"));
+    snprintf(held_marker, sizeof held_marker, "%s", in_directory("lock-through.held"));
+    snprintf(done, sizeof done, "%s", in_directory("lock-through.done"));
+    uint64_t byte = WINCNI_LOCK_RANGE_MINIMUM_OFFSET + 11;
+    char offset[32];
+    snprintf(offset, sizeof offset, "%llu", (unsigned long long)byte);
+    const char *try_lock[] = {"try-lock", lock_path};
+    const char *try_range[] = {"try-range", lock_path, offset};
+
+    wincni_lock range = 0;
+    CHECK_OK(wincni_lock_range(lock_path, byte, WINCNI_LOCK_NO_WAIT, &range), "take a per-container range");
+    int32_t shared = 0;
+    CHECK_OK(wincni_lock_file_through(range, lock_path, WINCNI_LOCK_NO_WAIT, &shared),
+             "take the store lock through the range's file");
+    CHECK(shared == 1, "the store lock was not taken through the range's file");
+    CHECK(run(try_lock, 2) == 3, "another process got the store lock held through a range's file");
+    wincni_lock second = 0;
+    wincni_status status = wincni_lock_file(lock_path, WINCNI_LOCK_NO_WAIT, &second);
+    CHECK(status.kind == WINCNI_E_WOULD_BLOCK, "another open in this process got the store lock: %s",
+          kind_name(status.kind));
+    wincni_unlock(second);
+    // A waiting store lock of another process gets it only after the release (the note comes just before it).
+    const char *wait_lock[] = {"wait-lock", lock_path, released};
+    wincni_process *waiter = start(wait_lock, 3, NULL, 0, NULL, 0);
+    if (waiter != NULL) {
+        wincni_sleep_milliseconds(300);  // time for a lock that does not exclude it to let the waiter through
+        CHECK_OK(wincni_write_file(released, (const uint8_t *)"now", 3, 0, 0600), "note the release");
+        wincni_unlock_file_through(range);
+        int32_t code = -1;
+        CHECK_OK(wincni_process_wait(waiter, 30000, &code), "wait for the waiting process");
+        CHECK(code == 0, "the waiting process got the store lock while it was held through the range (exit %d)",
+              (int)code);
+        wincni_process_close(waiter);
+    }
+    // The range stayed held; the store lock is free.
+    CHECK(run(try_range, 3) == 3, "releasing the store lock released the range lock of the same file");
+    int32_t held = 0;
+    CHECK_OK(wincni_range_is_locked(lock_path, byte, &held), "ask about the range");
+    CHECK(held == 1, "the range reads as free after the store lock's release");
+    CHECK(run(try_lock, 2) == 0, "the store lock stayed held after its release");
+
+    // The other way: another process holds the store lock; through the range it is refused, then waited for.
+    const char *hold[] = {"hold-lock", lock_path, held_marker, "500", done};
+    wincni_process *holder = start(hold, 5, NULL, 0, NULL, 0);
+    if (holder != NULL) {
+        wait_for_file(held_marker);
+        CHECK(exists(held_marker), "the holder never took the store lock");
+        shared = 7;
+        status = wincni_lock_file_through(range, lock_path, WINCNI_LOCK_NO_WAIT, &shared);
+        CHECK(status.kind == WINCNI_E_WOULD_BLOCK && shared == 0,
+              "the store lock through the range was not refused while another process held it: %s, shared %d",
+              kind_name(status.kind), (int)shared);
+        CHECK_OK(wincni_lock_file_through(range, lock_path, 0, &shared), "wait for the store lock through the range");
+        CHECK(shared == 1 && exists(done), "the store lock through the range came before the holder let go");
+        int32_t code = -1;
+        CHECK_OK(wincni_process_wait(holder, 30000, &code), "wait for the holder");
+        CHECK(code == 0, "the holder exited %d", (int)code);
+        wincni_process_close(holder);
+        wincni_unlock_file_through(range);
+    }
+    wincni_unlock(range);
+    CHECK(run(try_range, 3) == 0, "the range stayed held after its release");
+    CHECK(run(try_lock, 2) == 0, "the store lock stayed held after the range's release");
+
+    // A lock file removed while the range holds it: POSIX removes the name, and the store lock is then not the
+    // held file's (*shared = 0, nothing locked); Windows refuses to remove a file open without FILE_SHARE_DELETE.
+    CHECK_OK(wincni_lock_range(lock_path, byte, WINCNI_LOCK_NO_WAIT, &range), "take the range again");
+    status = wincni_remove_file(lock_path);
+#if defined(_WIN32)
+    CHECK(status.kind != WINCNI_OK, "Windows removed a lock file that a handle without FILE_SHARE_DELETE holds");
+    CHECK_OK(wincni_lock_file_through(range, lock_path, WINCNI_LOCK_NO_WAIT, &shared), "lock through the range");
+    CHECK(shared == 1, "the store lock was not taken through the range's file");
+    wincni_unlock_file_through(range);
+#else
+    CHECK_OK(status, "remove the lock file");
+    shared = 7;
+    CHECK_OK(wincni_lock_file_through(range, lock_path, WINCNI_LOCK_NO_WAIT, &shared), "lock a removed file");
+    CHECK(shared == 0, "the store lock was taken through a file that the name no longer leads to");
+    // Nothing was locked: another process makes the file again and gets its store lock.
+    CHECK(run(try_lock, 2) == 0, "another process was refused the store lock of the new lock file");
+    // The file made again in its place is another file too.
+    CHECK_OK(wincni_lock_file_through(range, lock_path, WINCNI_LOCK_NO_WAIT, &shared), "lock a replaced file");
+    CHECK(shared == 0, "the store lock was taken through a file that was replaced");
+#endif
+    wincni_unlock(range);
+    wincni_lock invalid = 0;
+    status = wincni_lock_file_through(invalid, lock_path, WINCNI_LOCK_NO_WAIT, &shared);
+    CHECK(status.kind == WINCNI_E_INVALID, "a store lock through no lock was allowed: %s", kind_name(status.kind));
 }
 
 static void test_blocking_lock_waits(void) {
@@ -969,6 +1084,7 @@ int main(int argc, char **argv) {
     test_files();
     test_open_checks();
     test_store_lock_between_processes();
+    test_store_lock_through_range();
     test_blocking_lock_waits();
     test_replace_while_read();
     test_exclusive_create_race();

@@ -112,12 +112,78 @@ struct PlatformLayerTests {
         }
         #expect(busy.kind == .wouldBlock)
         range.release()
-        #expect(eventually { try !FileLock.isRangeLocked(lockFile, offset: offset) })
+        #expect(Self.eventually { try !FileLock.isRangeLocked(lockFile, offset: offset) })
         other.release()
         store.release()
-        #expect(eventually { (try? FileLock.lockFile(lockFile, wait: false)) != nil })
+        #expect(Self.eventually { try FileLock.lockFile(lockFile, wait: false).release() })
         let invalid = try #require(throws: PlatformError.self) { _ = try FileLock.lockRange(lockFile, offset: 0) }
         #expect(invalid.kind == .invalid)
+    }
+
+    @Test(
+        "a store lock through a range lock's file excludes like one by name, keeps the range, else falls back to the name"
+    )
+    func storeLockThroughRange() throws {
+        let scratch = try Scratch()
+        let lockFile = scratch.path("lock")
+        let offset = FileLock.rangeOffsets.lowerBound + 99
+        let range = try FileLock.lockRange(lockFile, offset: offset)
+        let store = try FileLock.lockFile(lockFile, through: range, wait: false)
+        #expect(store.isThroughRange)
+        // The store lock excludes every other holder, in this process too.
+        let busy = try #require(throws: PlatformError.self) { _ = try FileLock.lockFile(lockFile, wait: false) }
+        #expect(busy.kind == .wouldBlock)
+        // While the range lends its file, a second store lock through it opens the file itself (and is refused).
+        let nested = try #require(throws: PlatformError.self) {
+            _ = try FileLock.lockFile(lockFile, through: range, wait: false)
+        }
+        #expect(nested.kind == .wouldBlock)
+        // Releasing the range while the store lock uses its file keeps both until the store lock goes.
+        range.release()
+        #expect(try FileLock.isRangeLocked(lockFile, offset: offset))
+        #expect(throws: PlatformError.self) { _ = try FileLock.lockFile(lockFile, wait: false) }
+        store.release()
+        #expect(Self.eventually { try !FileLock.isRangeLocked(lockFile, offset: offset) })
+        #expect(Self.eventually { try FileLock.lockFile(lockFile, wait: false).release() })
+
+        // Releasing the store lock leaves the range held.
+        let again = try FileLock.lockRange(lockFile, offset: offset)
+        let second = try FileLock.lockFile(lockFile, through: again)
+        #expect(second.isThroughRange)
+        second.release()
+        #expect(try FileLock.isRangeLocked(lockFile, offset: offset))
+        #expect(Self.eventually { try FileLock.lockFile(lockFile, wait: false).release() })
+
+        // A lock file replaced since the range took it is another file: the store lock is the new file's.
+        try Files.remove(lockFile)
+        try Files.write(lockFile, [], mode: .exclusive)
+        let replaced = try FileLock.lockFile(lockFile, through: again, wait: false)
+        #expect(!replaced.isThroughRange)
+        replaced.release()
+        // A store lock is no range to share; neither is a released range.
+        let plain = try FileLock.lockFile(lockFile)
+        plain.release()
+        again.release()
+        #expect(try !FileLock.lockFile(lockFile, through: plain).isThroughRange)
+        #expect(try !FileLock.lockFile(lockFile, through: again).isThroughRange)
+    }
+
+    /// Whether `condition` holds, or comes to hold within 5 s without throwing. A released lock can stay held for a
+    /// moment in a test process: another test's spawned child holds a copy of every descriptor until its exec
+    /// closes them.
+    static func eventually(_ condition: () throws -> Bool) -> Bool {
+        for _ in 0..<500 {
+            if (try? condition()) == true { return true }
+            ProcessEnvironment.sleep(milliseconds: 10)
+        }
+        return false
+    }
+
+    static func eventually(_ action: () throws -> Void) -> Bool {
+        eventually { () throws -> Bool in
+            try action()
+            return true
+        }
     }
 
     @Test("a store lock held by another process makes the caller wait")
@@ -131,22 +197,11 @@ struct PlatformLayerTests {
         let holder = try ChildProcess(
             "/usr/bin/flock", arguments: ["-x", lockFile, "-c", "touch \(held); sleep 0.3; touch \(done)"],
             environment: nil)
-        #expect(eventually { Files.exists(held) })
+        #expect(Self.eventually { Files.exists(held) })
         let lock = try FileLock.lockFile(lockFile)
         #expect(Files.exists(done), "the lock was taken while another process held it")
         lock.release()
         #expect(try holder.wait() == 0)
-    }
-
-    /// Whether `condition` holds, looking again for up to 10 s. A released lock can stay held for a moment in a test
-    /// process: another test's spawn gives its child a copy of every descriptor until the child's exec closes them
-    /// (O_CLOEXEC), and a lock goes with the last copy. The plugin is one thread and never sees that.
-    func eventually(_ condition: () throws -> Bool) -> Bool {
-        for _ in 0..<1000 {
-            if (try? condition()) == true { return true }
-            ProcessEnvironment.sleep(milliseconds: 10)
-        }
-        return false
     }
 
     @Test("a child gets exactly its environment and arguments; a megabyte goes through the pipes both ways")

@@ -306,6 +306,27 @@ wincni_status wincni_lock_range(const char *path, uint64_t offset, int32_t flags
 /// LOCKFILE_FAIL_IMMEDIATELY attempt on a new handle, undone at once when it succeeds.
 wincni_status wincni_range_is_locked(const char *path, uint64_t offset, int32_t *held);
 
+/// Host-local's store lock, the same lock `wincni_lock_file` takes (flock of the whole file; LockFileEx on byte 0),
+/// taken on the file that `range`, a held `wincni_lock_range` lock, has open, instead of opening `path` again: one
+/// open per process for both locks of a pod's ADD or DEL. `path` must be the path `range` was taken on. The store
+/// lock conflicts with every other holder exactly as `wincni_lock_file`'s does: other processes, and other opens of
+/// this one. Waits unless WINCNI_LOCK_NO_WAIT. `*shared` = 1 when the lock is held through `range`.
+/// `*shared` = 0 with WINCNI_OK, nothing locked, when `path` no longer names the file `range` holds (it was removed
+/// or replaced since, e.g. a symbolic link swapped for a regular file): the store lock then belongs to the file now at
+/// `path`, and the caller takes it with `wincni_lock_file` as usual. POSIX: fstat of the descriptor against lstat of
+/// `path` (device and inode). Windows: no check; the handle is opened without FILE_SHARE_DELETE, so while it is open
+/// the file can be neither deleted nor renamed and `path` still names it (a symbolic link at `path` aside).
+/// Release with `wincni_unlock_file_through(range)`, which leaves the range lock held. Do not take a second store
+/// lock through the same `range` while one is held (it would not exclude the first: flock treats it as the same
+/// holder); take it by path. `wincni_unlock(range)` while a store lock is held through it closes the file and so
+/// releases both locks: release the store lock first (the Swift side holds back a range lock's release until the
+/// store lock taken through it is released).
+wincni_status wincni_lock_file_through(wincni_lock range, const char *path, int32_t flags, int32_t *shared);
+
+/// Releases the store lock `wincni_lock_file_through` took through `range`; `range` stays held and its file open.
+/// POSIX: flock(LOCK_UN) on its descriptor; Windows: UnlockFileEx of byte 0 only. 0 is ignored.
+void wincni_unlock_file_through(wincni_lock range);
+
 /// Releases a lock from `wincni_lock_file` or `wincni_lock_range` and closes its file. 0 is ignored.
 void wincni_unlock(wincni_lock lock);
 
