@@ -4,7 +4,7 @@ import CBuildInfo
 /// the commit it was built from. Shown in the about text, in every logFile line and by `hnsctl --version`.
 public enum WinCNIVersion {
     /// The release this tree belongs to; bump it with a new CHANGELOG.md entry.
-    public static let release = "0.1.1"
+    public static let release = "0.1.2"
 
     /// The commit compiled in (`make` passes `git rev-parse --short=12 HEAD`, with `-dirty` for a changed tree), or
     /// `unknown` when the build had no git checkout or ran without the Makefile's WINCNI_COMMIT.
