@@ -24,20 +24,35 @@ echo "fuzz: building the decoders with -sanitize=$sanitizers"
     -Xswiftc "-sanitize=$sanitizers" >/dev/null
 
 out="$("$swift" build -c release --build-path "$build" --show-bin-path)"
+# The objects of WinCNIFuzz and every target it depends on, directly or not, read from the package's description
+# (so a new dependency needs no edit here), with the module maps of its C targets.
+modules=()
+while IFS= read -r name; do modules+=("$name"); done < <(
+    "$swift" package describe --type json | python3 -c '
+import json, sys
+targets = {t["name"]: t for t in json.load(sys.stdin)["targets"]}
+seen, todo = set(), ["WinCNIFuzz"]
+while todo:
+    name = todo.pop()
+    if name in seen: continue
+    seen.add(name)
+    todo += targets[name].get("target_dependencies", [])
+# system libraries (json-c) have no objects: they are linked below
+print("\n".join(sorted(n for n in seen if targets[n]["type"] != "system-target")))')
 objects=()
-for module in "$out"/*.build; do
-    name="$(basename "$module" .build)"
-    case "$name" in
-        JSON | NetAddress | CNI | HCN | HostLocal | WinCNI | WinCNIFuzz) ;;
-        *) continue ;;
-    esac
+module_maps=()
+for name in "${modules[@]}"; do
+    module="$out/$name.build"
+    [ -d "$module" ] || { echo "fuzz: no build of $name in $out" >&2; exit 2; }
     while IFS= read -r -d '' object; do objects+=("$object"); done < <(find "$module" -name '*.o' -print0)
+    if [ -f "$module/module.modulemap" ]; then module_maps+=(-Xcc -fmodule-map-file="$module/module.modulemap"); fi
 done
 
 echo "fuzz: linking $build/wincni-fuzz"
 swiftc="$(dirname "$(command -v "$swift")")/swiftc"
 "$swiftc" -O -parse-as-library -sanitize="$sanitizers" \
     -I "$out/Modules" -I "$out" -Xcc -fmodule-map-file="$root/Sources/CJSONC/module.modulemap" \
+    "${module_maps[@]}" \
     "$root/Fuzz/main.swift" "${objects[@]}" -ljson-c -lm -o "$build/wincni-fuzz"
 
 mkdir -p fuzz/corpus-run .build-fuzz/crashes
