@@ -338,24 +338,27 @@ static char *temporary_name(const char *path) {
     return temporary;
 }
 
-/// Creates `temporary` exclusively and writes `bytes` into it (synced when `durable`); removes it on failure.
-static int write_temporary(const char *temporary, const uint8_t *bytes, int64_t count, int durable,
-                           uint32_t permissions) {
-    int fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, (mode_t)permissions);
+/// Creates `name` exclusively (O_EXCL, never through a final symbolic link) and writes `bytes` into it (synced when
+/// `durable`); removes it on failure. With `written` (for `wincni_write_file_noting`) it also describes the complete
+/// file through its descriptor before closing it: O_EXCL made the file this descriptor holds, so that is what it
+/// describes (for a temporary name, what then takes the final name). Returns 0 or an errno value.
+static int write_new_file(const char *name, const uint8_t *bytes, int64_t count, int durable,
+                          uint32_t permissions, wincni_file_info *written) {
+    int fd = open(name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, (mode_t)permissions);
     if (fd < 0) return errno;
     int code = write_all(fd, bytes, count);
     if (code == 0 && durable && fsync(fd) != 0) code = errno;
+    struct stat made;
+    if (code == 0 && written != NULL) {
+        if (fstat(fd, &made) != 0) {
+            code = errno;
+        } else {
+            describe(&made, written);
+        }
+    }
     if (close(fd) != 0 && code == 0 && errno != EINTR) code = errno;
-    if (code != 0) (void)unlink(temporary);
+    if (code != 0) (void)unlink(name);
     return code;
-}
-
-/// Describes the complete temporary file for `wincni_write_file_noting` (nothing when `written` is NULL); the name is
-/// this process's own, so what it describes is what then takes the final name.
-static int note_temporary(const char *temporary, wincni_file_info *written) {
-    if (written == NULL) return 0;
-    wincni_status status = wincni_file_information(temporary, written);
-    return status.kind == WINCNI_OK ? 0 : (status.native != 0 ? status.native : EIO);
 }
 
 static wincni_status write_atomically(const char *path, const uint8_t *bytes, int64_t count, int durable,
@@ -365,11 +368,7 @@ static wincni_status write_atomically(const char *path, const uint8_t *bytes, in
     if (lstat(path, &status) == 0 && S_ISDIR(status.st_mode)) return status_errno(EISDIR);
     char *temporary = temporary_name(path);
     if (temporary == NULL) return status_errno(ENOMEM);
-    int code = write_temporary(temporary, bytes, count, durable, permissions);
-    if (code == 0) {
-        code = note_temporary(temporary, written);
-        if (code != 0) (void)unlink(temporary);
-    }
+    int code = write_new_file(temporary, bytes, count, durable, permissions, written);
     if (code == 0 && rename(temporary, path) != 0) {
         code = errno;
         (void)unlink(temporary);
@@ -377,31 +376,6 @@ static wincni_status write_atomically(const char *path, const uint8_t *bytes, in
     free(temporary);
     if (code != 0) return status_errno(code);
     if (durable) sync_directory(path);
-    return status_ok();
-}
-
-/// The old exclusive create, for file systems without hard links: O_EXCL, then the bytes; removed again when they
-/// cannot all be written.
-static wincni_status create_and_write(const char *path, const uint8_t *bytes, int64_t count, int durable,
-                                      uint32_t permissions, wincni_file_info *written) {
-    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, (mode_t)permissions);
-    if (fd < 0) return status_errno(errno);
-    int code = write_all(fd, bytes, count);
-    if (code == 0 && durable && fsync(fd) != 0) code = errno;
-    struct stat created;
-    if (code == 0 && written != NULL) {
-        // This call made the file (O_EXCL) and still holds it open: the descriptor describes this call's file.
-        if (fstat(fd, &created) != 0) {
-            code = errno;
-        } else {
-            describe(&created, written);
-        }
-    }
-    if (close(fd) != 0 && code == 0 && errno != EINTR) code = errno;
-    if (code != 0) {
-        (void)unlink(path);
-        return status_errno(code);
-    }
     return status_ok();
 }
 
@@ -413,11 +387,7 @@ static wincni_status write_exclusively(const char *path, const uint8_t *bytes, i
     if (lstat(path, &status) == 0) return S_ISDIR(status.st_mode) ? status_errno(EISDIR) : status_errno(EEXIST);
     char *temporary = temporary_name(path);
     if (temporary == NULL) return status_errno(ENOMEM);
-    int code = write_temporary(temporary, bytes, count, durable, permissions);
-    if (code == 0) {
-        code = note_temporary(temporary, written);
-        if (code != 0) (void)unlink(temporary);
-    }
+    int code = write_new_file(temporary, bytes, count, durable, permissions, written);
     if (code != 0) {
         free(temporary);
         return status_errno(code);
@@ -427,7 +397,10 @@ static wincni_status write_exclusively(const char *path, const uint8_t *bytes, i
     (void)unlink(temporary);
     free(temporary);
     if (!linked && (code == EPERM || code == ENOTSUP || code == EOPNOTSUPP || code == ENOSYS || code == EMLINK)) {
-        return create_and_write(path, bytes, count, durable, permissions, written);
+        // A file system without hard links: the old exclusive create, O_EXCL on the name itself, then the bytes
+        // (removed again when they cannot all be written).
+        code = write_new_file(path, bytes, count, durable, permissions, written);
+        return code == 0 ? status_ok() : status_errno(code);
     }
     if (code != 0) return status_errno(code);
     if (durable) sync_directory(path);
